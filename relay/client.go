@@ -1,0 +1,334 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Client errors.
+var (
+	ErrClosed    = errors.New("relay connection closed")
+	ErrQueueFull = errors.New("relay send queue full")
+)
+
+// clientQueue is the length of a client's outbound queue. Emit never
+// blocks: when the queue is full the event is refused with ErrQueueFull
+// (a real-time note that cannot leave now is worth nothing later).
+const clientQueue = 512
+
+// ClientConfig configures Dial.
+type ClientConfig struct {
+	// URL of the relay: http(s)://host:port or ws(s)://host:port, with
+	// or without the /socket.io/ path.
+	URL string
+	// OnEvent receives every event from the relay, on the client's
+	// reader goroutine: it must not block.
+	OnEvent func(Event)
+	// Header is sent with the websocket handshake.
+	Header http.Header
+	Logger *slog.Logger
+}
+
+// Client is one Socket.IO connection to a relay over websocket.
+//
+// Concurrency: Emit and Call may be used from any goroutine. One reader
+// goroutine decodes inbound packets and runs OnEvent; one writer
+// goroutine owns every write, pongs included. Close stops both and waits.
+type Client struct {
+	ws      *websocket.Conn
+	id      string
+	log     *slog.Logger
+	onEvent func(Event)
+	out     chan []byte   // bounded; see clientQueue
+	done    chan struct{} // closed when the connection ends
+	wg      sync.WaitGroup
+	silence time.Duration // drop the relay after this long without a packet
+
+	mu     sync.Mutex // guards the fields below
+	acks   map[int64]chan []json.RawMessage
+	nextID int64
+	err    error
+}
+
+// Dial connects to the relay and its namespace "/".
+func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
+	u, err := wsURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u, cfg.Header)
+	if err != nil {
+		return nil, fmt.Errorf("connect to relay %s: %w", cfg.URL, err)
+	}
+	c := &Client{
+		ws: ws, log: cfg.Logger, onEvent: cfg.OnEvent,
+		out: make(chan []byte, clientQueue), done: make(chan struct{}),
+		acks: make(map[int64]chan []json.RawMessage),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.onEvent == nil {
+		c.onEvent = func(Event) {}
+	}
+	if err := c.handshake(ctx); err != nil {
+		ws.Close()
+		return nil, fmt.Errorf("connect to relay %s: %w", cfg.URL, err)
+	}
+	c.wg.Add(2)
+	go c.readLoop()
+	go c.writeLoop()
+	return c, nil
+}
+
+// wsURL turns a relay URL into its Engine.IO websocket endpoint.
+func wsURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("relay URL %q: want http://host:port", raw)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "ws"
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("relay URL %q: scheme must be http, https, ws or wss", raw)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/socket.io/"
+	}
+	u.RawQuery = "EIO=4&transport=websocket"
+	return u.String(), nil
+}
+
+// handshake reads the open packet, connects to "/" and reads our id.
+func (c *Client) handshake(ctx context.Context) error {
+	if dl, ok := ctx.Deadline(); ok {
+		c.ws.SetReadDeadline(dl)
+		defer c.ws.SetReadDeadline(time.Time{})
+	}
+	_, msg, err := c.ws.ReadMessage()
+	if err != nil || len(msg) == 0 || msg[0] != eioOpen {
+		return fmt.Errorf("not a socket.io v4 relay (no open packet): %v", err)
+	}
+	var open struct{ PingInterval, PingTimeout int64 }
+	if err := json.Unmarshal(msg[1:], &open); err != nil {
+		return fmt.Errorf("bad open packet: %w", err)
+	}
+	c.silence = time.Duration(open.PingInterval+open.PingTimeout) * time.Millisecond
+	if err := c.ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+		return err
+	}
+	for {
+		_, msg, err := c.ws.ReadMessage()
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.HasPrefix(string(msg), "40"):
+			var r struct{ Sid string }
+			if err := json.Unmarshal(msg[2:], &r); err != nil || r.Sid == "" {
+				return fmt.Errorf("bad connect reply %q", msg)
+			}
+			c.id = r.Sid
+			return nil
+		case strings.HasPrefix(string(msg), "44"):
+			return fmt.Errorf("relay refused the connection: %s", msg[2:])
+		case string(msg) == "2":
+			c.ws.WriteMessage(websocket.TextMessage, []byte("3"))
+		}
+	}
+}
+
+// ID is the Socket.IO id the relay gave this connection: our userId.
+func (c *Client) ID() string { return c.id }
+
+// Done is closed when the connection has ended; Err says why.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection ended, or nil while it is up or after a
+// normal Close.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Emit sends an event with one argument (marshalled to JSON).
+func (c *Client) Emit(name string, arg any) error {
+	b, err := json.Marshal(arg)
+	if err != nil {
+		return fmt.Errorf("emit %s: %w", name, err)
+	}
+	return c.EmitRaw(name, b)
+}
+
+// EmitRaw sends an event whose argument is already JSON.
+func (c *Client) EmitRaw(name string, arg []byte) error {
+	return c.enqueue(AppendEvent(nil, -1, name, arg))
+}
+
+func (c *Client) enqueue(pkt []byte) error {
+	select {
+	case <-c.done:
+		return ErrClosed
+	default:
+	}
+	select {
+	case c.out <- pkt:
+		return nil
+	default:
+		return ErrQueueFull
+	}
+}
+
+// Call sends an event and waits for its acknowledgement's arguments.
+func (c *Client) Call(ctx context.Context, name string, arg any) ([]json.RawMessage, error) {
+	b, err := json.Marshal(arg)
+	if err != nil {
+		return nil, fmt.Errorf("call %s: %w", name, err)
+	}
+	reply := make(chan []json.RawMessage, 1)
+	c.mu.Lock()
+	id := c.nextID
+	c.nextID++
+	c.acks[id] = reply
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.acks, id)
+		c.mu.Unlock()
+	}()
+	if err := c.enqueue(AppendEvent(nil, id, name, b)); err != nil {
+		return nil, err
+	}
+	select {
+	case args := <-reply:
+		return args, nil
+	case <-c.done:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, fmt.Errorf("call %s: %w", name, ctx.Err())
+	}
+}
+
+// Close leaves the relay cleanly and waits for the client's goroutines.
+func (c *Client) Close() error {
+	c.finish(nil)
+	c.wg.Wait()
+	return nil
+}
+
+// finish ends the connection once, recording why.
+func (c *Client) finish(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	c.err = err
+	close(c.done)
+}
+
+func (c *Client) readLoop() {
+	defer c.wg.Done()
+	defer c.ws.Close()
+	for {
+		c.ws.SetReadDeadline(time.Now().Add(c.silence))
+		_, msg, err := c.ws.ReadMessage()
+		if err != nil {
+			select {
+			case <-c.done: // we closed it
+			default:
+				c.finish(fmt.Errorf("relay connection lost: %w", err))
+			}
+			return
+		}
+		if err := c.handle(msg); err != nil {
+			c.finish(err)
+			return
+		}
+	}
+}
+
+// handle processes one inbound Engine.IO packet.
+func (c *Client) handle(msg []byte) error {
+	if len(msg) == 0 {
+		return fmt.Errorf("relay sent an empty packet")
+	}
+	switch msg[0] {
+	case eioPing:
+		select {
+		case c.out <- []byte{eioPong}:
+		default: // queue full: the relay will notice the missing pong
+		}
+	case eioClose:
+		return errors.New("relay closed the connection")
+	case eioMessage:
+		p, err := DecodePacket(msg[1:])
+		if err != nil {
+			return fmt.Errorf("relay sent a bad packet: %w", err)
+		}
+		return c.handlePacket(p)
+	}
+	return nil
+}
+
+func (c *Client) handlePacket(p Packet) error {
+	switch p.Type {
+	case sioEvent:
+		ev, err := DecodeEvent(p)
+		if err != nil {
+			return fmt.Errorf("relay sent a bad event: %w", err)
+		}
+		c.onEvent(ev)
+	case sioAck:
+		ev, err := DecodeEvent(p)
+		if err != nil {
+			return fmt.Errorf("relay sent a bad ack: %w", err)
+		}
+		c.mu.Lock()
+		reply := c.acks[p.ID]
+		c.mu.Unlock()
+		if reply != nil {
+			reply <- ev.Args
+		}
+	case sioDisconnect:
+		return errors.New("relay disconnected us")
+	}
+	return nil
+}
+
+func (c *Client) writeLoop() {
+	defer c.wg.Done()
+	for {
+		select {
+		case pkt := <-c.out:
+			c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if err := c.ws.WriteMessage(websocket.TextMessage, pkt); err != nil {
+				c.finish(fmt.Errorf("relay connection lost: %w", err))
+				c.ws.Close()
+				return
+			}
+		case <-c.done:
+			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+			c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWait))
+			// Give the relay a moment to answer the close, then hang up.
+			time.AfterFunc(closeWait, func() { c.ws.Close() })
+			return
+		}
+	}
+}

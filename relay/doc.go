@@ -1,0 +1,40 @@
+// Package relay is the wire of jambridge: the Engine.IO 4 / Socket.IO 5
+// codec, the jam session Server, and the Client a bridge uses to reach it.
+// It knows nothing about MIDI.
+//
+// # Server
+//
+// Server is an http.Handler. Mount it at /socket.io/ and it speaks the
+// protocol of shared/PROTOCOL.md to browser pages using socket.io-client
+// v4 (long-polling with the upgrade, or websocket only) and to bridges.
+// People create or join sessions by room code; every event:broadcast one
+// member sends is relayed at once to all other members, never back to the
+// sender, with the relay's senderId and serverTime added and the payload
+// passed through untouched. clock:sync is answered through an
+// acknowledgement with the relay's clock.
+//
+// Bad input gets an `error {message, code}` sent to the offender only; a
+// packet that breaks the protocol closes only its own connection. Limits
+// (Config) cover packet size, payload size, event names, a per-connection
+// token bucket and members per session.
+//
+// # Concurrency
+//
+// Each connection has one reader (the websocket reader, or one
+// long-polling POST at a time, serialised by socket.inMu) and one writer
+// (the websocket writer goroutine, or the pending long-poll GET). Writers
+// drain a bounded send queue that never blocks its producers: on overflow
+// the oldest relayed event is dropped and counted, and a connection whose
+// queue stays full and undrained for WriteTimeout is closed, so a slow
+// member never delays the others. Each relayed event is encoded once and
+// the same bytes are queued to every receiver.
+//
+// Sessions are owned by a hub: hub.mu guards the map of rooms and is taken
+// for membership changes; each room's RWMutex guards its members and is
+// read-locked to relay, so busy sessions do not contend with each other.
+// Presence packets are queued under the room lock, so a receiver always
+// sees a member's last event before its session:user-left.
+//
+// Server.Close closes every connection (a websocket close frame, or a
+// close packet to a pending long-poll) and waits for their goroutines.
+package relay

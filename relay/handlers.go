@@ -1,0 +1,284 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Error codes sent in `error {message, code}`.
+const (
+	CodeBadRequest      = "bad_request"
+	CodeSessionNotFound = "session_not_found"
+	CodeSessionExists   = "session_exists"
+	CodeSessionFull     = "session_full"
+	CodeNotInSession    = "not_in_session"
+	CodePayloadTooLarge = "payload_too_large"
+	CodeRateLimited     = "rate_limited"
+	CodeUnknownEvent    = "unknown_event"
+)
+
+// maxNameLen bounds a participant's display name, in runes.
+const maxNameLen = 64
+
+type handler func(s *socket, arg json.RawMessage, ack int64)
+
+var handlers = map[string]handler{
+	"session:create":  (*socket).onCreate,
+	"session:join":    (*socket).onJoin,
+	"session:leave":   (*socket).onLeave,
+	"event:broadcast": (*socket).onBroadcast,
+	"clock:sync":      (*socket).onClockSync,
+}
+
+// dispatch runs the handler of one event after the rate limit.
+func (s *socket) dispatch(ev Event, ack int64) {
+	now := s.srv.cfg.Now()
+	if !s.bucket.allow(now) {
+		s.srv.stats.rateLimited.Add(1)
+		if ms := now.UnixMilli(); ms-s.lastRateMs >= 1000 { // one error a second at most
+			s.lastRateMs = ms
+			s.sendError(CodeRateLimited, "too many events: slow down")
+		}
+		return
+	}
+	h, ok := handlers[ev.Name]
+	if !ok {
+		s.sendError(CodeUnknownEvent, fmt.Sprintf("unknown event %q", truncate(ev.Name, maxEventName)))
+		return
+	}
+	var arg json.RawMessage
+	if len(ev.Args) > 0 {
+		arg = ev.Args[0]
+	}
+	h(s, arg, ack)
+}
+
+// sessionArg is the argument of session:create and session:join.
+type sessionArg struct {
+	RoomCode *string `json:"roomCode"`
+	Name     *string `json:"name"`
+	Kind     *string `json:"kind"`
+}
+
+// parseSessionArg decodes arg and checks its fields; the participant it
+// returns is ready to join.
+func (s *socket) parseSessionArg(arg json.RawMessage, needCode bool) (string, Participant, bool) {
+	var a sessionArg
+	if len(arg) > 0 && string(arg) != "null" {
+		if err := json.Unmarshal(arg, &a); err != nil {
+			s.sendError(CodeBadRequest, "the argument must be an object like {roomCode, name}")
+			return "", Participant{}, false
+		}
+	}
+	p := Participant{ID: s.sid, Name: "Player", JoinedAt: s.srv.cfg.Now().UnixMilli()}
+	if a.Name != nil && *a.Name != "" {
+		p.Name = truncate(*a.Name, maxNameLen)
+	}
+	if a.Kind != nil {
+		p.Kind = truncate(*a.Kind, 16)
+	}
+	if a.RoomCode == nil || *a.RoomCode == "" {
+		if needCode {
+			s.sendError(CodeBadRequest, "roomCode is required")
+		}
+		return "", p, !needCode
+	}
+	code, ok := normalizeRoomCode(*a.RoomCode)
+	if !ok {
+		s.sendError(CodeBadRequest, "a room code is 3 to 32 letters, digits or '-'")
+	}
+	return code, p, ok
+}
+
+func (s *socket) onCreate(arg json.RawMessage, _ int64) {
+	code, p, ok := s.parseSessionArg(arg, false)
+	if !ok {
+		return
+	}
+	m, err := s.srv.hub.create(s, code, p)
+	if err != nil {
+		s.sendSessionError(err, code)
+		return
+	}
+	s.log.Info("session created", "room", m.room.code, "name", p.Name)
+	s.emitJSON("session:created", struct {
+		RoomCode     string        `json:"roomCode"`
+		UserID       string        `json:"userId"`
+		Participants []Participant `json:"participants"`
+	}{m.room.code, s.sid, m.participants()})
+}
+
+func (s *socket) onJoin(arg json.RawMessage, _ int64) {
+	code, p, ok := s.parseSessionArg(arg, true)
+	if !ok {
+		return
+	}
+	m, err := s.srv.hub.join(s, code, p)
+	if err != nil {
+		s.sendSessionError(err, code)
+		return
+	}
+	s.log.Info("session joined", "room", m.room.code, "name", m.info.Name)
+	s.emitJSON("session:joined", struct {
+		RoomCode     string        `json:"roomCode"`
+		Participants []Participant `json:"participants"`
+		UserID       string        `json:"userId"`
+	}{m.room.code, m.participants(), s.sid})
+}
+
+func (s *socket) onLeave(arg json.RawMessage, _ int64) {
+	var a struct {
+		RoomCode string `json:"roomCode"`
+	}
+	_ = json.Unmarshal(arg, &a) // a missing code leaves the current session
+	m := s.cur.Load()
+	code, _ := normalizeRoomCode(a.RoomCode)
+	if m == nil || (a.RoomCode != "" && code != m.room.code) {
+		s.sendError(CodeNotInSession, "you are not in that session")
+		return
+	}
+	left := s.srv.hub.leave(s)
+	s.log.Info("session left", "room", left)
+	s.emitJSON("session:left", struct {
+		RoomCode string `json:"roomCode"`
+	}{left})
+}
+
+func (s *socket) sendSessionError(err error, code string) {
+	switch {
+	case errors.Is(err, errSessionNotFound):
+		s.sendError(CodeSessionNotFound, fmt.Sprintf("session %s does not exist", code))
+	case errors.Is(err, errSessionExists):
+		s.sendError(CodeSessionExists, fmt.Sprintf("session %s already exists: join it or pick another code", code))
+	case errors.Is(err, errSessionFull):
+		s.sendError(CodeSessionFull, fmt.Sprintf("session %s is full (%d members)", code, s.srv.cfg.MaxMembers))
+	}
+}
+
+// broadcastArg is the argument of event:broadcast. Payload and seq are
+// kept as raw JSON: the relay passes them through untouched.
+type broadcastArg struct {
+	RoomCode  string          `json:"roomCode"`
+	EventName string          `json:"eventName"`
+	Payload   json.RawMessage `json:"payload"`
+	Seq       json.RawMessage `json:"seq"`
+}
+
+func (s *socket) onBroadcast(arg json.RawMessage, _ int64) {
+	s.srv.stats.eventsIn.Add(1)
+	var a broadcastArg
+	if err := json.Unmarshal(arg, &a); err != nil {
+		s.sendError(CodeBadRequest, "event:broadcast takes {roomCode, eventName, payload}")
+		return
+	}
+	if !s.checkBroadcast(&a) {
+		return
+	}
+	m := s.cur.Load()
+	code, _ := normalizeRoomCode(a.RoomCode)
+	if m == nil || m.room.code != code {
+		s.srv.stats.notMember.Add(1)
+		s.srv.log.Warn(fmt.Sprintf("User %s tried to broadcast to %s but is not a member", s.sid, a.RoomCode))
+		return
+	}
+	msg := s.encodeBroadcast(&a)
+	n := m.relay(msg)
+	s.srv.stats.deliveries.Add(uint64(n))
+	if s.srv.log.Enabled(context.Background(), slog.LevelInfo) {
+		s.srv.log.Info(fmt.Sprintf("Event broadcasted in %s: %s from %s", m.room.code, a.EventName, s.sid))
+	}
+}
+
+// checkBroadcast validates the shape and size of an event:broadcast.
+func (s *socket) checkBroadcast(a *broadcastArg) bool {
+	switch {
+	case a.RoomCode == "":
+		s.sendError(CodeBadRequest, "roomCode is required")
+	case !validEventName(a.EventName):
+		s.sendError(CodeBadRequest, "eventName must be 1 to 64 letters, digits or _ : . -")
+	case len(a.Payload) == 0:
+		s.sendError(CodeBadRequest, "payload is required")
+	case len(a.Payload) > s.srv.cfg.MaxEventPayload:
+		s.srv.stats.tooLarge.Add(1)
+		s.sendError(CodePayloadTooLarge, fmt.Sprintf("payload is %d bytes; the limit is %d", len(a.Payload), s.srv.cfg.MaxEventPayload))
+	case len(a.Seq) > 0 && !isJSONNumber(a.Seq) && string(a.Seq) != "null":
+		s.sendError(CodeBadRequest, "seq must be a number")
+	default:
+		return true
+	}
+	return false
+}
+
+// encodeBroadcast builds the relayed packet once for every receiver.
+func (s *socket) encodeBroadcast(a *broadcastArg) []byte {
+	b := make([]byte, 0, 96+len(a.Payload))
+	b = append(b, `42["event:broadcast",{"eventName":`...)
+	b = appendJSONString(b, a.EventName)
+	b = append(b, `,"payload":`...)
+	b = append(b, a.Payload...)
+	b = append(b, `,"senderId":`...)
+	b = appendJSONString(b, s.sid)
+	if len(a.Seq) > 0 && string(a.Seq) != "null" {
+		b = append(b, `,"seq":`...)
+		b = append(b, a.Seq...)
+	}
+	b = append(b, `,"serverTime":`...)
+	b = appendMillis(b, s.srv.cfg.Now())
+	return append(b, "}]"...)
+}
+
+func (s *socket) onClockSync(arg json.RawMessage, ack int64) {
+	var a struct {
+		T0 json.RawMessage `json:"t0"`
+	}
+	if ack < 0 || json.Unmarshal(arg, &a) != nil || !isJSONNumber(a.T0) {
+		s.sendError(CodeBadRequest, "clock:sync takes {t0} and an acknowledgement callback")
+		return
+	}
+	b := append([]byte(`{"t0":`), a.T0...)
+	b = append(b, `,"serverTime":`...)
+	b = appendMillis(b, s.srv.cfg.Now())
+	s.send(AppendAck(nil, ack, append(b, '}')), false)
+}
+
+// sendError sends `error {message, code}` to this socket only.
+func (s *socket) sendError(code, message string) {
+	s.srv.stats.errors.Add(1)
+	s.log.Debug("client error", "code", code, "message", message)
+	s.emitJSON("error", struct {
+		Message string `json:"message"`
+		Code    string `json:"code"`
+	}{message, code})
+}
+
+func (s *socket) emitJSON(name string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only our own structs get here
+	}
+	s.send(AppendEvent(nil, -1, name, b), false)
+}
+
+// appendMillis appends t as unix milliseconds with microsecond precision.
+func appendMillis(b []byte, t time.Time) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMicro())/1000, 'f', -1, 64)
+}
+
+func isJSONNumber(b json.RawMessage) bool {
+	var f float64
+	return len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9') && json.Unmarshal(b, &f) == nil
+}
+
+// truncate cuts s to at most n runes, keeping UTF-8 valid.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}

@@ -1,0 +1,53 @@
+package relay
+
+import "time"
+
+// tokenBucket limits one connection's event rate: rate tokens per second
+// refill a bucket of burst tokens, and each event takes one. Owned by the
+// socket's inbound handler (guarded by socket.inMu).
+type tokenBucket struct {
+	rate   float64 // tokens per second; 0 means unlimited
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func newTokenBucket(rate float64, burst int, now time.Time) tokenBucket {
+	return tokenBucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: now}
+}
+
+// allow takes a token if one is available at now.
+func (b *tokenBucket) allow(now time.Time) bool {
+	if b.rate <= 0 {
+		return true
+	}
+	b.tokens += now.Sub(b.last).Seconds() * b.rate
+	b.last = now
+	if b.tokens > b.burst {
+		b.tokens = b.burst
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// maxEventName is the longest eventName accepted.
+const maxEventName = 64
+
+// validEventName reports whether name is 1 to 64 letters, digits or
+// "_ : . -".
+func validEventName(name string) bool {
+	if len(name) == 0 || len(name) > maxEventName {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == ':' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

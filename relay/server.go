@@ -1,0 +1,188 @@
+package relay
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Server is the jam session relay: an http.Handler speaking Engine.IO 4 /
+// Socket.IO 5 on any path it is mounted at (conventionally /socket.io/).
+// It does not listen by itself; the caller owns the listener and must call
+// Close, which http.Server.Shutdown does not do for websockets.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	hub      *hub
+	upgrader websocket.Upgrader
+	stats    counters
+
+	mu      sync.Mutex // guards sockets and closing
+	sockets map[string]*socket
+	closing bool
+	conns   sync.WaitGroup // websocket handler goroutines
+}
+
+// NewServer returns a relay with cfg; zero fields take their defaults.
+func NewServer(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("relay config: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		hub:     newHub(cfg.MaxMembers),
+		sockets: make(map[string]*socket),
+	}
+	s.upgrader = websocket.Upgrader{
+		HandshakeTimeout: 10 * time.Second,
+		WriteBufferPool:  &sync.Pool{}, // idle connections hold no write buffer
+		CheckOrigin:      s.checkOrigin,
+	}
+	return s, nil
+}
+
+// Engine.IO handshake errors, as the reference server words them.
+var (
+	errTransportUnknown = eioError{0, "Transport unknown"}
+	errSessionUnknown   = eioError{1, "Session ID unknown"}
+	errBadHandshake     = eioError{2, "Bad handshake method"}
+	errBadRequest       = eioError{3, "Bad request"}
+	errForbidden        = eioError{4, "Forbidden"}
+	errVersion          = eioError{5, "Unsupported protocol version"}
+)
+
+type eioError struct {
+	code    int
+	message string
+}
+
+func (e eioError) write(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"code":%d,"message":%q}`, e.code, e.message)
+}
+
+// ServeHTTP routes one Engine.IO request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.cors(w, r) {
+		errForbidden.write(w, http.StatusForbidden)
+		return
+	}
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("EIO") != "4" {
+		errVersion.write(w, http.StatusBadRequest)
+		return
+	}
+	sid := q.Get("sid")
+	switch q.Get("transport") {
+	case "websocket":
+		s.serveWebsocket(w, r, sid)
+	case "polling":
+		s.servePolling(w, r, sid)
+	default:
+		errTransportUnknown.write(w, http.StatusBadRequest)
+	}
+}
+
+// register adds a new socket unless the server is closing.
+func (s *Server) register(sock *socket) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.sockets[sock.eid] = sock
+	s.stats.open.Add(1)
+	return true
+}
+
+func (s *Server) lookup(eid string) *socket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sockets[eid]
+}
+
+func (s *Server) forget(sock *socket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sockets[sock.eid] == sock {
+		delete(s.sockets, sock.eid)
+		s.stats.open.Add(-1)
+	}
+}
+
+// openPacket is the Engine.IO handshake for sock.
+func (s *Server) openPacket(sock *socket, upgrades string) []byte {
+	return fmt.Appendf(nil, `0{"sid":%q,"upgrades":[%s],"pingInterval":%d,"pingTimeout":%d,"maxPayload":%d}`,
+		sock.eid, upgrades, s.cfg.PingInterval.Milliseconds(), s.cfg.PingTimeout.Milliseconds(), s.cfg.MaxPayload)
+}
+
+// Close disconnects every client cleanly (a websocket close frame, or a
+// close packet to a pending long-poll) and waits for the connections'
+// goroutines, at most about a second for clients that do not answer.
+// Clients see a transport close and reconnect to the next relay.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closing = true
+	all := make([]*socket, 0, len(s.sockets))
+	for _, sock := range s.sockets {
+		all = append(all, sock)
+	}
+	s.mu.Unlock()
+	for _, sock := range all {
+		sock.close("server shutdown")
+	}
+	s.conns.Wait()
+	return nil
+}
+
+// checkOrigin allows clients without an Origin header, the relay's own
+// origin, and the configured allow-list.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err == nil && strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, o := range s.cfg.AllowOrigins {
+		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// cors checks the origin and sets the headers a cross-origin long-polling
+// browser needs. It reports whether the request may go on.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	if !s.checkOrigin(r) {
+		s.log.Warn("origin refused", "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
+		return false
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Set("Vary", "Origin")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Content-Type")
+		}
+	}
+	return true
+}

@@ -1,0 +1,50 @@
+package relay
+
+import "sync/atomic"
+
+// counters are the relay's running totals, updated lock-free.
+type counters struct {
+	open        atomic.Int64  // Engine.IO sessions open now
+	connects    atomic.Uint64 // Socket.IO connects to "/"
+	eventsIn    atomic.Uint64 // event:broadcast received
+	deliveries  atomic.Uint64 // relayed events queued to members
+	dropped     atomic.Uint64 // queued packets dropped on overflow
+	rateLimited atomic.Uint64 // events refused by the rate limit
+	tooLarge    atomic.Uint64 // events refused for their payload size
+	notMember   atomic.Uint64 // broadcasts from non-members, dropped
+	malformed   atomic.Uint64 // connections closed for a bad packet
+	errors      atomic.Uint64 // error events sent to clients
+}
+
+// Stats is a snapshot of the relay's counters.
+type Stats struct {
+	Connections int64  `json:"connections"`
+	Sessions    int    `json:"sessions"`
+	Connects    uint64 `json:"connects"`
+	EventsIn    uint64 `json:"eventsIn"`
+	Deliveries  uint64 `json:"deliveries"`
+	Dropped     uint64 `json:"dropped"`
+	RateLimited uint64 `json:"rateLimited"`
+	TooLarge    uint64 `json:"tooLarge"`
+	NotMember   uint64 `json:"notMember"`
+	Malformed   uint64 `json:"malformed"`
+	Errors      uint64 `json:"errors"`
+}
+
+// Stats returns the relay's counters now.
+func (s *Server) Stats() Stats {
+	c := &s.stats
+	return Stats{
+		Connections: c.open.Load(),
+		Sessions:    s.hub.count(),
+		Connects:    c.connects.Load(),
+		EventsIn:    c.eventsIn.Load(),
+		Deliveries:  c.deliveries.Load(),
+		Dropped:     c.dropped.Load(),
+		RateLimited: c.rateLimited.Load(),
+		TooLarge:    c.tooLarge.Load(),
+		NotMember:   c.notMember.Load(),
+		Malformed:   c.malformed.Load(),
+		Errors:      c.errors.Load(),
+	}
+}
