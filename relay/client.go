@@ -324,10 +324,27 @@ func (c *Client) writeLoop() {
 				return
 			}
 		case <-c.done:
+			c.flush()
 			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 			c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWait))
 			// Give the relay a moment to answer the close, then hang up.
 			time.AfterFunc(closeWait, func() { c.ws.Close() })
+			return
+		}
+	}
+}
+
+// flush writes what is still queued, so events emitted before Close
+// leave; on a broken connection the first failing write ends it.
+func (c *Client) flush() {
+	c.ws.SetWriteDeadline(time.Now().Add(closeWait))
+	for {
+		select {
+		case pkt := <-c.out:
+			if c.ws.WriteMessage(websocket.TextMessage, pkt) != nil {
+				return
+			}
+		default:
 			return
 		}
 	}

@@ -1,0 +1,149 @@
+package relay_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jambridge/jambridge/relay"
+)
+
+type relayed struct {
+	EventName  string
+	Payload    json.RawMessage
+	SenderID   string
+	Seq        json.RawMessage
+	ServerTime float64
+}
+
+// AC 1, 2, 3: Alice's drum hit reaches Bob and Carol with senderId and
+// serverTime, never Alice, and the relay logs the story's line.
+func TestBroadcastReachesOthersNotSender(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	code, p := session(t, r, "alice", "bob", "carol")
+	alice, bob, carol := p[0], p[1], p[2]
+	payload := `{"note":"C4","velocity":80,"timestamp":1634567890123}`
+	before := float64(time.Now().UnixMicro()) / 1000
+	alice.emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit", "payload": json.RawMessage(payload)})
+	for _, rcv := range []*peer{bob, carol} {
+		var got relayed
+		rcv.decode("event:broadcast", &got)
+		if got.EventName != "drum_hit" || string(got.Payload) != payload || got.SenderID != alice.ID() {
+			t.Errorf("%s got %+v, want drum_hit %s from %s", rcv.ID(), got, payload, alice.ID())
+		}
+		if after := float64(time.Now().UnixMicro()) / 1000; got.ServerTime < before || got.ServerTime > after {
+			t.Errorf("serverTime %f not within [%f, %f]", got.ServerTime, before, after)
+		}
+		if got.Seq != nil {
+			t.Errorf("seq = %s, want absent when the sender gave none", got.Seq)
+		}
+	}
+	alice.quiet("event:broadcast", 100*time.Millisecond)
+	want := fmt.Sprintf("Event broadcasted in %s: drum_hit from %s", code, alice.ID())
+	if !strings.Contains(r.Logs.String(), want) {
+		t.Errorf("logs lack %q:\n%s", want, r.Logs)
+	}
+}
+
+// AC 4: every event type passes through unmodified, byte for byte, in
+// order, and seq is passed through.
+func TestBroadcastPassesEveryEventTypeThrough(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	code, p := session(t, r, "alice", "bob")
+	payloads := []struct{ name, payload string }{
+		{"drum_hit", `{"note":"snare","velocity":127,"timestamp":1.5,"midi":38,"channel":10}`},
+		{"piano_note", `{"note":"D#5","velocity":0,"timestamp":1634567890123.25,"duration":250}`},
+		{"pattern_change", `{"patternId":"p1","bpm":120,"timestamp":1}`},
+		{"x.custom:v2", `{"nested":{"a":[1,2.5e300,null,"é♪"],"b":{}},"  spaced  ":  true}`},
+		{"bare", `"a string"`},
+		{"num", `42`},
+	}
+	for i, e := range payloads {
+		// Raw JSON, so not even the sender's encoder touches the payload.
+		arg := fmt.Sprintf(`{"roomCode":%q,"eventName":%q,"payload":%s,"seq":%d}`, code, e.name, e.payload, i+1)
+		if err := p[0].EmitRaw("event:broadcast", []byte(arg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, e := range payloads {
+		var got relayed
+		p[1].decode("event:broadcast", &got)
+		if got.EventName != e.name || string(got.Payload) != e.payload || string(got.Seq) != fmt.Sprint(i+1) {
+			t.Errorf("event %d = %s %s seq %s, want %s %s seq %d", i, got.EventName, got.Payload, got.Seq, e.name, e.payload, i+1)
+		}
+	}
+}
+
+// AC 5: broadcasting alone in a session is logged, harmless, and sends
+// nothing back.
+func TestBroadcastInSoloSession(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	code, p := session(t, r, "alice")
+	p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit", "payload": map[string]any{"note": "kick", "velocity": 100}})
+	p[0].quiet("event:broadcast", 50*time.Millisecond)
+	p[0].quiet("error", 0)
+	if want := "Event broadcasted in " + code + ": drum_hit from " + p[0].ID(); !strings.Contains(r.Logs.String(), want) {
+		t.Errorf("logs lack %q", want)
+	}
+	if st := r.Stats(); st.EventsIn != 1 || st.Deliveries != 0 {
+		t.Errorf("stats = %+v, want 1 event in and 0 deliveries", st)
+	}
+}
+
+// The story's edge case: a broadcast to a session the sender is not in is
+// dropped and logged, with no error, and the sender stays connected.
+func TestBroadcastFromNonMemberIsDropped(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	code, p := session(t, r, "alice", "bob")
+	mallory := connect(t, r)
+	_, _ = session(t, r, "other")
+	mallory.emit("event:broadcast", map[string]any{"roomCode": strings.ToLower(code), "eventName": "drum_hit", "payload": map[string]any{}})
+	for _, m := range p {
+		m.quiet("event:broadcast", 100*time.Millisecond)
+	}
+	mallory.quiet("error", 0)
+	want := fmt.Sprintf("User %s tried to broadcast to %s but is not a member", mallory.ID(), strings.ToLower(code))
+	if !strings.Contains(r.Logs.String(), want) {
+		t.Errorf("logs lack %q:\n%s", want, r.Logs)
+	}
+}
+
+// senderId and serverTime are the relay's: a sender cannot forge them.
+func TestBroadcastSenderCannotForgeIdentity(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	code, p := session(t, r, "alice", "bob")
+	p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit",
+		"payload": map[string]any{"v": 1}, "senderId": "bob", "serverTime": 1})
+	var got relayed
+	p[1].decode("event:broadcast", &got)
+	if got.SenderID != p[0].ID() || got.ServerTime == 1 {
+		t.Errorf("got senderId %q serverTime %v, want the relay's", got.SenderID, got.ServerTime)
+	}
+}
+
+func TestClockSyncAnswersThroughAck(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	p := connect(t, r)
+	ctx, cancel := contextWithWait()
+	defer cancel()
+	args, err := p.Call(ctx, "clock:sync", map[string]any{"t0": 1234.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		T0         float64
+		ServerTime float64
+	}
+	if len(args) != 1 || json.Unmarshal(args[0], &got) != nil {
+		t.Fatalf("ack args = %s, want one {t0, serverTime}", args)
+	}
+	now := float64(time.Now().UnixMicro()) / 1000
+	if got.T0 != 1234.5 || got.ServerTime > now || got.ServerTime < now-float64(wait.Milliseconds()) {
+		t.Errorf("ack = %+v, want t0 1234.5 and serverTime near %f", got, now)
+	}
+	// Without an ack callback, or without t0, it is a bad request.
+	p.emit("clock:sync", map[string]any{"t0": 1})
+	p.wantError(relay.CodeBadRequest)
+}

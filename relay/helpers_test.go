@@ -1,0 +1,293 @@
+package relay_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/jambridge/jambridge/relay"
+)
+
+// wait bounds every wait in these tests so a broken relay fails the test
+// instead of hanging it. It is never a speed assertion.
+const wait = 5 * time.Second
+
+// logBuffer collects log output for assertions on the story's log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// testRelay is a relay on a real loopback socket.
+type testRelay struct {
+	*relay.Server
+	URL  string
+	Logs *logBuffer
+	http *httptest.Server
+}
+
+func newRelay(t *testing.T, cfg relay.Config) *testRelay {
+	t.Helper()
+	logs := &logBuffer{}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv, err := relay.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		srv.Close()
+		hs.Close()
+	})
+	return &testRelay{Server: srv, URL: hs.URL, Logs: logs, http: hs}
+}
+
+// peer is a participant connected with relay.Client; it collects every
+// event it receives.
+type peer struct {
+	t *testing.T
+	*relay.Client
+	inbox chan relay.Event
+	kept  []relay.Event // received but not yet asked for
+}
+
+func connect(t *testing.T, r *testRelay) *peer {
+	t.Helper()
+	p := &peer{t: t, inbox: make(chan relay.Event, 4096)}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	c, err := relay.Dial(ctx, relay.ClientConfig{URL: r.URL, OnEvent: func(ev relay.Event) { p.inbox <- ev }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Client = c
+	t.Cleanup(func() { c.Close() })
+	return p
+}
+
+func (p *peer) emit(name string, arg any) {
+	p.t.Helper()
+	if err := p.Emit(name, arg); err != nil {
+		p.t.Fatalf("emit %s: %v", name, err)
+	}
+}
+
+// next returns the next event named name, keeping the others for later.
+func (p *peer) next(name string) json.RawMessage {
+	p.t.Helper()
+	for i, ev := range p.kept {
+		if ev.Name == name {
+			p.kept = append(p.kept[:i], p.kept[i+1:]...)
+			return arg0(ev)
+		}
+	}
+	timeout := time.After(wait)
+	for {
+		select {
+		case ev := <-p.inbox:
+			if ev.Name == name {
+				return arg0(ev)
+			}
+			p.kept = append(p.kept, ev)
+		case <-timeout:
+			p.t.Fatalf("%s: no %q event within %v (got %v)", p.ID(), name, wait, names(p.kept))
+			return nil
+		}
+	}
+}
+
+// decode waits for the next event named name and unmarshals it into v.
+func (p *peer) decode(name string, v any) {
+	p.t.Helper()
+	if err := json.Unmarshal(p.next(name), v); err != nil {
+		p.t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// quiet checks that no event named name arrives within d. A marker round
+// trip (clock:sync) bounds d from below: anything the relay sent before
+// answering the marker has arrived.
+func (p *peer) quiet(name string, d time.Duration) {
+	p.t.Helper()
+	p.sync()
+	deadline := time.After(d)
+	for {
+		select {
+		case ev := <-p.inbox:
+			if ev.Name == name {
+				p.t.Fatalf("%s: unexpected %q: %s", p.ID(), name, arg0(ev))
+			}
+			p.kept = append(p.kept, ev)
+		case <-deadline:
+			for _, ev := range p.kept {
+				if ev.Name == name {
+					p.t.Fatalf("%s: unexpected %q: %s", p.ID(), name, arg0(ev))
+				}
+			}
+			return
+		}
+	}
+}
+
+// sync makes a clock:sync round trip, proving the connection is alive
+// and that everything sent to p before it has been delivered.
+func (p *peer) sync() {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := p.Call(ctx, "clock:sync", map[string]any{"t0": 1}); err != nil {
+		p.t.Fatalf("%s: clock:sync: %v", p.ID(), err)
+	}
+}
+
+// wantError waits for an error event and checks its code.
+func (p *peer) wantError(code string) string {
+	p.t.Helper()
+	var e struct{ Message, Code string }
+	p.decode("error", &e)
+	if e.Code != code || e.Message == "" {
+		p.t.Fatalf("error = %+v, want code %q and a message", e, code)
+	}
+	return e.Message
+}
+
+func arg0(ev relay.Event) json.RawMessage {
+	if len(ev.Args) == 0 {
+		return nil
+	}
+	return ev.Args[0]
+}
+
+func names(evs []relay.Event) []string {
+	var out []string
+	for _, ev := range evs {
+		out = append(out, ev.Name)
+	}
+	return out
+}
+
+type created struct {
+	RoomCode     string
+	UserID       string
+	Participants []relay.Participant
+}
+
+// session makes a session of len(names) peers; the first creates it.
+func session(t *testing.T, r *testRelay, names ...string) (string, []*peer) {
+	t.Helper()
+	var code string
+	peers := make([]*peer, len(names))
+	for i, n := range names {
+		p := connect(t, r)
+		peers[i] = p
+		var c created
+		if i == 0 {
+			p.emit("session:create", map[string]any{"name": n})
+			p.decode("session:created", &c)
+			code = c.RoomCode
+		} else {
+			p.emit("session:join", map[string]any{"roomCode": code, "name": n})
+			p.decode("session:joined", &c)
+		}
+		for _, o := range peers[:i] {
+			o.next("session:user-joined")
+		}
+	}
+	return code, peers
+}
+
+// rawWS opens a bare Engine.IO websocket and connects to "/"; it does not
+// answer pings unless the test does.
+func rawWS(t *testing.T, r *testRelay) *websocket.Conn {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(r.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	readPrefix(t, ws, "0{")
+	write(t, ws, "40")
+	readPrefix(t, ws, `40{"sid":`)
+	return ws
+}
+
+func write(t *testing.T, ws *websocket.Conn, s string) {
+	t.Helper()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readPrefix reads packets, skipping pings, until one that starts with
+// prefix.
+func readPrefix(t *testing.T, ws *websocket.Conn, prefix string) string {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(wait))
+	for {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", prefix, err)
+		}
+		if strings.HasPrefix(string(msg), prefix) {
+			return string(msg)
+		}
+	}
+}
+
+// readClosed reads until the relay closes ws, failing if it does not.
+func readClosed(t *testing.T, ws *websocket.Conn) {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(wait))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+				t.Fatalf("relay did not close the connection within %v", wait)
+			}
+			return
+		}
+	}
+}
+
+func contextWithWait() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), wait)
+}
+
+// collect counts, by name, the events that arrive within d (and those
+// already kept), consuming them.
+func (p *peer) collect(d time.Duration) map[string]int {
+	n := map[string]int{}
+	for _, ev := range p.kept {
+		n[ev.Name]++
+	}
+	p.kept = nil
+	deadline := time.After(d)
+	for {
+		select {
+		case ev := <-p.inbox:
+			n[ev.Name]++
+		case <-deadline:
+			return n
+		}
+	}
+}

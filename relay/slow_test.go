@@ -1,0 +1,71 @@
+package relay_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/jambridge/jambridge/relay"
+)
+
+// A member that never reads loses its own oldest events and is then
+// disconnected; the others get every event, in order, and the sender is
+// never held up.
+func TestSlowMemberNeverDelaysTheOthers(t *testing.T) {
+	r := newRelay(t, relay.Config{SendQueue: 256, WriteTimeout: 300 * time.Millisecond, EventRate: 1e6, EventBurst: 1e6})
+	code, p := session(t, r, "alice", "bob")
+	alice, bob := p[0], p[1]
+
+	// The stuck member: a tiny receive window, and it never reads again.
+	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			c.(*net.TCPConn).SetReadBuffer(4096)
+		}
+		return c, err
+	}}
+	ws, _, err := d.Dial("ws"+strings.TrimPrefix(r.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	readPrefix(t, ws, "0{")
+	write(t, ws, "40")
+	readPrefix(t, ws, "40")
+	write(t, ws, fmt.Sprintf(`42["session:join",{"roomCode":%q,"name":"stuck"}]`, code))
+	readPrefix(t, ws, `42["session:joined"`)
+	alice.next("session:user-joined")
+	bob.next("session:user-joined")
+
+	// Alice plays in chunks that bob acknowledges by receiving them, so
+	// bob's queue never holds more than a chunk; the stuck member's queue
+	// and socket buffers fill up and stay full.
+	const n, chunk = 4000, 100
+	pad := strings.Repeat("x", 2000)
+	for start := 0; start < n; start += chunk {
+		for i := start; i < start+chunk; i++ {
+			if err := alice.Emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "piano_note", "payload": map[string]any{"i": i, "pad": pad}}); err != nil {
+				t.Fatalf("alice held up at event %d: %v", i, err)
+			}
+		}
+		for i := start; i < start+chunk; i++ {
+			var ev struct{ Payload struct{ I int } }
+			bob.decode("event:broadcast", &ev)
+			if ev.Payload.I != i {
+				t.Fatalf("bob got event %d at position %d: lost or reordered", ev.Payload.I, i)
+			}
+		}
+	}
+	var left struct{ UserID string }
+	alice.decode("session:user-left", &left)
+	if st := r.Stats(); st.Dropped == 0 {
+		t.Errorf("stats %+v: want the stuck member's overflow counted", st)
+	}
+	bob.next("session:user-left")
+	alice.quiet("error", 0)
+}
