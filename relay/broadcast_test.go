@@ -143,7 +143,53 @@ func TestClockSyncAnswersThroughAck(t *testing.T) {
 	if got.T0 != 1234.5 || got.ServerTime > now || got.ServerTime < now-float64(wait.Milliseconds()) {
 		t.Errorf("ack = %+v, want t0 1234.5 and serverTime near %f", got, now)
 	}
-	// Without an ack callback, or without t0, it is a bad request.
+	// Without t0 the ack carries serverTime alone (as the Node relay's);
+	// without an ack callback there is nobody to answer, and no error.
+	args, err = p.Call(ctx, "clock:sync", nil)
+	if err != nil || len(args) != 1 || !strings.HasPrefix(string(args[0]), `{"serverTime":`) {
+		t.Errorf("ack without t0 = %s, %v", args, err)
+	}
 	p.emit("clock:sync", map[string]any{"t0": 1})
-	p.wantError(relay.CodeBadRequest)
+	p.quiet("error", 50*time.Millisecond)
+}
+
+// Like a stock Socket.IO relay, ours is lenient where the story's page
+// relies on it: unknown events are ignored (the page alerts on errors), a
+// missing roomCode is a non-member broadcast, seq of any JSON type and a
+// missing payload pass through as they came.
+func TestLenientWhereStockSocketIOIs(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	code, p := session(t, r, "alice", "bob")
+	p[0].emit("cursor:move", map[string]any{"x": 1})
+	p[0].emit("event:broadcast", map[string]any{"eventName": "drum_hit", "payload": 1})
+	p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "tick", "seq": "a-1"})
+	var got map[string]json.RawMessage
+	p[1].decode("event:broadcast", &got)
+	if string(got["seq"]) != `"a-1"` || got["payload"] != nil || string(got["eventName"]) != `"tick"` {
+		t.Errorf("relayed %s, want seq \"a-1\" and no payload", got)
+	}
+	p[0].quiet("error", 50*time.Millisecond)
+	p[1].quiet("event:broadcast", 50*time.Millisecond)
+	if st := r.Stats(); st.Unknown != 1 || st.NotMember != 1 {
+		t.Errorf("stats = %+v, want 1 unknown and 1 non-member", st)
+	}
+}
+
+// One member's invalid UTF-8 must not reach the others: a websocket text
+// frame that is not UTF-8 makes every browser drop its connection.
+func TestInvalidUTF8ClosesOnlyTheSender(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	code, p := session(t, r, "alice", "bob")
+	ws := rawWS(t, r)
+	write(t, ws, fmt.Sprintf(`42["session:join",{"roomCode":%q}]`, code))
+	readPrefix(t, ws, `42["session:joined"`)
+	write(t, ws, fmt.Sprintf("42[\"event:broadcast\",{\"roomCode\":%q,\"eventName\":\"x\",\"payload\":\"\xff\xfe\"}]", code))
+	readClosed(t, ws)
+	for _, o := range p {
+		o.next("session:user-left")
+		o.quiet("event:broadcast", 50*time.Millisecond)
+	}
+	if st := r.Stats(); st.Malformed != 1 {
+		t.Errorf("malformed = %d, want 1", st.Malformed)
+	}
 }

@@ -105,8 +105,11 @@ func wsURL(raw string) (string, error) {
 	default:
 		return "", fmt.Errorf("relay URL %q: scheme must be http, https, ws or wss", raw)
 	}
-	if u.Path == "" || u.Path == "/" {
+	switch {
+	case u.Path == "" || u.Path == "/":
 		u.Path = "/socket.io/"
+	case !strings.HasSuffix(u.Path, "/"):
+		u.Path += "/"
 	}
 	u.RawQuery = "EIO=4&transport=websocket"
 	return u.String(), nil
@@ -304,7 +307,10 @@ func (c *Client) handlePacket(p Packet) error {
 		reply := c.acks[p.ID]
 		c.mu.Unlock()
 		if reply != nil {
-			reply <- ev.Args
+			select {
+			case reply <- ev.Args:
+			default: // a duplicate ack: the first one won
+			}
 		}
 	case sioDisconnect:
 		return errors.New("relay disconnected us")

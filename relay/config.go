@@ -29,6 +29,10 @@ type Config struct {
 	// MaxMembers is the most members one session holds.
 	MaxMembers int
 
+	// MaxConnections is the most Engine.IO sessions served at once;
+	// more are refused with 503.
+	MaxConnections int
+
 	// SendQueue is the length of each connection's outbound queue.
 	SendQueue int
 	// WriteTimeout bounds one write to a client; a client whose queue
@@ -57,6 +61,7 @@ func DefaultConfig() Config {
 		EventBurst:      400,
 		MaxMembers:      64,
 		SendQueue:       1024,
+		MaxConnections:  20000,
 		WriteTimeout:    10 * time.Second,
 	}
 }
@@ -84,6 +89,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxMembers == 0 {
 		c.MaxMembers = d.MaxMembers
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = d.MaxConnections
 	}
 	if c.SendQueue == 0 {
 		c.SendQueue = d.SendQueue
@@ -114,6 +122,8 @@ func (c Config) Validate() error {
 		return errors.New("limits must not be negative")
 	case c.MaxMembers < 1:
 		return fmt.Errorf("max members %d must be at least 1", c.MaxMembers)
+	case c.MaxConnections < 1:
+		return fmt.Errorf("max connections %d must be at least 1", c.MaxConnections)
 	case c.SendQueue < 1:
 		return fmt.Errorf("send queue %d must be at least 1", c.SendQueue)
 	}

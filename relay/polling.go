@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 )
 
 // servePolling handles Engine.IO's long-polling transport: a GET without
@@ -37,7 +38,7 @@ func (s *Server) servePolling(w http.ResponseWriter, r *http.Request, sid string
 func (s *Server) openPolling(w http.ResponseWriter) {
 	sock := newSocket(s)
 	if !s.register(sock) {
-		http.Error(w, "relay shutting down", http.StatusServiceUnavailable)
+		http.Error(w, "relay shutting down or full", http.StatusServiceUnavailable)
 		return
 	}
 	sock.startHeartbeat()
@@ -48,7 +49,12 @@ func (s *Server) openPolling(w http.ResponseWriter) {
 // if none is queued. Two overlapping GETs break the protocol.
 func (sock *socket) poll(w http.ResponseWriter, r *http.Request) {
 	sock.mu.Lock()
-	if sock.polling || sock.ws != nil {
+	if sock.ws != nil { // upgraded: refuse the poll, keep the socket
+		sock.mu.Unlock()
+		errBadRequest.write(w, http.StatusBadRequest)
+		return
+	}
+	if sock.polling {
 		sock.mu.Unlock()
 		sock.close("overlapping poll")
 		errBadRequest.write(w, http.StatusBadRequest)
@@ -75,6 +81,8 @@ func (sock *socket) poll(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// A client that stops reading must not pin the batch forever.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
 	writePollBody(w, batch)
 }
 
@@ -101,6 +109,7 @@ func (sock *socket) post(w http.ResponseWriter, r *http.Request) {
 		sock.posting = false
 		sock.mu.Unlock()
 	}()
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, sock.srv.cfg.MaxPayload))
 	if err != nil {
 		var tooBig *http.MaxBytesError

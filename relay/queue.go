@@ -17,8 +17,10 @@ import (
 type sendQueue struct {
 	notify chan struct{} // capacity 1: "there is something to drain"
 
+	limit int // most packets held
+
 	mu        sync.Mutex // guards the fields below
-	items     []queued   // ring buffer of len cap
+	items     []queued   // ring buffer; grows on demand up to limit
 	head, n   int
 	ping      bool      // a ping is due; drained before any data
 	dropped   uint64    // packets dropped on overflow
@@ -30,12 +32,26 @@ type queued struct {
 	droppable bool
 }
 
-func newSendQueue(capacity int, now time.Time) *sendQueue {
+// initialQueue is a new queue's ring size: idle and barely used
+// connections stay small, busy ones grow up to the limit.
+const initialQueue = 8
+
+func newSendQueue(limit int, now time.Time) *sendQueue {
 	return &sendQueue{
 		notify:    make(chan struct{}, 1),
-		items:     make([]queued, capacity),
+		limit:     limit,
+		items:     make([]queued, min(limit, initialQueue)),
 		lastDrain: now,
 	}
+}
+
+// grow doubles the ring, up to limit, keeping the order.
+func (q *sendQueue) grow() {
+	bigger := make([]queued, min(2*len(q.items), q.limit))
+	for i := 0; i < q.n; i++ {
+		bigger[i] = q.items[(q.head+i)%len(q.items)]
+	}
+	q.items, q.head = bigger, 0
 }
 
 // push appends b. It reports how many packets were dropped to make room
@@ -43,6 +59,9 @@ func newSendQueue(capacity int, now time.Time) *sendQueue {
 // before now-stuckAfter.
 func (q *sendQueue) push(b []byte, droppable bool, now time.Time, stuckAfter time.Duration) (dropped int, stuck bool) {
 	q.mu.Lock()
+	if q.n == len(q.items) && len(q.items) < q.limit {
+		q.grow()
+	}
 	if q.n == len(q.items) {
 		q.dropOne()
 		dropped = 1

@@ -77,3 +77,18 @@ func TestQueueReportsStuckOnlyWhenFullAndUndrained(t *testing.T) {
 		t.Error("stuck right after a drain")
 	}
 }
+
+func TestQueueGrowsOnDemandUpToItsLimit(t *testing.T) {
+	now := time.Now()
+	q := newSendQueue(100, now)
+	if len(q.items) != initialQueue {
+		t.Fatalf("new queue holds %d slots, want %d", len(q.items), initialQueue)
+	}
+	for i := range 150 {
+		q.push([]byte(fmt.Sprint(i)), true, now, time.Hour)
+	}
+	got := drainStrings(q)
+	if len(q.items) != 100 || len(got) != 100 || got[0] != "50" || got[99] != "149" {
+		t.Errorf("ring %d, drained %d from %s to %s; want 100 slots holding 50..149", len(q.items), len(got), got[0], got[len(got)-1])
+	}
+}

@@ -100,12 +100,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) register(sock *socket) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
+	if s.closing || len(s.sockets) >= s.cfg.MaxConnections {
 		return false
 	}
 	s.sockets[sock.eid] = sock
 	s.stats.open.Add(1)
 	return true
+}
+
+// full reports whether the relay serves MaxConnections already.
+func (s *Server) full() bool {
+	return s.stats.open.Load() >= int64(s.cfg.MaxConnections)
 }
 
 func (s *Server) lookup(eid string) *socket {
@@ -181,7 +186,9 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 		h.Set("Vary", "Origin")
 		if r.Method == http.MethodOptions {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Content-Type")
+			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+				h.Set("Access-Control-Allow-Headers", req)
+			}
 		}
 	}
 	return true

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -23,19 +24,20 @@ import (
 // timer.
 type socket struct {
 	srv    *Server
-	eid    string // Engine.IO session id
-	log    *slog.Logger
+	eid    string       // Engine.IO session id
+	log    *slog.Logger // never reassigned: read from any goroutine
 	q      *sendQueue
 	closed chan struct{} // closed by close
 	once   sync.Once
 	cur    atomic.Pointer[member] // the session s is in; see hub
-	writer sync.WaitGroup          // the websocket writer goroutine
+	writer sync.WaitGroup         // the websocket writer goroutine
 
 	mu        sync.Mutex // guards the fields below
 	ws        *websocket.Conn
-	upgraded  chan struct{} // closed when websocket takes over from polling
-	polling   bool          // a long-poll GET is pending
-	posting   bool          // a long-poll POST is being handled
+	upgraded  chan struct{}   // closed when websocket takes over from polling
+	probing   *websocket.Conn // an upgrade in progress; closed with the socket
+	polling   bool            // a long-poll GET is pending
+	posting   bool            // a long-poll POST is being handled
 	pingTimer *time.Timer
 	awaitPong bool
 	reason    string // why the socket closed
@@ -102,6 +104,9 @@ func (s *socket) close(reason string) {
 			s.pingTimer.Stop()
 		}
 		ws := s.ws
+		if s.probing != nil {
+			s.probing.NetConn().Close()
+		}
 		close(s.closed) // under mu, so attach sees it
 		s.mu.Unlock()
 		if code := s.srv.hub.leave(s); code != "" {
@@ -139,6 +144,10 @@ func (s *socket) startHeartbeat() {
 // pong; a missing pong closes the socket.
 func (s *socket) heartbeat() {
 	s.mu.Lock()
+	if s.isClosed() {
+		s.mu.Unlock()
+		return
+	}
 	if s.awaitPong {
 		s.mu.Unlock()
 		s.close("ping timeout")
@@ -168,6 +177,12 @@ func (s *socket) handleEIO(b []byte) error {
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty engine.io packet", ErrMalformed)
 	}
+	// Relayed bytes go out in websocket text frames, which receivers
+	// must reject when they are not UTF-8: refuse them here, from the
+	// sender, so one client cannot disconnect the others.
+	if !utf8.Valid(b) {
+		return fmt.Errorf("%w: not UTF-8", ErrMalformed)
+	}
 	switch b[0] {
 	case eioMessage:
 		return s.handleMessage(b[1:])
@@ -192,6 +207,9 @@ func (s *socket) handleMessage(b []byte) error {
 	}
 	s.inMu.Lock()
 	defer s.inMu.Unlock()
+	if !s.allow() {
+		return nil
+	}
 	if p.Namespace != "/" {
 		if p.Type == sioConnect {
 			s.sendConnectError(p.Namespace, "Invalid namespace")
@@ -226,8 +244,8 @@ func (s *socket) handleMessage(b []byte) error {
 func (s *socket) connect() {
 	if s.sid == "" {
 		s.sid = randomID()
-		s.log = s.log.With("sid", s.sid)
 		s.srv.stats.connects.Add(1)
+		s.log.Debug("connected", "sid", s.sid)
 	}
 	s.send(fmt.Appendf(nil, `40{"sid":%q}`, s.sid), false)
 }
@@ -241,4 +259,20 @@ func (s *socket) sendConnectError(nsp, msg string) {
 
 func (s *socket) refuseBinary() {
 	s.sendError("bad_request", "binary attachments are not supported: send JSON")
+}
+
+// allow charges one inbound Socket.IO packet to the token bucket. Over
+// the limit the packet is dropped, with one rate_limited error a second.
+// Called with inMu held.
+func (s *socket) allow() bool {
+	now := s.srv.cfg.Now()
+	if s.bucket.allow(now) {
+		return true
+	}
+	s.srv.stats.rateLimited.Add(1)
+	if ms := now.UnixMilli(); ms-s.lastRateMs >= 1000 {
+		s.lastRateMs = ms
+		s.sendError(CodeRateLimited, "too many events: slow down")
+	}
+	return false
 }

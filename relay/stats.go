@@ -14,6 +14,7 @@ type counters struct {
 	notMember   atomic.Uint64 // broadcasts from non-members, dropped
 	malformed   atomic.Uint64 // connections closed for a bad packet
 	errors      atomic.Uint64 // error events sent to clients
+	unknown     atomic.Uint64 // unknown events ignored
 }
 
 // Stats is a snapshot of the relay's counters.
@@ -29,6 +30,7 @@ type Stats struct {
 	NotMember   uint64 `json:"notMember"`
 	Malformed   uint64 `json:"malformed"`
 	Errors      uint64 `json:"errors"`
+	Unknown     uint64 `json:"unknown"`
 }
 
 // Stats returns the relay's counters now.
@@ -46,5 +48,6 @@ func (s *Server) Stats() Stats {
 		NotMember:   c.notMember.Load(),
 		Malformed:   c.malformed.Load(),
 		Errors:      c.errors.Load(),
+		Unknown:     c.unknown.Load(),
 	}
 }

@@ -141,8 +141,11 @@ func TestPollingUpgradesToWebsocket(t *testing.T) {
 	readPrefix(t, ws, `42["event:broadcast"`)
 	write(t, ws, fmt.Sprintf(`42["event:broadcast",{"roomCode":%q,"eventName":"x","payload":2}]`, code))
 	p[0].next("event:broadcast")
-	// Polling is over for this session.
+	// Polling is over for this session: a late GET is refused, and the
+	// websocket carries on.
 	httpDo(t, "GET", pl.url, "", 400)
+	p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit", "payload": 2})
+	readPrefix(t, ws, `42["event:broadcast"`)
 }
 
 func TestHeartbeat(t *testing.T) {
@@ -203,8 +206,8 @@ func TestBinaryIsRefusedWithoutHarm(t *testing.T) {
 		t.Fatal(err)
 	}
 	readPrefix(t, ws, `42["error"`)
-	write(t, ws, "42[\"clock:sync\",{\"t0\":1}]")
-	readPrefix(t, ws, `42["error"`) // still alive (no ack id: bad request)
+	write(t, ws, "421[\"clock:sync\",{\"t0\":1}]")
+	readPrefix(t, ws, `431[{"t0":1,`) // still alive
 	p[0].quiet("event:broadcast", 50*time.Millisecond)
 }
 
@@ -224,8 +227,8 @@ func TestOriginPolicy(t *testing.T) {
 		origin string
 		ok     bool
 	}{
-		{nil, "", true},                                   // the bridge sends none
-		{nil, "http://evil.example", false},               // foreign page
+		{nil, "", true},                     // the bridge sends none
+		{nil, "http://evil.example", false}, // foreign page
 		{[]string{"http://localhost:5173"}, "http://localhost:5173", true},
 		{[]string{"http://localhost:5173"}, "http://localhost:5174", false},
 		{[]string{"*"}, "http://anything.example", true},
@@ -298,4 +301,62 @@ func TestCloseDisconnectsEveryClient(t *testing.T) {
 	}
 	// New clients are turned away.
 	httpDo(t, "GET", r.URL+"/socket.io/?EIO=4&transport=polling", "", http.StatusServiceUnavailable)
+}
+
+// Connect and disconnect packets cost a token too: a 40/41 loop is a
+// flood like any other.
+func TestConnectDisconnectLoopIsRateLimited(t *testing.T) {
+	r := newRelay(t, relay.Config{EventRate: 1, EventBurst: 5})
+	ws := rawWS(t, r) // its CONNECT took one token
+	for range 10 {
+		write(t, ws, "41")
+		write(t, ws, "40")
+	}
+	readPrefix(t, ws, `42["error",{"message":"too many events`)
+	if st := r.Stats(); st.RateLimited < 10 || st.Connects > 3 {
+		t.Errorf("stats = %+v, want the loop limited", st)
+	}
+}
+
+func TestMaxConnections(t *testing.T) {
+	r := newRelay(t, relay.Config{MaxConnections: 2})
+	connect(t, r)
+	openPolling(t, r)
+	httpDo(t, "GET", r.URL+"/socket.io/?EIO=4&transport=polling", "", http.StatusServiceUnavailable)
+	u := "ws" + strings.TrimPrefix(r.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	if _, res, err := websocket.DefaultDialer.Dial(u, nil); err == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("third websocket: err %v, want 503", err)
+	}
+}
+
+// A second upgrade of the same session is refused and harms nothing, and
+// Close does not wait on an upgrade that is half done.
+func TestUpgradeRaces(t *testing.T) {
+	r := newRelay(t, relay.Config{PingTimeout: time.Minute})
+	pl := openPolling(t, r)
+	pl.post("40")
+	pl.get()
+	u := "ws" + strings.TrimPrefix(strings.Replace(pl.url, "transport=polling", "transport=websocket", 1), "http")
+	first, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	write(t, first, "2probe")
+	readPrefix(t, first, "3probe")
+	second, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	write(t, second, "2probe")
+	readClosed(t, second) // refused while the first probe is under way
+	closed := make(chan struct{})
+	go func() { r.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(wait): // PingTimeout is a minute: Close must not wait for it
+		t.Fatal("Close waited on a half-done upgrade")
+	}
+	readClosed(t, first)
 }

@@ -26,6 +26,10 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 		errBadRequest.write(w, http.StatusBadRequest)
 		return
 	}
+	if sid == "" && s.full() {
+		http.Error(w, "relay full: too many connections", http.StatusServiceUnavailable)
+		return
+	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -51,20 +55,39 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 	ws.Close()
 }
 
-// attach makes ws the socket's transport and starts its writer.
-func (sock *socket) attach(ws *websocket.Conn) {
+// attach makes ws the socket's transport and starts its writer. It
+// fails when the socket has closed meanwhile.
+func (sock *socket) attach(ws *websocket.Conn) bool {
 	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	if sock.ws != nil || sock.isClosed() {
+		return false
+	}
 	sock.ws = ws
 	close(sock.upgraded)
-	sock.mu.Unlock()
 	sock.writer.Add(1)
 	go sock.writeLoop(ws)
+	return true
 }
 
 // probe runs the upgrade handshake on ws for a long-polling socket:
 // 2probe, 3probe, then 5 (upgrade). A pending long-poll is answered with
 // a noop so the client can pause polling.
 func (sock *socket) probe(ws *websocket.Conn) bool {
+	sock.mu.Lock()
+	busy := sock.probing != nil || sock.ws != nil || sock.isClosed()
+	if !busy {
+		sock.probing = ws
+	}
+	sock.mu.Unlock()
+	if busy {
+		return false
+	}
+	defer func() {
+		sock.mu.Lock()
+		sock.probing = nil
+		sock.mu.Unlock()
+	}()
 	ws.SetReadDeadline(time.Now().Add(sock.srv.cfg.PingTimeout))
 	defer ws.SetReadDeadline(time.Time{})
 	_, msg, err := ws.ReadMessage()
@@ -88,14 +111,7 @@ func (sock *socket) probe(ws *websocket.Conn) bool {
 			return false
 		}
 	}
-	sock.mu.Lock()
-	taken := sock.ws != nil || sock.isClosed()
-	sock.mu.Unlock()
-	if taken {
-		return false
-	}
-	sock.attach(ws)
-	return true
+	return sock.attach(ws)
 }
 
 // readLoop is the one reader of ws. It returns when the connection fails

@@ -37,6 +37,7 @@ func newApp() *cli.App {
 			&cli.Float64Flag{Name: "event-rate", Value: d.EventRate, EnvVars: []string{"JAMRELAY_EVENT_RATE"}, Usage: "events per second per connection, sustained"},
 			&cli.IntFlag{Name: "event-burst", Value: d.EventBurst, EnvVars: []string{"JAMRELAY_EVENT_BURST"}, Usage: "events per connection allowed in a burst"},
 			&cli.IntFlag{Name: "max-members", Value: d.MaxMembers, EnvVars: []string{"JAMRELAY_MAX_MEMBERS"}, Usage: "members per session"},
+			&cli.IntFlag{Name: "max-connections", Value: d.MaxConnections, EnvVars: []string{"JAMRELAY_MAX_CONNECTIONS"}, Usage: "connections served at once"},
 			&cli.IntFlag{Name: "send-queue", Value: d.SendQueue, EnvVars: []string{"JAMRELAY_SEND_QUEUE"}, Usage: "packets queued per slow client before the oldest are dropped"},
 			&cli.DurationFlag{Name: "write-timeout", Value: d.WriteTimeout, EnvVars: []string{"JAMRELAY_WRITE_TIMEOUT"}, Usage: "disconnect a client stuck this long"},
 			&cli.StringSliceFlag{Name: "allow-origin", EnvVars: []string{"JAMRELAY_ALLOW_ORIGIN"}, Usage: "browser origin allowed besides the relay's own (repeat; '*' for any)"},
@@ -73,13 +74,36 @@ func configFrom(c *cli.Context, log *slog.Logger) relay.Config {
 		EventBurst:      c.Int("event-burst"),
 		MaxMembers:      c.Int("max-members"),
 		SendQueue:       c.Int("send-queue"),
+		MaxConnections:  c.Int("max-connections"),
 		WriteTimeout:    c.Duration("write-timeout"),
 		AllowOrigins:    c.StringSlice("allow-origin"),
 		Logger:          log,
 	}
 }
 
+// checkPositive refuses zero or negative numeric flags, which would
+// otherwise silently mean "default" in relay.Config.
+func checkPositive(c *cli.Context) error {
+	for _, name := range []string{"ping-interval", "ping-timeout", "write-timeout"} {
+		if c.Duration(name) <= 0 {
+			return fmt.Errorf("--%s must be positive, got %v", name, c.Duration(name))
+		}
+	}
+	for _, name := range []string{"max-payload", "max-event-payload", "event-burst", "max-members", "send-queue", "max-connections"} {
+		if c.Int64(name) <= 0 {
+			return fmt.Errorf("--%s must be at least 1, got %d", name, c.Int64(name))
+		}
+	}
+	if c.Float64("event-rate") <= 0 {
+		return fmt.Errorf("--event-rate must be positive, got %v", c.Float64("event-rate"))
+	}
+	return nil
+}
+
 func run(c *cli.Context) error {
+	if err := checkPositive(c); err != nil {
+		return err
+	}
 	log, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
 	if err != nil {
 		return err

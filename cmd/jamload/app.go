@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// options is everything the flags say, read once in the action.
+type options struct {
+	jamrelay  string // path of the jamrelay binary
+	nodeRelay string // path of server.js; empty skips Node
+	duration  time.Duration
+	warmup    time.Duration
+	idleConns int
+	scenarios []scenario
+	retries   int
+	json      bool
+	profile   string // generator CPU profile file; empty: none
+	clockHz   int64  // clock ticks per second of /proc CPU times
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "jamload",
+		Usage: "benchmark jamrelay against the reference Node relay, side by side",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "jamrelay", Required: true, Usage: "path of the jamrelay binary"},
+			&cli.StringFlag{Name: "node-relay", Usage: "path of the Node reference relay's server.js (empty: skip Node)"},
+			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "measurement window per scenario"},
+			&cli.DurationFlag{Name: "warmup", Value: 2 * time.Second, Usage: "load before the window opens"},
+			&cli.IntFlag{Name: "idle-conns", Value: 10_000, Usage: "connections of the idle scenario"},
+			&cli.StringFlag{Name: "scenarios", Value: "40x5x50,40x5x100,idle", Usage: "comma list of NxMxR (sessions x members x events/s) and idle"},
+			&cli.IntFlag{Name: "retries", Value: 2, Usage: "re-runs of a throughput window that other processes disturbed"},
+			&cli.BoolFlag{Name: "json", Usage: "also print the results as JSON lines"},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write the generator's CPU profile to this file (to check it is not the bottleneck)"},
+		},
+		Action: func(c *cli.Context) error {
+			o, err := optionsFrom(c)
+			if err != nil {
+				return err
+			}
+			return run(c.Context, o, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+func optionsFrom(c *cli.Context) (options, error) {
+	o := options{
+		jamrelay:  c.String("jamrelay"),
+		nodeRelay: c.String("node-relay"),
+		duration:  c.Duration("duration"),
+		warmup:    c.Duration("warmup"),
+		idleConns: c.Int("idle-conns"),
+		retries:   c.Int("retries"),
+		json:      c.Bool("json"),
+		profile:   c.String("cpuprofile"),
+	}
+	var err error
+	if o.scenarios, err = parseScenarios(c.String("scenarios")); err != nil {
+		return o, err
+	}
+	if o.duration <= 0 || o.warmup < 0 || o.idleConns <= 0 || o.retries < 0 {
+		return o, errors.New("--duration and --idle-conns must be positive, --warmup and --retries not negative")
+	}
+	if _, err := os.Stat(o.jamrelay); err != nil {
+		return o, fmt.Errorf("--jamrelay: %w (build it: CGO_ENABLED=0 go build -o /tmp/jamrelay ./cmd/jamrelay)", err)
+	}
+	if o.nodeRelay != "" {
+		if o.nodeRelay, err = filepath.Abs(o.nodeRelay); err != nil {
+			return o, err
+		}
+		mods := filepath.Join(filepath.Dir(o.nodeRelay), "node_modules")
+		if _, err := os.Stat(mods); err != nil {
+			return o, fmt.Errorf("--node-relay: %s is missing: run npm ci in %s", mods, filepath.Dir(o.nodeRelay))
+		}
+	}
+	return o, nil
+}

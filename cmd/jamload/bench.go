@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+)
+
+// fdSpare is the file descriptors a process needs besides its
+// connections.
+const fdSpare = 256
+
+// run measures every scenario on every relay and prints the report. A
+// scenario that cannot run is reported and skipped; the error returned
+// then makes the exit status non-zero.
+func run(ctx context.Context, o options, out, log io.Writer) error {
+	hz, assumed := clockTicks()
+	if assumed {
+		fmt.Fprintln(log, "jamload: getconf CLK_TCK failed; assuming 100 ticks per second")
+	}
+	o.clockHz = hz
+	raiseFileLimit(o, log)
+	if o.profile != "" {
+		stop, err := startProfile(o.profile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	relays := []relaySpec{jamrelaySpec(o.jamrelay)}
+	if o.nodeRelay != "" {
+		relays = append(relays, nodeSpec(o.nodeRelay))
+	}
+	var (
+		tp     []throughputResult
+		idle   []idleResult
+		failed []error
+	)
+	for _, sc := range o.scenarios {
+		var scTP []throughputResult
+		for _, spec := range relays {
+			fmt.Fprintf(log, "jamload: %s on %s...\n", sc.name, spec.name)
+			var err error
+			if sc.idle {
+				var r idleResult
+				if r, err = measureIdle(ctx, spec, o, log); err == nil {
+					idle = append(idle, r)
+				}
+			} else {
+				var r throughputResult
+				if r, err = measureThroughput(ctx, spec, sc, o, log); err == nil {
+					scTP = append(scTP, r)
+				}
+			}
+			if err != nil {
+				err = fmt.Errorf("%s on %s: %w", sc.name, spec.name, err)
+				fmt.Fprintln(log, "jamload:", err)
+				failed = append(failed, err)
+				if ctx.Err() != nil {
+					return errors.Join(failed...)
+				}
+			}
+		}
+		tp = append(tp, scTP...)
+		report(out, o, sc, scTP, idle)
+	}
+	ts := evaluate(tp, idle)
+	printTargets(out, ts)
+	printNotes(out, tp)
+	if o.json {
+		printJSON(out, "target", anySlice(ts)...)
+	}
+	return errors.Join(failed...)
+}
+
+// report prints the table of one scenario, and its JSON lines.
+func report(out io.Writer, o options, sc scenario, tp []throughputResult, idle []idleResult) {
+	if sc.idle {
+		printIdle(out, idle)
+		if o.json {
+			printJSON(out, "idle", anySlice(idle)...)
+		}
+		return
+	}
+	printThroughput(out, sc, tp)
+	if o.json {
+		printJSON(out, "throughput", anySlice(tp)...)
+	}
+}
+
+// withRelay starts a fresh relay from spec, runs f against it and stops
+// it. A relay that died during f makes it fail.
+func withRelay[T any](ctx context.Context, spec relaySpec, f func(*relayProc) (T, error)) (T, error) {
+	rp, err := startRelay(ctx, spec)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer rp.stop()
+	v, err := f(rp)
+	if err == nil && rp.exited() {
+		err = fmt.Errorf("%s exited during the run: %v", rp.name, rp.cmd.ProcessState)
+	}
+	return v, err
+}
+
+// measureIdle runs the idle scenario on spec once the host is quiet.
+func measureIdle(ctx context.Context, spec relaySpec, o options, log io.Writer) (idleResult, error) {
+	if err := waitQuiet(ctx, o.clockHz, log); err != nil {
+		return idleResult{}, err
+	}
+	return withRelay(ctx, spec, func(rp *relayProc) (idleResult, error) {
+		return runIdle(ctx, rp, o.idleConns, o.clockHz)
+	})
+}
+
+// raiseFileLimit raises the soft limit on open files to the hard limit,
+// for this process and the relays it starts (set explicitly, the raised
+// limit is inherited by children), and says so if even that is too low
+// for the idle scenario.
+func raiseFileLimit(o options, log io.Writer) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		fmt.Fprintln(log, "jamload: read the open file limit:", err)
+		return
+	}
+	lim.Cur = lim.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		fmt.Fprintln(log, "jamload: raise the open file limit:", err)
+	}
+	need := uint64(o.idleConns + fdSpare)
+	if hasIdle(o.scenarios) && lim.Cur < need {
+		fmt.Fprintf(log, "jamload: the open file limit is %d, too low for %d idle connections (each side needs about %d): raise ulimit -Hn or lower --idle-conns\n",
+			lim.Cur, o.idleConns, need)
+	}
+}
+
+// startProfile starts profiling the generator's CPU into file.
+func startProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func hasIdle(scs []scenario) bool {
+	for _, sc := range scs {
+		if sc.idle {
+			return true
+		}
+	}
+	return false
+}
+
+func anySlice[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+// Sanity thresholds for printNotes.
+const (
+	stallShare  = 0.001 // generator stalls above this share of the sends
+	hostBusyPct = 90    // relay + generator + rest of host, % of all cores
+)
+
+// printNotes flags results the generator or the host may have bent.
+func printNotes(out io.Writer, tp []throughputResult) {
+	for _, r := range tp {
+		if r.Sent > 0 && float64(r.Stalls) > stallShare*float64(r.Sent) {
+			fmt.Fprintf(out, "note: %s on %s: the generator skipped %d of %d sends: it was the bottleneck\n",
+				r.Scenario, r.Relay, r.Stalls, r.Sent+r.Stalls)
+		}
+		if r.Noisy {
+			fmt.Fprintf(out, "note: %s on %s: other processes used %.0f%% of a core during the window, even after re-runs: treat its numbers with care\n",
+				r.Scenario, r.Relay, r.OtherCPU)
+		}
+		if busy := r.RelayCPU + r.GenCPU + r.OtherCPU; busy > hostBusyPct*float64(runtime.NumCPU()) {
+			fmt.Fprintf(out, "note: %s on %s: the host was %.0f%% busy (relay %.0f, generator %.0f, other %.0f): latency includes waiting for a CPU\n",
+				r.Scenario, r.Relay, busy, r.RelayCPU, r.GenCPU, r.OtherCPU)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+const (
+	// readyWait bounds how long a relay may take to accept connections.
+	readyWait = 15 * time.Second
+	// killWait is how long a relay has to exit after SIGTERM before SIGKILL.
+	killWait = 3 * time.Second
+)
+
+// relaySpec says how to start one relay on a given loopback port.
+type relaySpec struct {
+	name    string
+	command func(port int) *exec.Cmd
+}
+
+// jamrelaySpec runs the Go relay with a per-connection rate limit far
+// above the load, so the limit never interferes.
+func jamrelaySpec(bin string) relaySpec {
+	return relaySpec{name: "jamrelay", command: func(port int) *exec.Cmd {
+		return exec.Command(bin, "--listen", "127.0.0.1:"+strconv.Itoa(port),
+			"--log-level", "warn", "--event-rate", "100000", "--event-burst", "100000")
+	}}
+}
+
+// nodeSpec runs the reference Socket.IO relay, quiet.
+func nodeSpec(serverJS string) relaySpec {
+	return relaySpec{name: "node", command: func(port int) *exec.Cmd {
+		cmd := exec.Command("node", serverJS)
+		cmd.Dir = filepath.Dir(serverJS)
+		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "QUIET=1")
+		return cmd
+	}}
+}
+
+// relayProc is one running relay process.
+type relayProc struct {
+	name string
+	cmd  *exec.Cmd
+	base string        // http://127.0.0.1:PORT
+	done chan struct{} // closed when the process has exited
+}
+
+// startRelay starts spec on a free loopback port and waits until it
+// accepts connections.
+func startRelay(ctx context.Context, spec relaySpec) (*relayProc, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := spec.command(port)
+	cmd.Stdout = nil // node prints "listening PORT"; the dial below is what counts
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", spec.name, err)
+	}
+	p := &relayProc{name: spec.name, cmd: cmd, base: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	if err := p.waitReady(ctx, port); err != nil {
+		p.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// waitReady dials the port until the relay accepts, it exits, or
+// readyWait passes.
+func (p *relayProc) waitReady(ctx context.Context, port int) error {
+	deadline := time.Now().Add(readyWait)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before accepting connections: %v", p.name, p.cmd.ProcessState)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not accept connections on %s within %s", p.name, addr, readyWait)
+		}
+	}
+}
+
+func (p *relayProc) pid() int { return p.cmd.Process.Pid }
+
+// exited reports whether the relay process has ended.
+func (p *relayProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM, then SIGKILL after killWait, and waits for the exit.
+func (p *relayProc) stop() {
+	if p.exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return
+	case <-time.After(killWait):
+	}
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		fmt.Fprintf(os.Stderr, "jamload: kill %s: %v\n", p.name, err)
+	}
+	<-p.done
+}
+
+// freePort asks the kernel for a free loopback port. Another process
+// could take it before the relay binds it; the relay would then fail to
+// start and the run stops with its error.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestParseScenarios(t *testing.T) {
+	got, err := parseScenarios("40x5x50, idle,2x2x1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []scenario{
+		{name: "40x5x50", sessions: 40, members: 5, rate: 50},
+		{name: "idle", idle: true},
+		{name: "2x2x1", sessions: 2, members: 2, rate: 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("scenario %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if got[0].offered() != 40_000 {
+		t.Errorf("40x5x50 offers %v deliveries/s, want 40000", got[0].offered())
+	}
+	for _, bad := range []string{"", "40x5", "40x1x50", "40x5x0", "axbxc", "busy"} {
+		if _, err := parseScenarios(bad); err == nil {
+			t.Errorf("parseScenarios(%q): want an error", bad)
+		}
+	}
+}
+
+func result(relay, sc string, p99, cpu, delivered float64, lost int64) throughputResult {
+	return throughputResult{Scenario: sc, Relay: relay, Offered: 80_000, Delivered: delivered,
+		Lost: lost, Latency: latencySummary{P99: p99}, CPUPer100k: cpu}
+}
+
+func TestEvaluate(t *testing.T) {
+	tp := []throughputResult{
+		result("jamrelay", "40x5x100", 5, 300, 80_010, 0),
+		result("node", "40x5x100", 400, 1000, 78_000, 0),
+	}
+	idle := []idleResult{{Relay: "jamrelay", Conns: 10_000, KBPerConn: 33.7}}
+	got := map[string]string{}
+	for _, tg := range evaluate(tp, idle) {
+		got[tg.Name] = tg.Status
+	}
+	want := map[string]string{
+		"nothing lost (jamrelay)":                       "PASS",
+		"p99 <= node p99 / 5 at 40x5x100":               "PASS",
+		"CPU/delivery <= node / 3 at 40x5x100":          "PASS",
+		"p99 < 10 ms at >= 80k deliveries/s (jamrelay)": "PASS",
+		"< 30 KB per idle connection at 10k (jamrelay)": "MISS",
+	}
+	for name, status := range want {
+		if got[name] != status {
+			t.Errorf("%s: got %q, want %q", name, got[name], status)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got targets %v, want %v", got, want)
+	}
+}
+
+func TestEvaluateMisses(t *testing.T) {
+	tp := []throughputResult{
+		result("jamrelay", "40x5x100", 12, 400, 79_000, 3),
+		result("node", "40x5x100", 50, 1000, 78_000, 0),
+	}
+	for _, tg := range evaluate(tp, nil) {
+		want := "MISS"
+		if strings.HasPrefix(tg.Name, "<") {
+			want = "n/a" // no idle run
+		}
+		if tg.Status != want {
+			t.Errorf("%s: got %s (%s), want %s", tg.Name, tg.Status, tg.Detail, want)
+		}
+	}
+}
+
+func TestPrintThroughputRatioRow(t *testing.T) {
+	var buf bytes.Buffer
+	sc := scenario{name: "40x5x100", sessions: 40, members: 5, rate: 100}
+	printThroughput(&buf, sc, []throughputResult{
+		result("jamrelay", sc.name, 5, 300, 80_000, 0),
+		result("node", sc.name, 400, 1000, 78_000, 0),
+	})
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	last := strings.Fields(lines[len(lines)-1])
+	want := []string{"ratio", "jamrelay/node", "0.013", "0.300"}
+	if strings.Join(last, " ") != strings.Join(want, " ") {
+		t.Errorf("ratio row: got %q, want %q", last, want)
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import "time"
+
+// throughputResult is one relay's numbers for one NxMxR scenario.
+type throughputResult struct {
+	Scenario    string         `json:"scenario"`
+	Relay       string         `json:"relay"`
+	Offered     float64        `json:"offeredPerSec"`   // deliveries/s asked for
+	Delivered   float64        `json:"deliveredPerSec"` // received inside the window, per second
+	Sent        int64          `json:"sent"`            // events sent, warmup included
+	Expected    int64          `json:"expected"`        // receipts owed for them
+	Received    int64          `json:"received"`
+	Lost        int64          `json:"lost"` // expected - received, after the drain
+	Reordered   int64          `json:"reordered"`
+	Foreign     int64          `json:"foreign,omitempty"` // events with a bad sender index
+	Stalls      int64          `json:"generatorStalls"`   // ticks the generator skipped
+	WriteErrors int            `json:"writeErrors"`       // connections that failed to send
+	Latency     latencySummary `json:"latency"`
+	RelayCPU    float64        `json:"relayCpuPct"`       // % of one core, in the window
+	CPUPer100k  float64        `json:"relayCpuMsPer100k"` // relay CPU ms per 100k deliveries
+	RSSMB       float64        `json:"relayRssMB"`        // at the end of the window
+	GenCPU      float64        `json:"generatorCpuPct"`   // % of one core
+	OtherCPU    float64        `json:"otherCpuPct"`       // rest of the host, % of one core
+	WindowSec   float64        `json:"windowSec"`
+	Noisy       bool           `json:"noisy"` // other processes used more than noiseLimit
+}
+
+// collect adds up the members' counters once every goroutine is done.
+func collect(sc scenario, relay string, members []*member, w window, dur time.Duration) throughputResult {
+	r := throughputResult{Scenario: sc.name, Relay: relay, Offered: sc.offered(), WindowSec: w.cpu.wall.Seconds()}
+	var inWindow int64
+	var samples []uint32
+	for _, m := range members {
+		r.Sent += m.sent
+		r.Stalls += m.stalls
+		if m.writeErr != nil {
+			r.WriteErrors++
+		}
+		for _, n := range m.rx.count {
+			r.Received += n
+		}
+		r.Reordered += m.rx.reordered
+		r.Foreign += m.rx.foreign
+		inWindow += m.rx.inWindow
+		samples = append(samples, m.rx.samples...)
+	}
+	r.Expected = expectedReceipts(members, sc.members)
+	r.Lost = r.Expected - r.Received
+	r.Latency = summarize(samples)
+	r.Delivered = float64(inWindow) / dur.Seconds()
+	r.RelayCPU, r.GenCPU, r.OtherCPU = w.cpu.relay, w.cpu.gen, w.cpu.other
+	r.CPUPer100k = perHundredK(w.cpu.relayCPU, inWindow)
+	r.RSSMB = float64(w.rss) / (1 << 20)
+	return r
+}
+
+// idleResult is one relay's numbers for the idle scenario.
+type idleResult struct {
+	Relay       string  `json:"relay"`
+	Conns       int     `json:"conns"`
+	SetupSec    float64 `json:"setupSec"`
+	RSSBeforeMB float64 `json:"rssBeforeMB"`
+	RSSAfterMB  float64 `json:"rssAfterMB"`
+	KBPerConn   float64 `json:"kbPerConn"`
+	IdleCPU     float64 `json:"idleCpuPct"` // relay, % of one core
+	OtherCPU    float64 `json:"otherCpuPct"`
+}

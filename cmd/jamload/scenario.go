@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// scenario is one load shape: NxMxR (N sessions of M members, each
+// sending R events per second), or idle connections.
+type scenario struct {
+	name                    string
+	sessions, members, rate int
+	idle                    bool
+}
+
+// offered is the deliveries per second the scenario asks for.
+func (sc scenario) offered() float64 {
+	return float64(sc.sessions * sc.members * (sc.members - 1) * sc.rate)
+}
+
+// parseScenarios reads a comma list such as "40x5x50,idle".
+func parseScenarios(list string) ([]scenario, error) {
+	var out []scenario
+	for name := range strings.SplitSeq(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "idle" {
+			out = append(out, scenario{name: name, idle: true})
+			continue
+		}
+		f := strings.Split(name, "x")
+		var v [3]int
+		ok := len(f) == 3
+		for i := 0; ok && i < 3; i++ {
+			n, err := strconv.Atoi(f[i])
+			v[i], ok = n, err == nil && n > 0
+		}
+		if !ok || v[1] < 2 {
+			return nil, fmt.Errorf("scenario %q: want idle or NxMxR (sessions x members x events/s, M >= 2)", name)
+		}
+		out = append(out, scenario{name: name, sessions: v[0], members: v[1], rate: v[2]})
+	}
+	return out, nil
+}
+
+// Drain: after the senders stop, wait for the last events until all
+// have arrived, nothing has arrived for drainQuiet, or drainMax passed.
+const (
+	drainMax   = 3 * time.Second
+	drainQuiet = time.Second
+	drainPoll  = 20 * time.Millisecond
+	// startDelay leaves the goroutines time to start before the first send.
+	startDelay = 100 * time.Millisecond
+)
+
+// runThroughput runs scenario sc against the relay rp.
+func runThroughput(ctx context.Context, rp *relayProc, sc scenario, o options) (throughputResult, error) {
+	groups, err := connectSessions(ctx, rp.base, sc.sessions*sc.members, sc.members, nil)
+	if err != nil {
+		return throughputResult{}, fmt.Errorf("set up sessions: %w", err)
+	}
+	start := time.Now().Add(startDelay)
+	p := plan{start: start, winStart: start.Add(o.warmup), winEnd: start.Add(o.warmup + o.duration),
+		period: time.Second / time.Duration(sc.rate)}
+	var members []*member
+	var readers, writers sync.WaitGroup
+	for _, g := range groups {
+		for i, c := range g {
+			m := newMember(c, i, len(g), p)
+			members = append(members, m)
+			readers.Go(func() { m.readLoop(p) })
+			offset := rand.N(p.period)
+			writers.Go(func() { m.writeLoop(ctx, p, offset) })
+		}
+	}
+	w, werr := measureWindow(ctx, rp.pid(), p, o.clockHz)
+	writers.Wait()
+	if werr == nil {
+		drain(ctx, members, expectedReceipts(members, sc.members))
+	}
+	closeGroups(groups)
+	readers.Wait()
+	if werr != nil {
+		return throughputResult{}, werr
+	}
+	return collect(sc, rp.name, members, w, o.duration), nil
+}
+
+// window is what was measured of the relay during the window.
+type window struct {
+	cpu cpuUse
+	rss int64 // bytes, at the end of the window
+}
+
+func measureWindow(ctx context.Context, pid int, p plan, hz int64) (window, error) {
+	if err := sleepUntil(ctx, p.winStart); err != nil {
+		return window{}, err
+	}
+	a, err := takeCPUSample(pid)
+	if err != nil {
+		return window{}, err
+	}
+	if err := sleepUntil(ctx, p.winEnd); err != nil {
+		return window{}, err
+	}
+	b, err := takeCPUSample(pid)
+	if err != nil {
+		return window{}, err
+	}
+	rss, err := procRSS(pid)
+	if err != nil {
+		return window{}, fmt.Errorf("relay rss: %w", err)
+	}
+	return window{cpu: cpuBetween(a, b, hz), rss: rss}, nil
+}
+
+// expectedReceipts is how many events the members should have received:
+// every event sent, once by each other member of the session.
+func expectedReceipts(members []*member, size int) int64 {
+	var n int64
+	for _, m := range members {
+		n += m.sent * int64(size-1)
+	}
+	return n
+}
+
+func totalReceived(members []*member) int64 {
+	var n int64
+	for _, m := range members {
+		n += m.received.Load()
+	}
+	return n
+}
+
+// drain waits for the events still in flight; see drainMax.
+func drain(ctx context.Context, members []*member, expected int64) {
+	deadline := time.Now().Add(drainMax)
+	last, lastChange := int64(-1), time.Now()
+	for ctx.Err() == nil {
+		got, now := totalReceived(members), time.Now()
+		if got >= expected || now.After(deadline) || now.Sub(lastChange) > drainQuiet {
+			return
+		}
+		if got != last {
+			last, lastChange = got, now
+		}
+		time.Sleep(drainPoll)
+	}
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Targets the README quotes.
+const (
+	p99Factor      = 5      // jamrelay p99 at most node's divided by this
+	cpuFactor      = 3      // jamrelay CPU per delivery at most node's divided by this
+	fastP99Ms      = 10.0   // p99 below this...
+	fastRate       = 80_000 // ...at this many deliveries per second
+	fastRateSlack  = 0.99   // window edges cost a few deliveries
+	idleKBPerConn  = 30.0   // per idle connection...
+	idleConnsFloor = 10_000 // ...with this many open
+)
+
+// target is one evaluated goal.
+type target struct {
+	Status string `json:"status"` // PASS, MISS or n/a
+	Name   string `json:"name"`
+	Detail string `json:"detail"`
+}
+
+func verdict(pass bool) string {
+	if pass {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+// evaluate checks every target against the results.
+func evaluate(tp []throughputResult, idle []idleResult) []target {
+	var out []target
+	out = append(out, targetNothingLost(tp))
+	for _, sc := range scenarioNames(tp) {
+		g, n, ok := pairOf(resultsOf(tp, sc))
+		if !ok {
+			continue
+		}
+		limit := n.Latency.P99 / p99Factor
+		out = append(out, target{verdict(g.Latency.P99 <= limit), "p99 <= node p99 / 5 at " + sc,
+			fmt.Sprintf("jamrelay %.2f ms, node %.2f ms, limit %.2f ms", g.Latency.P99, n.Latency.P99, limit)})
+		limit = n.CPUPer100k / cpuFactor
+		out = append(out, target{verdict(g.CPUPer100k <= limit), "CPU/delivery <= node / 3 at " + sc,
+			fmt.Sprintf("jamrelay %.0f, node %.0f, limit %.0f CPU ms per 100k deliveries", g.CPUPer100k, n.CPUPer100k, limit)})
+	}
+	out = append(out, targetFast(tp), targetIdle(idle))
+	return out
+}
+
+func targetNothingLost(tp []throughputResult) target {
+	t := target{Status: "n/a", Name: "nothing lost (jamrelay)"}
+	var parts []string
+	pass := true
+	for _, r := range tp {
+		if r.Relay == "jamrelay" {
+			pass = pass && r.Lost <= 0 && r.WriteErrors == 0
+			parts = append(parts, fmt.Sprintf("%s: %d lost of %d", r.Scenario, r.Lost, r.Expected))
+		}
+	}
+	if len(parts) > 0 {
+		t.Status, t.Detail = verdict(pass), strings.Join(parts, "; ")
+	}
+	return t
+}
+
+func targetFast(tp []throughputResult) target {
+	t := target{Status: "n/a", Name: fmt.Sprintf("p99 < %.0f ms at >= %dk deliveries/s (jamrelay)", fastP99Ms, fastRate/1000),
+		Detail: "no scenario offers that much"}
+	var parts []string
+	pass := true
+	for _, r := range tp {
+		if r.Relay != "jamrelay" || r.Offered < fastRate {
+			continue
+		}
+		pass = pass && r.Latency.P99 < fastP99Ms && r.Delivered >= fastRate*fastRateSlack
+		parts = append(parts, fmt.Sprintf("%s: %.0f deliveries/s, p99 %.2f ms", r.Scenario, r.Delivered, r.Latency.P99))
+	}
+	if len(parts) > 0 {
+		t.Status, t.Detail = verdict(pass), strings.Join(parts, "; ")
+	}
+	return t
+}
+
+func targetIdle(idle []idleResult) target {
+	t := target{Status: "n/a", Name: fmt.Sprintf("< %.0f KB per idle connection at %dk (jamrelay)", idleKBPerConn, idleConnsFloor/1000),
+		Detail: "idle scenario not run with enough connections"}
+	for _, r := range idle {
+		if r.Relay == "jamrelay" && r.Conns >= idleConnsFloor {
+			t.Status = verdict(r.KBPerConn < idleKBPerConn)
+			t.Detail = fmt.Sprintf("%.1f KB per connection with %d open", r.KBPerConn, r.Conns)
+		}
+	}
+	return t
+}
+
+func printTargets(w io.Writer, ts []target) {
+	fmt.Fprintln(w, "\ntargets")
+	for _, t := range ts {
+		fmt.Fprintf(w, "  %-4s  %s: %s\n", t.Status, t.Name, t.Detail)
+	}
+}
+
+// scenarioNames lists the scenarios of tp in order, once each.
+func scenarioNames(tp []throughputResult) []string {
+	var names []string
+	for _, r := range tp {
+		if len(names) == 0 || names[len(names)-1] != r.Scenario {
+			names = append(names, r.Scenario)
+		}
+	}
+	return names
+}
+
+func resultsOf(tp []throughputResult, sc string) []throughputResult {
+	var out []throughputResult
+	for _, r := range tp {
+		if r.Scenario == sc {
+			out = append(out, r)
+		}
+	}
+	return out
+}

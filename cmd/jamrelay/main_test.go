@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jambridge/jambridge/relay"
+)
+
+// hang bounds waits so a broken binary fails instead of hanging; it is
+// not a speed assertion.
+const hang = 10 * time.Second
+
+// startBinary builds jamrelay without cgo (as a server has no ALSA), runs
+// it with args on a free port, and returns its base URL.
+func startBinary(t *testing.T, env []string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "jamrelay")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		// Text (addr=host:port) or JSON ("addr":"host:port") logs.
+		re := regexp.MustCompile(`jamrelay listening.*addr"?[=:]"?([0-9.]+:[0-9]+)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return cmd, "http://" + a
+	case <-time.After(hang):
+		t.Fatal("jamrelay did not log its listening address")
+	}
+	return nil, ""
+}
+
+func TestBinaryServesAndShutsDownCleanly(t *testing.T) {
+	cmd, url := startBinary(t, []string{"JAMRELAY_MAX_MEMBERS=7"}, "--log-format", "json")
+	res, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), `"status":"ok"`) {
+		t.Errorf("/healthz = %s", body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hang)
+	defer cancel()
+	c, err := relay.Dial(ctx, relay.ClientConfig{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v, want status 0", err)
+		}
+	case <-time.After(hang):
+		t.Fatal("jamrelay did not exit after SIGTERM")
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(hang):
+		t.Error("client not disconnected by the shutdown")
+	}
+}
+
+func TestFlagsAndEnvironmentReachTheRelay(t *testing.T) {
+	_, url := startBinary(t, []string{"JAMRELAY_MAX_MEMBERS=1"}, "--max-event-payload", "10")
+	ctx, cancel := context.WithTimeout(context.Background(), hang)
+	defer cancel()
+	events := make(chan relay.Event, 16)
+	dial := func() *relay.Client {
+		c, err := relay.Dial(ctx, relay.ClientConfig{URL: url, OnEvent: func(e relay.Event) { events <- e }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	a, b := dial(), dial()
+	a.Emit("session:create", map[string]string{"roomCode": "ENV-1"})
+	next := func() (string, string) {
+		select {
+		case e := <-events:
+			var v struct{ Code string }
+			json.Unmarshal(e.Args[0], &v)
+			return e.Name, v.Code
+		case <-time.After(hang):
+			t.Fatal("no event")
+		}
+		return "", ""
+	}
+	if name, _ := next(); name != "session:created" {
+		t.Fatalf("got %s", name)
+	}
+	b.Emit("session:join", map[string]string{"roomCode": "ENV-1"}) // JAMRELAY_MAX_MEMBERS=1
+	if name, code := next(); name != "error" || code != relay.CodeSessionFull {
+		t.Errorf("join: got %s %s, want error session_full", name, code)
+	}
+	a.Emit("event:broadcast", map[string]any{"roomCode": "ENV-1", "eventName": "x", "payload": "0123456789"}) // --max-event-payload 10
+	if name, code := next(); name != "error" || code != relay.CodePayloadTooLarge {
+		t.Errorf("broadcast: got %s %s, want error payload_too_large", name, code)
+	}
+}
+
+func TestBadFlagsGiveOneSentence(t *testing.T) {
+	for _, args := range [][]string{
+		{"--log-level", "loud"},
+		{"--log-format", "xml"},
+		{"--max-members", "0"},
+		{"--ping-interval", "0s"},
+		{"--listen", "127.0.0.1:99999"},
+	} {
+		app := newApp()
+		var out strings.Builder
+		app.ErrWriter, app.Writer = &out, &out
+		ctx, cancel := context.WithTimeout(context.Background(), hang)
+		err := app.RunContext(ctx, append([]string{"jamrelay"}, args...))
+		cancel()
+		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")[:4]) {
+			t.Errorf("%v: err = %v, want one sentence naming the setting", args, err)
+		}
+	}
+}
