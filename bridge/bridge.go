@@ -1,0 +1,128 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"gitlab.com/gomidi/midi/v2/drivers"
+
+	"github.com/jambridge/jambridge/mapping"
+)
+
+// Bridge connects local MIDI ports to a jam session: local notes go out
+// through a Sender, remote events come in through Remote, Left and
+// ReleaseAll and play on the output ports.
+type Bridge struct {
+	cfg     Config
+	lister  Lister
+	stats   counters
+	echo    *echoGuard
+	player  *player
+	inputs  *inputs
+	scanner *scanner
+	done    chan struct{} // closed when Run has returned
+}
+
+// New returns a Bridge reading and playing the ports of lister and
+// sending local events to send.
+func New(cfg Config, lister Lister, send Sender) (*Bridge, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("bridge config: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	b := &Bridge{cfg: cfg, lister: lister, done: make(chan struct{})}
+	b.echo = newEchoGuard(cfg.EchoWindow)
+	b.player = newPlayer(cfg, &b.stats, b.echo)
+	b.inputs = newInputs(cfg, &b.stats, b.echo, send)
+	b.scanner = newScanner(cfg, lister, b.inputs, b.player)
+	return b, nil
+}
+
+// Run bridges until ctx ends, then shuts down in order: stop listening to
+// MIDI, release every held note (local ones to the session, remote ones
+// on the outputs), close the ports. The caller closes the relay
+// connection after Run returns.
+func (b *Bridge) Run(ctx context.Context) error {
+	defer close(b.done)
+	var wg sync.WaitGroup
+	loops, stopLoops := context.WithCancel(context.Background())
+	wg.Add(2)
+	go func() { defer wg.Done(); b.inputs.run(loops) }()
+	go func() { defer wg.Done(); b.player.run(loops) }()
+	if b.cfg.Virtual {
+		b.openVirtual(ctx)
+	}
+	b.scanner.run(ctx) // returns when ctx ends
+	stopLoops()
+	wg.Wait()
+	return nil
+}
+
+// openVirtual creates the ports a DAW connects to.
+func (b *Bridge) openVirtual(ctx context.Context) {
+	vo, ok := b.lister.(VirtualOpener)
+	if !ok {
+		b.cfg.Logger.Warn(ErrNoVirtualPorts.Error())
+		return
+	}
+	in, err := vo.OpenVirtualIn(b.cfg.VirtualName + " in")
+	if err == nil {
+		p, perr := b.virtualIn(in)
+		if perr == nil && b.scanner.hand(ctx, portChange{add: p}) {
+			b.cfg.Logger.Info("virtual MIDI input ready: send to it from your DAW", "port", in.String())
+		}
+		err = perr
+	}
+	if err != nil {
+		b.cfg.Logger.Warn("cannot create the virtual MIDI input", "err", err)
+	}
+	out, err := vo.OpenVirtualOut(b.cfg.VirtualName + " out")
+	if err != nil {
+		b.cfg.Logger.Warn("cannot create the virtual MIDI output", "err", err)
+		return
+	}
+	b.scanner.toPlayer(ctx, playerCmd{addOut: out})
+}
+
+// virtualIn starts listening to our own virtual input.
+func (b *Bridge) virtualIn(in drivers.In) (*inPort, error) {
+	mapper, err := mapping.NewInput(b.cfg.VirtualRule)
+	if err != nil {
+		return nil, err
+	}
+	p := &inPort{key: in.String(), in: in, mapper: mapper, virtual: true}
+	if err := b.inputs.listen(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Remote plays an event from another participant. It never blocks: when
+// the player is 1024 events behind, the new event is dropped and counted
+// (it would sound too late anyway).
+func (b *Bridge) Remote(r Remote) {
+	select {
+	case b.player.cmds <- playerCmd{remote: &r}:
+	default:
+		b.stats.remoteDropped.Add(1)
+	}
+}
+
+// Left releases everything the participant holds. Releases are never
+// dropped: it waits for room in the player's queue, or for Run to end.
+func (b *Bridge) Left(userID string) { b.command(playerCmd{left: userID}) }
+
+// ReleaseAll releases every remote note, as when the relay connection
+// drops.
+func (b *Bridge) ReleaseAll() { b.command(playerCmd{all: true}) }
+
+func (b *Bridge) command(c playerCmd) {
+	select {
+	case b.player.cmds <- c:
+	case <-b.done:
+	}
+}
+
+func newTicker(d time.Duration) *time.Ticker { return time.NewTicker(d) }

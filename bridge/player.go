@@ -1,0 +1,302 @@
+package bridge
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"time"
+
+	"gitlab.com/gomidi/midi/v2"
+	"gitlab.com/gomidi/midi/v2/drivers"
+
+	"github.com/jambridge/jambridge/mapping"
+)
+
+// Remote is one event:broadcast from another participant.
+type Remote struct {
+	SenderID  string
+	EventName string
+	Payload   []byte
+	Received  time.Time
+}
+
+// playerCmd is one thing for the player to do, in arrival order.
+type playerCmd struct {
+	remote  *Remote
+	left    string      // a participant left: release their notes
+	all     bool        // the session is gone: release everything
+	addOut  drivers.Out // start playing on this port
+	dropOut string      // stop playing on the port of this name
+}
+
+// player owns the output ports: every send goes through its goroutine
+// (rtmidi ports are not safe for concurrent use). It plays remote events
+// and keeps the held-note table so no note outlives its player.
+type player struct {
+	cfg   Config
+	log   *slog.Logger
+	stats *counters
+	echo  *echoGuard
+	cmds  chan playerCmd // bounded; see Bridge.Remote for the overflow policy
+
+	// Owned by run.
+	outs   []drivers.Out
+	voices *voices
+	offs   offQueue // scheduled note-offs (drum gates, durations)
+}
+
+// pendingOff is a note-off due at a time, unless the key was struck
+// again since (gen).
+type pendingOff struct {
+	at   time.Time
+	user string
+	v    voice
+	gen  uint64
+}
+
+func newPlayer(cfg Config, stats *counters, echo *echoGuard) *player {
+	return &player{
+		cfg: cfg, log: cfg.Logger, stats: stats, echo: echo,
+		cmds:   make(chan playerCmd, 1024),
+		voices: newVoices(),
+	}
+}
+
+func (p *player) run(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		p.armTimer(timer)
+		select {
+		case c := <-p.cmds:
+			p.handle(c)
+		case <-timer.C:
+			p.fireOffs(p.cfg.Now())
+		case <-ctx.Done():
+			p.drain()
+			p.releaseAll()
+			for _, o := range p.outs {
+				o.Close()
+			}
+			p.outs = nil
+			return
+		}
+	}
+}
+
+// drain handles the commands already queued, so releases that arrived
+// before shutdown are not lost.
+func (p *player) drain() {
+	for {
+		select {
+		case c := <-p.cmds:
+			p.handle(c)
+		default:
+			return
+		}
+	}
+}
+
+func (p *player) armTimer(t *time.Timer) {
+	if len(p.offs) == 0 {
+		return
+	}
+	t.Reset(max(p.offs[0].at.Sub(p.cfg.Now()), 0))
+}
+
+func (p *player) handle(c playerCmd) {
+	switch {
+	case c.remote != nil:
+		p.play(c.remote)
+	case c.left != "":
+		p.release(c.left)
+	case c.all:
+		p.releaseAll()
+	case c.addOut != nil:
+		p.outs = append(p.outs, c.addOut)
+		p.log.Info("playing remote events on output", "port", c.addOut.String())
+	case c.dropOut != "":
+		p.removeOut(c.dropOut)
+	}
+}
+
+func (p *player) removeOut(name string) {
+	for i, o := range p.outs {
+		if o.String() == name {
+			o.Close()
+			p.outs = append(p.outs[:i], p.outs[i+1:]...)
+			p.log.Warn("output port gone", "port", name)
+			return
+		}
+	}
+}
+
+// play turns one remote event into MIDI on every output.
+func (p *player) play(r *Remote) {
+	ev, err := mapping.ParseEvent(r.EventName, r.Payload)
+	if err != nil {
+		if errors.Is(err, mapping.ErrUnknownEvent) {
+			return // not musical for us (pattern_change, chat...): ignored
+		}
+		p.stats.unplayable.Add(1)
+		p.log.Debug("remote event skipped", "from", r.SenderID, "event", r.EventName, "err", err)
+		return
+	}
+	msgs, err := p.cfg.OutputRule.ToMIDI(ev)
+	if err != nil {
+		p.stats.unplayable.Add(1)
+		p.log.Debug("remote event skipped", "from", r.SenderID, "event", r.EventName, "err", err)
+		return
+	}
+	if len(msgs) == 0 {
+		return // e.g. pattern_change: nothing for a synth
+	}
+	now := p.cfg.Now()
+	for _, m := range msgs {
+		if p.track(r.SenderID, ev, m, now) {
+			p.send(m, now)
+		}
+	}
+	p.stats.played.Add(1)
+}
+
+// track updates the held-note table for one outgoing message and reports
+// whether the synth should hear it.
+func (p *player) track(user string, ev mapping.Event, m midi.Message, now time.Time) bool {
+	var ch, key, vel uint8
+	switch {
+	case m.GetNoteStart(&ch, &key, &vel):
+		v := voiceOf(ch, key)
+		gen := p.voices.noteOn(user, v)
+		switch {
+		case ev.Kind == mapping.DrumHit:
+			p.schedule(now.Add(p.cfg.DrumGate), user, v, gen)
+		case ev.Duration > 0: // a note that says how long it lasts
+			p.schedule(now.Add(time.Duration(ev.Duration*float64(time.Millisecond))), user, v, gen)
+		}
+		return true
+	case m.GetNoteEnd(&ch, &key):
+		return p.voices.noteOff(user, voiceOf(ch, key))
+	case m.GetControlChange(&ch, &key, &vel) && key == sustainPedal:
+		return p.voices.pedal(user, ch, vel >= 64)
+	}
+	return true
+}
+
+const (
+	sustainPedal = 64
+	allNotesOff  = 123
+)
+
+func (p *player) schedule(at time.Time, user string, v voice, gen uint64) {
+	heap.Push(&p.offs, pendingOff{at: at, user: user, v: v, gen: gen})
+}
+
+// fireOffs sends the note-offs that are due, unless their key was struck
+// again meanwhile.
+func (p *player) fireOffs(now time.Time) {
+	for len(p.offs) > 0 && !p.offs[0].at.After(now) {
+		off := heap.Pop(&p.offs).(pendingOff)
+		if p.voices.gen[off.v] != off.gen {
+			continue
+		}
+		if p.voices.noteOff(off.user, off.v) {
+			p.send(midi.NoteOff(off.v.channel(), off.v.key()), now)
+		}
+	}
+}
+
+func (p *player) send(m midi.Message, now time.Time) {
+	// Remember it first: a loopback may deliver the copy to an input
+	// before Send even returns.
+	p.echo.played(m, now)
+	for _, o := range p.outs {
+		if err := o.Send(m); err != nil {
+			p.stats.sendErrors.Add(1)
+			p.log.Debug("send to output failed", "port", o.String(), "err", err)
+		}
+	}
+}
+
+// release ends every note and pedal user holds, then sends All Notes Off
+// on the channels they used that nobody else holds.
+func (p *player) release(user string) {
+	h := p.voices.byUser[user]
+	if h == nil {
+		return
+	}
+	now := p.cfg.Now()
+	chans := map[uint8]struct{}{}
+	for _, v := range sortedVoices(h.notes) {
+		chans[v.channel()] = struct{}{}
+		if p.voices.noteOff(user, v) {
+			p.send(midi.NoteOff(v.channel(), v.key()), now)
+			p.stats.released.Add(1)
+		}
+	}
+	for ch := range h.pedals {
+		chans[ch] = struct{}{}
+		if p.voices.pedal(user, ch, false) {
+			p.send(midi.ControlChange(ch, sustainPedal, 0), now)
+		}
+	}
+	delete(p.voices.byUser, user)
+	for _, ch := range sortedChannels(chans) {
+		if !p.voices.busy(ch) {
+			p.send(midi.ControlChange(ch, allNotesOff, 0), now)
+		}
+	}
+}
+
+// releaseAll ends everything every participant holds, then sends All
+// Notes Off on every channel played.
+func (p *player) releaseAll() {
+	users := make([]string, 0, len(p.voices.byUser))
+	for u := range p.voices.byUser {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	for _, u := range users {
+		p.release(u)
+	}
+	now := p.cfg.Now()
+	for _, ch := range sortedChannels(p.voices.channels) {
+		p.send(midi.ControlChange(ch, allNotesOff, 0), now)
+	}
+	p.voices = newVoices()
+	p.offs = p.offs[:0]
+}
+
+func sortedVoices(m map[voice]struct{}) []voice {
+	out := make([]voice, 0, len(m))
+	for v := range m {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func sortedChannels(m map[uint8]struct{}) []uint8 {
+	out := make([]uint8, 0, len(m))
+	for ch := range m {
+		out = append(out, ch)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// offQueue is a min-heap of pending note-offs by due time.
+type offQueue []pendingOff
+
+func (q offQueue) Len() int           { return len(q) }
+func (q offQueue) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
+func (q offQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *offQueue) Push(x any)        { *q = append(*q, x.(pendingOff)) }
+func (q *offQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}

@@ -1,0 +1,209 @@
+package bridge_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"gitlab.com/gomidi/midi/v2"
+	"gitlab.com/gomidi/midi/v2/drivers/testdrv"
+
+	"github.com/jambridge/jambridge/bridge"
+)
+
+func remote(from, name, payload string) bridge.Remote {
+	return bridge.Remote{SenderID: from, EventName: name, Payload: []byte(payload), Received: time.Now()}
+}
+
+func synth(t *testing.T, cfg bridge.Config) (*harness, *fakeOut) {
+	t.Helper()
+	f := &fakeMIDI{}
+	out := f.plugOut("FluidSynth virtual port")
+	cfg.Output = bridge.MustMatch("fluid")
+	h := start(t, cfg, f)
+	eventually(t, "output opened", out.IsOpen)
+	return h, out
+}
+
+func TestRemoteEventsPlayOnTheSynth(t *testing.T) {
+	h, out := synth(t, bridge.Config{DrumGate: 20 * time.Millisecond})
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":80,"timestamp":1}`))
+	h.b.Remote(remote("alice", "piano_note", `{"note":"D#5","velocity":64,"timestamp":1,"channel":3}`))
+	h.b.Remote(remote("alice", "control_change", `{"controller":64,"value":127,"channel":1,"timestamp":1}`))
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":0,"timestamp":2,"duration":100}`))
+	h.b.Remote(remote("bob", "drum_hit", `{"note":"kick","velocity":110,"timestamp":1}`))
+	got := outMsgs(t, out, 6)
+	wantMsgs := []string{
+		midi.NoteOn(0, 60, 80).String(),
+		midi.NoteOn(2, 75, 64).String(),
+		midi.ControlChange(0, 64, 127).String(),
+		midi.NoteOff(0, 60).String(),
+		midi.NoteOn(9, 36, 110).String(),
+		midi.NoteOff(9, 36).String(), // the drum gate
+	}
+	if fmt.Sprint(got) != fmt.Sprint(wantMsgs) {
+		t.Errorf("synth got\n%q\nwant\n%q", got, wantMsgs)
+	}
+}
+
+func TestUnplayableEventsAreCountedNotFatal(t *testing.T) {
+	h, out := synth(t, bridge.Config{})
+	h.b.Remote(remote("x", "drum_hit", `{"note":"didgeridoo","velocity":100}`))
+	h.b.Remote(remote("x", "piano_note", `{"note":"H9","velocity":100}`))
+	h.b.Remote(remote("x", "piano_note", `not json`))
+	h.b.Remote(remote("x", "pattern_change", `{"patternId":"p1","timestamp":1}`)) // not for a synth
+	h.b.Remote(remote("x", "piano_note", `{"note":"A4","velocity":1}`))
+	if got := outMsgs(t, out, 1); got[0] != midi.NoteOn(0, 69, 1).String() {
+		t.Errorf("got %s, want A4", got[0])
+	}
+	if s := h.b.Stats(); s.Unplayable != 3 || s.Played != 1 {
+		t.Errorf("stats %+v: want 3 unplayable, 1 played", s)
+	}
+}
+
+// When a participant leaves, their notes and pedal end; All Notes Off
+// follows only on channels nobody else is playing.
+func TestLeaveReleasesOnlyThatParticipant(t *testing.T) {
+	h, out := synth(t, bridge.Config{})
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":80}`))
+	h.b.Remote(remote("alice", "piano_note", `{"note":"E4","velocity":80,"channel":2}`))
+	h.b.Remote(remote("alice", "control_change", `{"controller":64,"value":127,"channel":2}`))
+	h.b.Remote(remote("bob", "piano_note", `{"note":"C4","velocity":90}`))
+	h.b.Remote(remote("bob", "piano_note", `{"note":"G4","velocity":90}`))
+	outMsgs(t, out, 5)
+	h.b.Left("alice")
+	got := outMsgs(t, out, 3)
+	wantMsgs := []string{
+		// C4 on channel 1 is still held by bob: no note-off for it.
+		midi.NoteOff(1, 64).String(),
+		midi.ControlChange(1, 64, 0).String(),
+		midi.ControlChange(1, 123, 0).String(), // channel 2 is free now
+	}
+	if fmt.Sprint(got) != fmt.Sprint(wantMsgs) {
+		t.Errorf("after alice left:\n%q\nwant\n%q", got, wantMsgs)
+	}
+	outQuiet(t, out, 30*time.Millisecond)
+	h.b.Left("bob")
+	got = outMsgs(t, out, 3)
+	wantMsgs = []string{midi.NoteOff(0, 60).String(), midi.NoteOff(0, 67).String(), midi.ControlChange(0, 123, 0).String()}
+	if fmt.Sprint(got) != fmt.Sprint(wantMsgs) {
+		t.Errorf("after bob left:\n%q\nwant\n%q", got, wantMsgs)
+	}
+}
+
+// A shared key sounds until the last holder lets go.
+func TestSharedKeyEndsWithItsLastHolder(t *testing.T) {
+	h, out := synth(t, bridge.Config{})
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":80}`))
+	h.b.Remote(remote("bob", "piano_note", `{"note":"C4","velocity":80}`))
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":0}`))
+	outMsgs(t, out, 2)
+	outQuiet(t, out, 30*time.Millisecond)
+	h.b.Remote(remote("bob", "piano_note", `{"note":"C4","velocity":0}`))
+	if got := outMsgs(t, out, 1); got[0] != midi.NoteOff(0, 60).String() {
+		t.Errorf("got %s, want the note-off", got[0])
+	}
+}
+
+func TestDisconnectAndShutdownReleaseEverything(t *testing.T) {
+	h, out := synth(t, bridge.Config{})
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":80}`))
+	h.b.Remote(remote("bob", "piano_note", `{"note":"A0","velocity":80,"channel":5}`))
+	outMsgs(t, out, 2)
+	h.b.ReleaseAll()
+	got := outMsgs(t, out, 4)
+	wantMsgs := []string{
+		midi.NoteOff(0, 60).String(), midi.ControlChange(0, 123, 0).String(),
+		midi.NoteOff(4, 21).String(), midi.ControlChange(4, 123, 0).String(),
+	}
+	if fmt.Sprint(got) != fmt.Sprint(wantMsgs) {
+		t.Errorf("release all:\n%q\nwant\n%q", got, wantMsgs)
+	}
+	outMsgs(t, out, 2) // All Notes Off again on every channel played
+	h.b.Remote(remote("carol", "piano_note", `{"note":"B7","velocity":80}`))
+	outMsgs(t, out, 1)
+	h.stop()
+	got = outMsgs(t, out, 3)
+	if got[0] != midi.NoteOff(0, 107).String() {
+		t.Errorf("shutdown: %q, want B7 released first", got)
+	}
+	if out.IsOpen() {
+		t.Error("output still open after shutdown")
+	}
+}
+
+// Held notes survive the player being busy: releases are never dropped.
+func TestReleasesAreNeverDroppedUnderLoad(t *testing.T) {
+	h, out := synth(t, bridge.Config{})
+	for i := range 2000 {
+		h.b.Remote(remote("alice", "piano_note", fmt.Sprintf(`{"note":"C4","velocity":%d}`, i%127+1)))
+	}
+	h.b.Left("alice")
+	deadline := time.After(wait)
+	for {
+		select {
+		case b := <-out.sent:
+			if midi.Message(b).String() == midi.ControlChange(0, 123, 0).String() {
+				return // the release made it through
+			}
+		case <-deadline:
+			t.Fatal("the release was lost behind the flood")
+		}
+	}
+}
+
+// A DAW routing our output back into an input must not echo: gomidi's
+// testdrv loops its output into its input exactly like that.
+func TestLoopGuardWithTestdrv(t *testing.T) {
+	drv := &lockedDriver{drv: testdrv.New("loop")}
+	h := start(t, bridge.Config{Output: bridge.MustMatch("loop-out")}, drv)
+	ins, _ := drv.Ins()
+	eventually(t, "loop ports opened", func() bool {
+		outs, _ := drv.Outs()
+		return ins[0].IsOpen() && outs[0].IsOpen()
+	})
+	time.Sleep(20 * time.Millisecond) // the player has adopted the output
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":80}`))
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":0}`))
+	eventually(t, "echoes dropped", func() bool { return h.b.Stats().Echoes == 2 })
+	h.none(50 * time.Millisecond)
+	// A note really played on the input still goes out.
+	outs, _ := drv.Outs()
+	outs[0].Send(midi.NoteOn(0, 62, 99))
+	name, ev := h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "D4", "velocity": 99})
+}
+
+func TestVirtualPortsForADAW(t *testing.T) {
+	f := &fakeVirtual{fakeMIDI: &fakeMIDI{}}
+	h := start(t, bridge.Config{Virtual: true}, f)
+	eventually(t, "virtual ports", func() bool {
+		vin, vout := f.ports()
+		return vin != nil && vin.listening() && vout != nil
+	})
+	vin, vout := f.ports()
+	vin.play(midi.NoteOn(0, 72, 100))
+	name, ev := h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "C5"})
+	h.b.Remote(remote("alice", "drum_hit", `{"note":"snare","velocity":100}`))
+	if got := outMsgs(t, vout, 1); got[0] != midi.NoteOn(9, 38, 100).String() {
+		t.Errorf("virtual out got %s", got[0])
+	}
+	// Our virtual output shows up as an input in the listings: never read.
+	time.Sleep(30 * time.Millisecond)
+	ins, _ := f.Ins()
+	for _, in := range ins {
+		if in.(*fakeIn).listening() {
+			t.Errorf("the bridge reads %q", in.String())
+		}
+	}
+}
+
+func TestVirtualPortsUnavailableIsOneWarning(t *testing.T) {
+	h := start(t, bridge.Config{Virtual: true}, &fakeMIDI{})
+	eventually(t, "warning", func() bool { return len(h.logs.String()) > 0 })
+	time.Sleep(30 * time.Millisecond)
+	if got := h.logs.String(); !contains(got, bridge.ErrNoVirtualPorts.Error()) {
+		t.Errorf("logs: %s", got)
+	}
+}

@@ -1,0 +1,33 @@
+package bridge
+
+import (
+	"errors"
+
+	"gitlab.com/gomidi/midi/v2/drivers"
+)
+
+// Lister lists the MIDI ports of the system. A gomidi drivers.Driver
+// (rtmididrv, testdrv) is one; tests use fakes. Each call may be costly
+// (rtmididrv opens an ALSA client), so the bridge calls it on a timer.
+type Lister interface {
+	Ins() ([]drivers.In, error)
+	Outs() ([]drivers.Out, error)
+}
+
+// VirtualOpener is a Lister that can also create virtual ports other
+// programs connect to (rtmididrv on ALSA and CoreMIDI).
+type VirtualOpener interface {
+	OpenVirtualIn(name string) (drivers.In, error)
+	OpenVirtualOut(name string) (drivers.Out, error)
+}
+
+// Sender delivers the bridge's events to the session. Broadcast must not
+// block; while the relay is unreachable it returns an error and the event
+// is dropped (a late note is worth nothing in live music).
+type Sender interface {
+	Broadcast(eventName string, payload []byte) error
+}
+
+// ErrNoVirtualPorts is returned when virtual ports are asked of a MIDI
+// system that cannot make them.
+var ErrNoVirtualPorts = errors.New("this MIDI system cannot create virtual ports")

@@ -1,0 +1,184 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"gitlab.com/gomidi/midi/v2/drivers"
+
+	"github.com/jambridge/jambridge/mapping"
+)
+
+// scanner lists the MIDI ports on a timer (hotplug), opens the inputs and
+// the output the config selects, and hands them to their owners: inputs
+// to the input loop, outputs to the player. Owned by its run goroutine.
+type scanner struct {
+	cfg    Config
+	log    *slog.Logger
+	lister Lister
+	inputs *inputs
+	player *player
+
+	ins     map[string]bool // keys handed to the input loop
+	outs    map[string]bool // names handed to the player
+	lastErr string          // the listing error last logged
+}
+
+func newScanner(cfg Config, lister Lister, ins *inputs, pl *player) *scanner {
+	return &scanner{cfg: cfg, log: cfg.Logger, lister: lister, inputs: ins, player: pl,
+		ins: map[string]bool{}, outs: map[string]bool{}}
+}
+
+func (s *scanner) run(ctx context.Context) {
+	ticker := newTicker(s.cfg.Rescan)
+	defer ticker.Stop()
+	for {
+		s.scanInputs(ctx)
+		s.scanOutputs(ctx)
+		select {
+		case <-ticker.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// report logs a listing error when it changes, so a missing MIDI system
+// is said once, not every second.
+func (s *scanner) report(err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if msg == s.lastErr {
+		return
+	}
+	if err != nil {
+		s.log.Warn(msg)
+	} else {
+		s.log.Info("MIDI system available")
+	}
+	s.lastErr = msg
+}
+
+// portKeys names ports uniquely: two identical keyboards become "Name"
+// and "Name#2".
+func portKeys(names []string) []string {
+	seen := map[string]int{}
+	keys := make([]string, len(names))
+	for i, n := range names {
+		seen[n]++
+		keys[i] = n
+		if seen[n] > 1 {
+			keys[i] = fmt.Sprintf("%s#%d", n, seen[n])
+		}
+	}
+	return keys
+}
+
+func (s *scanner) scanInputs(ctx context.Context) {
+	list, err := s.lister.Ins()
+	s.report(err)
+	if err != nil {
+		return
+	}
+	names := make([]string, len(list))
+	for i, in := range list {
+		names[i] = in.String()
+	}
+	present := map[string]bool{}
+	for i, key := range portKeys(names) {
+		present[key] = true
+		if s.ins[key] {
+			continue
+		}
+		rule, ok := s.cfg.ruleFor(names[i])
+		if !ok {
+			continue
+		}
+		if p := s.openIn(list[i], key, rule); p != nil && s.hand(ctx, portChange{add: p}) {
+			s.ins[key] = true
+		}
+	}
+	for key := range s.ins {
+		if !present[key] && s.hand(ctx, portChange{gone: key}) {
+			delete(s.ins, key)
+		}
+	}
+}
+
+// openIn opens and starts listening to one input; nil when it fails.
+func (s *scanner) openIn(in drivers.In, key string, rule mapping.InputRule) *inPort {
+	mapper, err := mapping.NewInput(rule)
+	if err != nil {
+		s.log.Error("input rule", "port", key, "err", err)
+		return nil
+	}
+	p := &inPort{key: key, in: in, mapper: mapper}
+	if err := in.Open(); err != nil {
+		s.log.Warn("cannot open MIDI input", "port", key, "err", err)
+		return nil
+	}
+	if err := s.inputs.listen(p); err != nil {
+		in.Close()
+		s.log.Warn("cannot listen to MIDI input", "port", key, "err", err)
+		return nil
+	}
+	return p
+}
+
+func (s *scanner) hand(ctx context.Context, c portChange) bool {
+	select {
+	case s.inputs.changes <- c:
+		return true
+	case <-ctx.Done():
+		if c.add != nil {
+			c.add.stop()
+			c.add.in.Close()
+		}
+		return false
+	}
+}
+
+func (s *scanner) scanOutputs(ctx context.Context) {
+	if s.cfg.Output.Empty() {
+		return
+	}
+	list, err := s.lister.Outs()
+	if err != nil {
+		return // reported by scanInputs
+	}
+	present := map[string]bool{}
+	for _, out := range list {
+		name := out.String()
+		present[name] = true
+		if s.outs[name] || !s.cfg.Output.Matches(name) || s.cfg.ownPort(name) {
+			continue
+		}
+		if err := out.Open(); err != nil {
+			s.log.Warn("cannot open MIDI output", "port", name, "err", err)
+			continue
+		}
+		if s.toPlayer(ctx, playerCmd{addOut: out}) {
+			s.outs[name] = true
+		}
+	}
+	for name := range s.outs {
+		if !present[name] && s.toPlayer(ctx, playerCmd{dropOut: name}) {
+			delete(s.outs, name)
+		}
+	}
+}
+
+func (s *scanner) toPlayer(ctx context.Context, c playerCmd) bool {
+	select {
+	case s.player.cmds <- c:
+		return true
+	case <-ctx.Done():
+		if c.addOut != nil {
+			c.addOut.Close()
+		}
+		return false
+	}
+}
