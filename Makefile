@@ -6,18 +6,29 @@ NODE_DIR  := relay/testdata/node
 NODE_DEPS := $(NODE_DIR)/node_modules/.package-lock.json
 BIN       := bin
 
-.PHONY: run test bench build deps check-tools clean
+# Debian/Ubuntu: apt-get as root, through sudo otherwise.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-## run: the relay on :3001 with its embedded defaults
+.PHONY: run test bench build sysdeps deps check-tools clean
+
+## run: jambridge on its embedded defaults: host a new session on :3001
+## and bridge every MIDI device found (or say there is no MIDI system)
 run: build
-	$(BIN)/jamrelay
+	$(BIN)/jambridge run
 
-## build: static jamrelay (no cgo) into bin/
-build: check-tools
+## build: jambridge (cgo, ALSA) and a static jamrelay (no cgo) into bin/
+build: check-tools sysdeps
+	$(GO) build -o $(BIN)/jambridge ./cmd/jambridge
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/jamrelay ./cmd/jamrelay
 
+## sysdeps: the ALSA headers rtmidi builds against
+sysdeps:
+	@dpkg -s libasound2-dev >/dev/null 2>&1 || { \
+		echo "installing libasound2-dev (ALSA headers for MIDI)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libasound2-dev; }
+
 ## test: every test (Go, race detector, fuzz seeds, socket.io-client interop)
-test: check-tools deps
+test: check-tools sysdeps deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 

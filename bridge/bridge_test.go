@@ -15,6 +15,7 @@ import (
 	"gitlab.com/gomidi/midi/v2"
 
 	"github.com/jambridge/jambridge/bridge"
+	"github.com/jambridge/jambridge/bridge/miditest"
 	"github.com/jambridge/jambridge/mapping"
 )
 
@@ -117,12 +118,12 @@ func want(t *testing.T, name string, got map[string]any, gotName string, fields 
 }
 
 // outMsgs reads n messages from an output, formatted like "NoteOn channel: 0 key: 60 velocity: 100".
-func outMsgs(t *testing.T, o *fakeOut, n int) []string {
+func outMsgs(t *testing.T, o *miditest.Out, n int) []string {
 	t.Helper()
 	var got []string
 	for range n {
 		select {
-		case b := <-o.sent:
+		case b := <-o.Sent:
 			got = append(got, midi.Message(b).String())
 		case <-time.After(wait):
 			t.Fatalf("output got %d of %d messages: %q", len(got), n, got)
@@ -131,46 +132,46 @@ func outMsgs(t *testing.T, o *fakeOut, n int) []string {
 	return got
 }
 
-func outQuiet(t *testing.T, o *fakeOut, d time.Duration) {
+func outQuiet(t *testing.T, o *miditest.Out, d time.Duration) {
 	t.Helper()
 	select {
-	case b := <-o.sent:
+	case b := <-o.Sent:
 		t.Fatalf("unexpected output %s", midi.Message(b))
 	case <-time.After(d):
 	}
 }
 
 func TestKeyboardNotesBecomePianoNotes(t *testing.T) {
-	f := &fakeMIDI{}
-	kb := f.plugIn("Launchkey Mini MIDI 1")
+	f := &miditest.System{}
+	kb := f.PlugIn("Launchkey Mini MIDI 1")
 	h := start(t, bridge.Config{}, f)
-	eventually(t, "keyboard opened", kb.listening)
-	kb.play(midi.NoteOn(0, 60, 100))
+	eventually(t, "keyboard opened", kb.Listening)
+	kb.Play(midi.NoteOn(0, 60, 100))
 	name, ev := h.next()
 	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 100, "midi": 60, "channel": 1})
-	kb.play(midi.ControlChange(0, 64, 127))
+	kb.Play(midi.ControlChange(0, 64, 127))
 	name, ev = h.next()
 	want(t, "control_change", ev, name, map[string]any{"controller": 64, "value": 127, "channel": 1})
-	kb.play(midi.NoteOff(0, 60))
+	kb.Play(midi.NoteOff(0, 60))
 	name, ev = h.next()
 	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 0})
 	if d, _ := ev["duration"].(float64); d < 0 {
 		t.Errorf("duration = %v", ev["duration"])
 	}
-	kb.play(midi.NoteOn(9, 38, 90)) // channel 10: drums
+	kb.Play(midi.NoteOn(9, 38, 90)) // channel 10: drums
 	name, ev = h.next()
 	want(t, "drum_hit", ev, name, map[string]any{"note": "snare", "velocity": 90, "midi": 38, "channel": 10})
-	kb.play(midi.NoteOff(9, 38)) // drums have no release
-	kb.play(midi.Pitchbend(0, 100))
+	kb.Play(midi.NoteOff(9, 38)) // drums have no release
+	kb.Play(midi.Pitchbend(0, 100))
 	h.none(50 * time.Millisecond)
 }
 
 func TestPortRulesSelectAndMap(t *testing.T) {
-	f := &fakeMIDI{}
-	pad := f.plugIn("TD-17 e-drums")
-	keys := f.plugIn("Digital Piano")
-	f.plugIn("Midi Through Port-0")
-	other := f.plugIn("Some Controller")
+	f := &miditest.System{}
+	pad := f.PlugIn("TD-17 e-drums")
+	keys := f.PlugIn("Digital Piano")
+	f.PlugIn("Midi Through Port-0")
+	other := f.PlugIn("Some Controller")
 	drums := mapping.DefaultInputRule()
 	drums.Role = mapping.Drums
 	drums.PadMinVelocity = map[int]int{42: 20}
@@ -180,46 +181,46 @@ func TestPortRulesSelectAndMap(t *testing.T) {
 		{Match: bridge.MustMatch("/^TD-\\d+/"), Rule: drums},
 		{Match: bridge.MustMatch("piano"), Rule: piano},
 	}}, f)
-	eventually(t, "ports opened", func() bool { return pad.listening() && keys.listening() })
-	if other.listening() {
+	eventually(t, "ports opened", func() bool { return pad.Listening() && keys.Listening() })
+	if other.Listening() {
 		t.Error("a port no rule matches was opened")
 	}
-	pad.play(midi.NoteOn(0, 42, 10)) // crosstalk below the pad's minimum
-	pad.play(midi.NoteOn(0, 42, 64))
+	pad.Play(midi.NoteOn(0, 42, 10)) // crosstalk below the pad's minimum
+	pad.Play(midi.NoteOn(0, 42, 64))
 	name, ev := h.next()
 	want(t, "drum_hit", ev, name, map[string]any{"note": "hihat_closed", "velocity": 64, "midi": 42})
-	keys.play(midi.NoteOn(0, 60, 50))
+	keys.Play(midi.NoteOn(0, 60, 50))
 	name, ev = h.next()
 	want(t, "piano_note", ev, name, map[string]any{"note": "C5", "midi": 72})
 }
 
 func TestDefaultsNeverReadThroughOrOwnPorts(t *testing.T) {
-	f := &fakeMIDI{}
-	through := f.plugIn("Midi Through:Midi Through Port-0 14:0")
-	own := f.plugIn("jambridge out")
-	kb := f.plugIn("USB Keyboard")
+	f := &miditest.System{}
+	through := f.PlugIn("Midi Through:Midi Through Port-0 14:0")
+	own := f.PlugIn("jambridge out")
+	kb := f.PlugIn("USB Keyboard")
 	start(t, bridge.Config{}, f)
-	eventually(t, "keyboard opened", kb.listening)
+	eventually(t, "keyboard opened", kb.Listening)
 	time.Sleep(30 * time.Millisecond) // a few rescans
-	if through.listening() || own.listening() {
-		t.Errorf("through %v, own %v: want neither read", through.listening(), own.listening())
+	if through.Listening() || own.Listening() {
+		t.Errorf("through %v, own %v: want neither read", through.Listening(), own.Listening())
 	}
 }
 
 // A keyboard pulled out mid-chord: the others get the releases, and
 // plugged back in it works again.
 func TestUnplugMidNoteReleasesAndReplugWorks(t *testing.T) {
-	f := &fakeMIDI{}
-	kb := f.plugIn("USB Keyboard")
+	f := &miditest.System{}
+	kb := f.PlugIn("USB Keyboard")
 	h := start(t, bridge.Config{}, f)
-	eventually(t, "keyboard opened", kb.listening)
-	kb.play(midi.NoteOn(0, 60, 100))
-	kb.play(midi.NoteOn(0, 64, 100))
-	kb.play(midi.ControlChange(0, 64, 127))
+	eventually(t, "keyboard opened", kb.Listening)
+	kb.Play(midi.NoteOn(0, 60, 100))
+	kb.Play(midi.NoteOn(0, 64, 100))
+	kb.Play(midi.ControlChange(0, 64, 127))
 	for range 3 {
 		h.next()
 	}
-	f.unplug("USB Keyboard")
+	f.Unplug("USB Keyboard")
 	released := map[string]bool{}
 	for range 3 {
 		name, ev := h.next()
@@ -230,10 +231,10 @@ func TestUnplugMidNoteReleasesAndReplugWorks(t *testing.T) {
 			t.Errorf("missing release %s (got %v)", w, released)
 		}
 	}
-	eventually(t, "port closed", func() bool { return !kb.listening() })
-	kb2 := f.plugIn("USB Keyboard")
-	eventually(t, "keyboard reopened", kb2.listening)
-	kb2.play(midi.NoteOn(0, 67, 80))
+	eventually(t, "port closed", func() bool { return !kb.Listening() })
+	kb2 := f.PlugIn("USB Keyboard")
+	eventually(t, "keyboard reopened", kb2.Listening)
+	kb2.Play(midi.NoteOn(0, 67, 80))
 	name, ev := h.next()
 	want(t, "piano_note", ev, name, map[string]any{"note": "G4", "velocity": 80})
 	if !strings.Contains(h.logs.String(), "unplugged") {
@@ -242,46 +243,46 @@ func TestUnplugMidNoteReleasesAndReplugWorks(t *testing.T) {
 }
 
 func TestHotplugAfterStartAndNoMIDISystem(t *testing.T) {
-	f := &fakeMIDI{}
-	f.setListErr(errors.New("no MIDI system: /dev/snd/seq is missing"))
+	f := &miditest.System{}
+	f.SetListErr(errors.New("no MIDI system: /dev/snd/seq is missing"))
 	h := start(t, bridge.Config{}, f)
 	time.Sleep(50 * time.Millisecond) // several rescans
 	if n := strings.Count(h.logs.String(), "no MIDI system"); n != 1 {
 		t.Errorf("the missing MIDI system was logged %d times, want once:\n%s", n, h.logs)
 	}
-	f.setListErr(nil)
-	kb := f.plugIn("Late Keyboard")
-	eventually(t, "late keyboard opened", kb.listening)
-	kb.play(midi.NoteOn(0, 48, 70))
+	f.SetListErr(nil)
+	kb := f.PlugIn("Late Keyboard")
+	eventually(t, "late keyboard opened", kb.Listening)
+	kb.Play(midi.NoteOn(0, 48, 70))
 	name, ev := h.next()
 	want(t, "piano_note", ev, name, map[string]any{"note": "C3"})
 }
 
 func TestShutdownReleasesLocalNotesAndClosesPorts(t *testing.T) {
-	f := &fakeMIDI{}
-	kb := f.plugIn("USB Keyboard")
+	f := &miditest.System{}
+	kb := f.PlugIn("USB Keyboard")
 	h := start(t, bridge.Config{}, f)
-	eventually(t, "keyboard opened", kb.listening)
-	kb.play(midi.NoteOn(0, 60, 100))
+	eventually(t, "keyboard opened", kb.Listening)
+	kb.Play(midi.NoteOn(0, 60, 100))
 	h.next()
 	h.stop()
 	name, ev := h.next()
 	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 0})
-	if kb.listening() || kb.IsOpen() {
+	if kb.Listening() || kb.IsOpen() {
 		t.Error("keyboard still open after shutdown")
 	}
 }
 
 func TestInputFloodNeverBlocksTheDriver(t *testing.T) {
-	f := &fakeMIDI{}
-	kb := f.plugIn("USB Keyboard")
+	f := &miditest.System{}
+	kb := f.PlugIn("USB Keyboard")
 	h := start(t, bridge.Config{}, f)
-	eventually(t, "keyboard opened", kb.listening)
+	eventually(t, "keyboard opened", kb.Listening)
 	h.send.mu.Lock() // the session stalls: the input loop blocks on it
 	done := make(chan struct{})
 	go func() {
 		for i := range 5000 {
-			kb.play(midi.NoteOn(0, uint8(i%128), 100))
+			kb.Play(midi.NoteOn(0, uint8(i%128), 100))
 		}
 		close(done)
 	}()

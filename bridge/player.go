@@ -221,37 +221,36 @@ func (p *player) send(m midi.Message, now time.Time) {
 }
 
 // release ends every note and pedal user holds, then sends All Notes Off
-// on the channels they used that nobody else holds.
+// on the channels they played that nobody else is playing and that were
+// not silenced since (a safety net for a note-off lost on the way).
 func (p *player) release(user string) {
 	h := p.voices.byUser[user]
 	if h == nil {
 		return
 	}
 	now := p.cfg.Now()
-	chans := map[uint8]struct{}{}
 	for _, v := range sortedVoices(h.notes) {
-		chans[v.channel()] = struct{}{}
 		if p.voices.noteOff(user, v) {
 			p.send(midi.NoteOff(v.channel(), v.key()), now)
 			p.stats.released.Add(1)
 		}
 	}
 	for ch := range h.pedals {
-		chans[ch] = struct{}{}
 		if p.voices.pedal(user, ch, false) {
 			p.send(midi.ControlChange(ch, sustainPedal, 0), now)
 		}
 	}
 	delete(p.voices.byUser, user)
-	for _, ch := range sortedChannels(chans) {
-		if !p.voices.busy(ch) {
+	for _, ch := range sortedChannels(h.played) {
+		if _, loud := p.voices.channels[ch]; loud && !p.voices.busy(ch) {
 			p.send(midi.ControlChange(ch, allNotesOff, 0), now)
+			delete(p.voices.channels, ch) // silent until played again
 		}
 	}
 }
 
 // releaseAll ends everything every participant holds, then sends All
-// Notes Off on every channel played.
+// Notes Off on every channel played since it was last silenced.
 func (p *player) releaseAll() {
 	users := make([]string, 0, len(p.voices.byUser))
 	for u := range p.voices.byUser {
@@ -262,7 +261,7 @@ func (p *player) releaseAll() {
 		p.release(u)
 	}
 	now := p.cfg.Now()
-	for _, ch := range sortedChannels(p.voices.channels) {
+	for _, ch := range sortedChannels(p.voices.channels) { // not yet silenced
 		p.send(midi.ControlChange(ch, allNotesOff, 0), now)
 	}
 	p.voices = newVoices()

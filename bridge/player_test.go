@@ -9,16 +9,17 @@ import (
 	"gitlab.com/gomidi/midi/v2/drivers/testdrv"
 
 	"github.com/jambridge/jambridge/bridge"
+	"github.com/jambridge/jambridge/bridge/miditest"
 )
 
 func remote(from, name, payload string) bridge.Remote {
 	return bridge.Remote{SenderID: from, EventName: name, Payload: []byte(payload), Received: time.Now()}
 }
 
-func synth(t *testing.T, cfg bridge.Config) (*harness, *fakeOut) {
+func synth(t *testing.T, cfg bridge.Config) (*harness, *miditest.Out) {
 	t.Helper()
-	f := &fakeMIDI{}
-	out := f.plugOut("FluidSynth virtual port")
+	f := &miditest.System{}
+	out := f.PlugOut("FluidSynth virtual port")
 	cfg.Output = bridge.MustMatch("fluid")
 	h := start(t, cfg, f)
 	eventually(t, "output opened", out.IsOpen)
@@ -119,13 +120,13 @@ func TestDisconnectAndShutdownReleaseEverything(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(wantMsgs) {
 		t.Errorf("release all:\n%q\nwant\n%q", got, wantMsgs)
 	}
-	outMsgs(t, out, 2) // All Notes Off again on every channel played
+	outQuiet(t, out, 30*time.Millisecond) // each channel silenced once
 	h.b.Remote(remote("carol", "piano_note", `{"note":"B7","velocity":80}`))
 	outMsgs(t, out, 1)
 	h.stop()
-	got = outMsgs(t, out, 3)
-	if got[0] != midi.NoteOff(0, 107).String() {
-		t.Errorf("shutdown: %q, want B7 released first", got)
+	got = outMsgs(t, out, 2)
+	if got[0] != midi.NoteOff(0, 107).String() || got[1] != midi.ControlChange(0, 123, 0).String() {
+		t.Errorf("shutdown: %q, want B7 released, then All Notes Off", got)
 	}
 	if out.IsOpen() {
 		t.Error("output still open after shutdown")
@@ -142,7 +143,7 @@ func TestReleasesAreNeverDroppedUnderLoad(t *testing.T) {
 	deadline := time.After(wait)
 	for {
 		select {
-		case b := <-out.sent:
+		case b := <-out.Sent:
 			if midi.Message(b).String() == midi.ControlChange(0, 123, 0).String() {
 				return // the release made it through
 			}
@@ -175,14 +176,14 @@ func TestLoopGuardWithTestdrv(t *testing.T) {
 }
 
 func TestVirtualPortsForADAW(t *testing.T) {
-	f := &fakeVirtual{fakeMIDI: &fakeMIDI{}}
+	f := &miditest.VirtualSystem{System: &miditest.System{}}
 	h := start(t, bridge.Config{Virtual: true}, f)
 	eventually(t, "virtual ports", func() bool {
-		vin, vout := f.ports()
-		return vin != nil && vin.listening() && vout != nil
+		vin, vout := f.Ports()
+		return vin != nil && vin.Listening() && vout != nil
 	})
-	vin, vout := f.ports()
-	vin.play(midi.NoteOn(0, 72, 100))
+	vin, vout := f.Ports()
+	vin.Play(midi.NoteOn(0, 72, 100))
 	name, ev := h.next()
 	want(t, "piano_note", ev, name, map[string]any{"note": "C5"})
 	h.b.Remote(remote("alice", "drum_hit", `{"note":"snare","velocity":100}`))
@@ -193,14 +194,14 @@ func TestVirtualPortsForADAW(t *testing.T) {
 	time.Sleep(30 * time.Millisecond)
 	ins, _ := f.Ins()
 	for _, in := range ins {
-		if in.(*fakeIn).listening() {
+		if in.(*miditest.In).Listening() {
 			t.Errorf("the bridge reads %q", in.String())
 		}
 	}
 }
 
 func TestVirtualPortsUnavailableIsOneWarning(t *testing.T) {
-	h := start(t, bridge.Config{Virtual: true}, &fakeMIDI{})
+	h := start(t, bridge.Config{Virtual: true}, &miditest.System{})
 	eventually(t, "warning", func() bool { return len(h.logs.String()) > 0 })
 	time.Sleep(30 * time.Millisecond)
 	if got := h.logs.String(); !contains(got, bridge.ErrNoVirtualPorts.Error()) {

@@ -16,13 +16,14 @@ type voices struct {
 	sounding map[voice]int      // holders per key
 	pedals   map[uint8]int      // holders of the sustain pedal per channel
 	gen      map[voice]uint64   // bumped by every note-on, for scheduled offs
-	channels map[uint8]struct{} // every channel played since the last full release
+	channels map[uint8]struct{} // channels played since they were last silenced
 }
 
-// held is what one participant holds.
+// held is what one participant holds, and the channels they played.
 type held struct {
 	notes  map[voice]struct{}
 	pedals map[uint8]struct{}
+	played map[uint8]struct{}
 }
 
 func newVoices() *voices {
@@ -38,7 +39,7 @@ func newVoices() *voices {
 func (vs *voices) user(id string) *held {
 	h := vs.byUser[id]
 	if h == nil {
-		h = &held{notes: map[voice]struct{}{}, pedals: map[uint8]struct{}{}}
+		h = &held{notes: map[voice]struct{}{}, pedals: map[uint8]struct{}{}, played: map[uint8]struct{}{}}
 		vs.byUser[id] = h
 	}
 	return h
@@ -52,6 +53,7 @@ func (vs *voices) noteOn(user string, v voice) uint64 {
 		vs.sounding[v]++
 	}
 	vs.channels[v.channel()] = struct{}{}
+	h.played[v.channel()] = struct{}{}
 	vs.gen[v]++
 	return vs.gen[v]
 }
@@ -82,6 +84,7 @@ func (vs *voices) pedal(user string, ch uint8, down bool) bool {
 	h := vs.user(user)
 	_, had := h.pedals[ch]
 	vs.channels[ch] = struct{}{}
+	h.played[ch] = struct{}{}
 	switch {
 	case down && !had:
 		h.pedals[ch] = struct{}{}

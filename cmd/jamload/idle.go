@@ -27,7 +27,7 @@ func runIdle(ctx context.Context, rp *relayProc, conns int, hz int64) (idleResul
 	if err := sleepUntil(ctx, time.Now().Add(idleBaseline)); err != nil {
 		return r, err
 	}
-	before, err := procRSS(rp.pid())
+	before, err := procRSS(rp.pid)
 	if err != nil {
 		return r, fmt.Errorf("relay rss: %w", err)
 	}
@@ -47,11 +47,11 @@ func runIdle(ctx context.Context, rp *relayProc, conns int, hz int64) (idleResul
 	if err := sleepUntil(ctx, time.Now().Add(idleSettle)); err != nil {
 		return r, err
 	}
-	after, err := procRSS(rp.pid())
+	after, err := procRSS(rp.pid)
 	if err != nil {
 		return r, fmt.Errorf("relay rss: %w", err)
 	}
-	use, err := idleCPU(ctx, rp.pid(), hz)
+	use, err := idleCPU(ctx, rp.pid, hz)
 	if err != nil {
 		return r, err
 	}

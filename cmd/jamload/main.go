@@ -11,7 +11,7 @@
 // N sessions of M members; every member sends R events per second and
 // receives the other members' events, so the relay owes N*M*(M-1)*R
 // deliveries per second. Each event is a realistic drum_hit or
-// piano_note (about 130 bytes of payload, sent with seq) whose payload
+// piano_note (120 to 135 bytes of payload, sent with seq) whose payload
 // also carries the sender's index, a per-sender counter and the send
 // time in unix nanoseconds. Receivers run on the same machine and clock:
 // latency is receive time minus send time. After a warmup, a measurement
@@ -45,9 +45,22 @@
 // writer still blocked in the previous write is skipped and counted as a
 // generator stall instead of being sent late in a burst.
 //
-// The output is a table per scenario, a ratio row, and a list of targets
-// marked PASS or MISS. The exit status is 0 whatever the numbers; it is
-// 1 only when the benchmark could not run.
+// # A shared host
+//
+// Other processes can take the CPU in the middle of a window. jamload
+// waits for a quiet host before each run, samples the host's CPU every
+// half second during the window, and runs a window again (--retries)
+// when other processes used more than a quarter of a core on average or
+// more than 60% of one in any half second; the least disturbed run is
+// kept, and one still disturbed is flagged in a note. The "other CPU"
+// column shows that average and peak; --cpuprofile profiles the
+// generator.
+//
+// # Output
+//
+// A table per scenario, a ratio row, and a list of targets marked PASS
+// or MISS. The exit status is 0 whatever the numbers; it is 1 only when
+// the benchmark could not run.
 package main
 
 import (

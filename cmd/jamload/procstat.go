@@ -23,34 +23,34 @@ func clockTicks() (hz int64, assumed bool) {
 	return 100, true
 }
 
-// procCPU returns the user plus system CPU time of process pid, all its
+// procCPU returns the user and system CPU time of process pid, all its
 // threads, in clock ticks (fields 14 and 15 of /proc/PID/stat).
-func procCPU(pid int) (int64, error) {
+func procCPU(pid int) (user, sys int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	return parseStatCPU(b)
 }
 
-// parseStatCPU reads utime+stime from a /proc/PID/stat line. The command
-// name in parentheses may hold spaces, so fields are counted after the
-// last ')': the state is field 3, utime 14 and stime 15.
-func parseStatCPU(b []byte) (int64, error) {
+// parseStatCPU reads utime and stime from a /proc/PID/stat line. The
+// command name in parentheses may hold spaces, so fields are counted
+// after the last ')': the state is field 3, utime 14 and stime 15.
+func parseStatCPU(b []byte) (user, sys int64, err error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("bad /proc stat line")
+		return 0, 0, fmt.Errorf("bad /proc stat line")
 	}
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc stat line")
+		return 0, 0, fmt.Errorf("short /proc stat line")
 	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	user, err1 := strconv.ParseInt(f[11], 10, 64)
+	sys, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("bad cpu times in /proc stat line")
+		return 0, 0, fmt.Errorf("bad cpu times in /proc stat line")
 	}
-	return utime + stime, nil
+	return user, sys, nil
 }
 
 // procRSS returns the resident set size of pid in bytes (VmRSS).
@@ -100,19 +100,22 @@ func hostCPU() (busy int64, err error) {
 // whole host at one instant.
 type cpuSample struct {
 	at          time.Time
-	relay, self int64 // clock ticks
+	relay, self int64 // user+system clock ticks
+	relayUser   int64 // user clock ticks of the relay
 	hostBusy    int64 // clock ticks, summed over all CPUs
 }
 
 func takeCPUSample(relayPID int) (cpuSample, error) {
 	s := cpuSample{at: time.Now()}
-	var err error
-	if s.relay, err = procCPU(relayPID); err != nil {
+	user, sys, err := procCPU(relayPID)
+	if err != nil {
 		return s, fmt.Errorf("relay cpu: %w", err)
 	}
-	if s.self, err = procCPU(os.Getpid()); err != nil {
+	s.relay, s.relayUser = user+sys, user
+	if user, sys, err = procCPU(os.Getpid()); err != nil {
 		return s, fmt.Errorf("own cpu: %w", err)
 	}
+	s.self = user + sys
 	s.hostBusy, err = hostCPU()
 	return s, err
 }
@@ -120,8 +123,9 @@ func takeCPUSample(relayPID int) (cpuSample, error) {
 // cpuUse is CPU use between two samples, each in percent of one core.
 type cpuUse struct {
 	wall              time.Duration
-	relayCPU          time.Duration
-	relay, gen, other float64 // other: everything else on the host
+	relayCPU          time.Duration // user+system
+	relayUser         time.Duration // user only: the relay's own code
+	relay, gen, other float64       // other: everything else on the host
 }
 
 func cpuBetween(a, b cpuSample, hz int64) cpuUse {
@@ -131,6 +135,7 @@ func cpuBetween(a, b cpuSample, hz int64) cpuUse {
 	}
 	tick := time.Second / time.Duration(hz)
 	u.relayCPU = time.Duration(b.relay-a.relay) * tick
+	u.relayUser = time.Duration(b.relayUser-a.relayUser) * tick
 	pct := func(ticks int64) float64 {
 		return 100 * (time.Duration(ticks) * tick).Seconds() / u.wall.Seconds()
 	}

@@ -49,6 +49,7 @@ func nodeSpec(serverJS string) relaySpec {
 type relayProc struct {
 	name string
 	cmd  *exec.Cmd
+	pid  int           // whose CPU and RSS are measured
 	base string        // http://127.0.0.1:PORT
 	done chan struct{} // closed when the process has exited
 }
@@ -66,7 +67,7 @@ func startRelay(ctx context.Context, spec relaySpec) (*relayProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", spec.name, err)
 	}
-	p := &relayProc{name: spec.name, cmd: cmd, base: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
+	p := &relayProc{name: spec.name, cmd: cmd, pid: cmd.Process.Pid, base: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	if err := p.waitReady(ctx, port); err != nil {
 		p.stop()
@@ -98,8 +99,6 @@ func (p *relayProc) waitReady(ctx context.Context, port int) error {
 		}
 	}
 }
-
-func (p *relayProc) pid() int { return p.cmd.Process.Pid }
 
 // exited reports whether the relay process has ended.
 func (p *relayProc) exited() bool {

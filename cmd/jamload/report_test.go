@@ -91,7 +91,7 @@ func TestPrintThroughputRatioRow(t *testing.T) {
 	})
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	last := strings.Fields(lines[len(lines)-1])
-	want := []string{"ratio", "jamrelay/node", "0.013", "0.300"}
+	want := []string{"ratio", "jamrelay/node", "0.013", "0.300", "0.000"}
 	if strings.Join(last, " ") != strings.Join(want, " ") {
 		t.Errorf("ratio row: got %q, want %q", last, want)
 	}

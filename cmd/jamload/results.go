@@ -17,11 +17,13 @@ type throughputResult struct {
 	Stalls      int64          `json:"generatorStalls"`   // ticks the generator skipped
 	WriteErrors int            `json:"writeErrors"`       // connections that failed to send
 	Latency     latencySummary `json:"latency"`
-	RelayCPU    float64        `json:"relayCpuPct"`       // % of one core, in the window
-	CPUPer100k  float64        `json:"relayCpuMsPer100k"` // relay CPU ms per 100k deliveries
-	RSSMB       float64        `json:"relayRssMB"`        // at the end of the window
-	GenCPU      float64        `json:"generatorCpuPct"`   // % of one core
-	OtherCPU    float64        `json:"otherCpuPct"`       // rest of the host, % of one core
+	RelayCPU    float64        `json:"relayCpuPct"`        // % of one core, in the window
+	CPUPer100k  float64        `json:"relayCpuMsPer100k"`  // relay CPU ms per 100k deliveries
+	UserPer100k float64        `json:"relayUserMsPer100k"` // the user part of it
+	RSSMB       float64        `json:"relayRssMB"`         // at the end of the window
+	GenCPU      float64        `json:"generatorCpuPct"`    // % of one core
+	OtherCPU    float64        `json:"otherCpuPct"`        // rest of the host, % of one core
+	OtherPeak   float64        `json:"otherCpuPeakPct"`    // the same in the busiest noiseSlot
 	WindowSec   float64        `json:"windowSec"`
 	Noisy       bool           `json:"noisy"` // other processes used more than noiseLimit
 }
@@ -49,8 +51,9 @@ func collect(sc scenario, relay string, members []*member, w window, dur time.Du
 	r.Lost = r.Expected - r.Received
 	r.Latency = summarize(samples)
 	r.Delivered = float64(inWindow) / dur.Seconds()
-	r.RelayCPU, r.GenCPU, r.OtherCPU = w.cpu.relay, w.cpu.gen, w.cpu.other
+	r.RelayCPU, r.GenCPU, r.OtherCPU, r.OtherPeak = w.cpu.relay, w.cpu.gen, w.cpu.other, w.otherPeak
 	r.CPUPer100k = perHundredK(w.cpu.relayCPU, inWindow)
+	r.UserPer100k = perHundredK(w.cpu.relayUser, inWindow)
 	r.RSSMB = float64(w.rss) / (1 << 20)
 	return r
 }

@@ -55,6 +55,9 @@ const (
 	drainPoll  = 20 * time.Millisecond
 	// startDelay leaves the goroutines time to start before the first send.
 	startDelay = 100 * time.Millisecond
+	// writerWait bounds how long the senders may take to stop after the
+	// window: longer means a relay stopped reading and writes are stuck.
+	writerWait = 5 * time.Second
 )
 
 // runThroughput runs scenario sc against the relay rp.
@@ -77,8 +80,11 @@ func runThroughput(ctx context.Context, rp *relayProc, sc scenario, o options) (
 			writers.Go(func() { m.writeLoop(ctx, p, offset) })
 		}
 	}
-	w, werr := measureWindow(ctx, rp.pid(), p, o.clockHz)
-	writers.Wait()
+	w, werr := measureWindow(ctx, rp.pid, p, o.clockHz)
+	if !waitTimeout(&writers, writerWait) {
+		closeGroups(groups) // a relay that stopped reading blocks writes; unblock them
+		writers.Wait()
+	}
 	if werr == nil {
 		drain(ctx, members, expectedReceipts(members, sc.members))
 	}
@@ -90,32 +96,62 @@ func runThroughput(ctx context.Context, rp *relayProc, sc scenario, o options) (
 	return collect(sc, rp.name, members, w, o.duration), nil
 }
 
-// window is what was measured of the relay during the window.
-type window struct {
-	cpu cpuUse
-	rss int64 // bytes, at the end of the window
+// waitTimeout waits for wg at most d and reports whether it is done.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
+// window is what was measured of the relay during the window.
+type window struct {
+	cpu       cpuUse
+	otherPeak float64 // other processes' CPU in the busiest noiseSlot, % of one core
+	rss       int64   // bytes, at the end of the window
+}
+
+// measureWindow samples CPU use every noiseSlot from the start to the
+// end of the window, and the relay's RSS at its end.
 func measureWindow(ctx context.Context, pid int, p plan, hz int64) (window, error) {
+	var w window
 	if err := sleepUntil(ctx, p.winStart); err != nil {
-		return window{}, err
+		return w, err
 	}
-	a, err := takeCPUSample(pid)
+	first, err := takeCPUSample(pid)
 	if err != nil {
-		return window{}, err
+		return w, err
 	}
-	if err := sleepUntil(ctx, p.winEnd); err != nil {
-		return window{}, err
+	for prev := first; prev.at.Before(p.winEnd); {
+		if err := sleepUntil(ctx, minTime(prev.at.Add(noiseSlot), p.winEnd)); err != nil {
+			return w, err
+		}
+		s, err := takeCPUSample(pid)
+		if err != nil {
+			return w, err
+		}
+		if s.at.Sub(prev.at) >= noiseSlot/2 { // a short last slot is too coarse
+			w.otherPeak = max(w.otherPeak, cpuBetween(prev, s, hz).other)
+		}
+		w.cpu, prev = cpuBetween(first, s, hz), s
 	}
-	b, err := takeCPUSample(pid)
-	if err != nil {
-		return window{}, err
+	if w.rss, err = procRSS(pid); err != nil {
+		return w, fmt.Errorf("relay rss: %w", err)
 	}
-	rss, err := procRSS(pid)
-	if err != nil {
-		return window{}, fmt.Errorf("relay rss: %w", err)
+	return w, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
 	}
-	return window{cpu: cpuBetween(a, b, hz), rss: rss}, nil
+	return b
 }
 
 // expectedReceipts is how many events the members should have received:

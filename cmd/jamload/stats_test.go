@@ -75,23 +75,23 @@ func TestPerHundredK(t *testing.T) {
 
 func TestCPUBetween(t *testing.T) {
 	t0 := time.Unix(100, 0)
-	a := cpuSample{at: t0, relay: 1000, self: 500, hostBusy: 10_000}
-	b := cpuSample{at: t0.Add(2 * time.Second), relay: 1100, self: 560, hostBusy: 10_200}
+	a := cpuSample{at: t0, relay: 1000, relayUser: 400, self: 500, hostBusy: 10_000}
+	b := cpuSample{at: t0.Add(2 * time.Second), relay: 1100, relayUser: 440, self: 560, hostBusy: 10_200}
 	got := cpuBetween(a, b, 100)
 	// 100 ticks in 2 s is 50%; 60 ticks is 30%; the host did 200, so 20% is others'.
-	if got.relay != 50 || got.gen != 30 || got.other != 20 || got.relayCPU != time.Second {
-		t.Errorf("got %+v, want relay 50%%, gen 30%%, other 20%%, relay cpu 1s", got)
+	if got.relay != 50 || got.gen != 30 || got.other != 20 || got.relayCPU != time.Second || got.relayUser != 400*time.Millisecond {
+		t.Errorf("got %+v, want relay 50%%, gen 30%%, other 20%%, relay cpu 1s, user 400ms", got)
 	}
 }
 
 func TestParseStatCPU(t *testing.T) {
 	// A command name may hold spaces and parentheses.
 	line := []byte("4242 (node (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 567 0 0 20 0 11 0 99 1000 200\n")
-	got, err := parseStatCPU(line)
-	if err != nil || got != 1234+567 {
-		t.Errorf("got %d, %v; want %d", got, err, 1234+567)
+	user, sys, err := parseStatCPU(line)
+	if err != nil || user != 1234 || sys != 567 {
+		t.Errorf("got %d, %d, %v; want 1234, 567", user, sys, err)
 	}
-	if _, err := parseStatCPU([]byte("4242 (x) S 1")); err == nil {
+	if _, _, err := parseStatCPU([]byte("4242 (x) S 1")); err == nil {
 		t.Error("short line: want an error")
 	}
 }

@@ -1,0 +1,278 @@
+package bridge
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"gitlab.com/gomidi/midi/v2"
+	"gitlab.com/gomidi/midi/v2/smf"
+
+	"github.com/jambridge/jambridge/mapping"
+)
+
+// The time base of recorded files: at 120 BPM and 960 ticks per quarter
+// note a tick is 1/1920 s, about 0.52 ms.
+const (
+	recordBPM   = 120
+	recordTicks = smf.MetricTicks(960)
+)
+
+// RecordStats counts what a Recorder took in.
+type RecordStats struct {
+	Events       int // musical events recorded
+	Skipped      int // events not recorded: unparseable, unknown, unplayable, or pattern_change
+	Participants int // tracks: participants heard
+}
+
+// Recorder writes the musical events of a session, timed by their
+// arrival, to a Standard MIDI File with one track per participant.
+//
+// A Recorder is safe for concurrent use: Add and Left are called from the
+// relay client's reader goroutine, WriteTo from the command at exit.
+type Recorder struct {
+	rule  mapping.OutputRule
+	start time.Time
+	gate  time.Duration // how long a drum hit sounds
+	now   func() time.Time
+
+	mu     sync.Mutex // guards the fields below
+	tracks []*recTrack
+	byID   map[string]*recTrack
+	stats  RecordStats
+}
+
+// NewRecorder returns a Recorder whose file starts at start, playing
+// events as rule does.
+func NewRecorder(rule mapping.OutputRule, start time.Time) *Recorder {
+	return &Recorder{
+		rule: rule, start: start, gate: DefaultDrumGate, now: time.Now,
+		byID: map[string]*recTrack{},
+	}
+}
+
+// Add records one event of a participant at rem.Received; name is their
+// display name, the name of their track. Events that do not parse, are
+// not musical events or play no MIDI (pattern_change) are counted as
+// skipped. A drum hit is ended DefaultDrumGate later, or just before the
+// same drum is hit again, and so is a piano note that gives its duration.
+func (r *Recorder) Add(rem Remote, name string) {
+	ev, err := mapping.ParseEvent(rem.EventName, rem.Payload)
+	var msgs []midi.Message
+	if err == nil {
+		msgs, err = r.rule.ToMIDI(ev)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil || len(msgs) == 0 {
+		r.stats.Skipped++
+		return
+	}
+	r.stats.Events++
+	t := r.track(rem.SenderID, name)
+	at := r.offset(rem.Received)
+	for _, m := range msgs {
+		t.add(at, m)
+	}
+	var end time.Duration
+	switch {
+	case ev.Kind == mapping.DrumHit:
+		end = at + r.gate
+	case ev.Velocity > 0 && ev.Duration > 0:
+		end = at + time.Duration(ev.Duration*float64(time.Millisecond))
+	default:
+		return
+	}
+	if off, err := r.rule.NoteOff(ev); err == nil {
+		t.schedule(end, off)
+	}
+}
+
+// Left ends the notes and pedals senderID holds at at, for a participant
+// who left the session.
+func (r *Recorder) Left(senderID string, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.byID[senderID]; t != nil {
+		t.releaseAt(r.offset(at))
+	}
+}
+
+// Stats returns the counts so far.
+func (r *Recorder) Stats() RecordStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.stats
+	s.Participants = len(r.tracks)
+	return s
+}
+
+// WriteTo writes the recording as an SMF of format 1: a tempo track (120
+// BPM, 960 ticks per quarter note) and one track per participant, in the
+// order they were first heard. Notes still held end at the end of the
+// recording: the later of its last event and now. The Recorder is not
+// changed: it may go on recording and be written again.
+func (r *Recorder) WriteTo(w io.Writer) (int64, error) {
+	s := r.file()
+	// gomidi's SMF.WriteTo drops the writer's errors: encode to memory.
+	var buf bytes.Buffer
+	if _, err := s.WriteTo(&buf); err != nil {
+		return 0, fmt.Errorf("encode midi file: %w", err)
+	}
+	return buf.WriteTo(w)
+}
+
+func (r *Recorder) file() *smf.SMF {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	end := r.offset(r.now())
+	for _, t := range r.tracks {
+		end = max(end, t.last)
+	}
+	s := smf.NewSMF1()
+	s.TimeFormat = recordTicks
+	var tempo smf.Track
+	tempo.Add(0, smf.MetaTempo(recordBPM), smf.MetaMeter(4, 4))
+	tempo.Close(0)
+	s.Add(tempo)
+	for _, t := range r.tracks {
+		s.Add(t.smfTrack(end))
+	}
+	return s
+}
+
+// track returns the track of a participant, made on first hearing.
+func (r *Recorder) track(id, name string) *recTrack {
+	t := r.byID[id]
+	if t == nil {
+		t = &recTrack{held: map[voice]struct{}{}, pedals: map[voice]struct{}{}, offs: map[voice]int{}}
+		r.byID[id] = t
+		r.tracks = append(r.tracks, t)
+	}
+	if t.name == "" {
+		t.name = name
+		if name == "" {
+			t.name = id
+		}
+	}
+	return t
+}
+
+// offset is the time of t in the recording; nothing is before its start.
+func (r *Recorder) offset(t time.Time) time.Duration {
+	return max(t.Sub(r.start), 0)
+}
+
+// ticks is the absolute tick of a time in the recording.
+func ticks(at time.Duration) uint32 {
+	return recordTicks.Ticks(recordBPM, at)
+}
+
+// recTrack is what one participant played. Guarded by Recorder.mu.
+type recTrack struct {
+	name   string
+	events []recEvent         // in arrival order; sorted (stably) when written
+	last   time.Duration      // the latest event time
+	held   map[voice]struct{} // notes sounding until a release, Left or the end
+	pedals map[voice]struct{} // switch pedals down, by channel and controller
+	offs   map[voice]int      // index in events of a note's scheduled note-off
+}
+
+// recEvent is one message at its time in the recording.
+type recEvent struct {
+	at  time.Duration
+	msg midi.Message
+}
+
+// add records a message and keeps the held notes and pedals.
+func (t *recTrack) add(at time.Duration, m midi.Message) {
+	var ch, key, val uint8
+	switch {
+	case m.GetNoteStart(&ch, &key, &val):
+		v := voiceOf(ch, key)
+		// A key struck again before its scheduled end ends just before.
+		if i, ok := t.offs[v]; ok && t.events[i].at > at {
+			t.events[i].at = at
+		}
+		delete(t.offs, v)
+		t.held[v] = struct{}{}
+	case m.GetNoteEnd(&ch, &key):
+		v := voiceOf(ch, key)
+		if _, ok := t.held[v]; !ok {
+			return // not sounding: already ended, or never heard
+		}
+		delete(t.held, v)
+	case m.GetControlChange(&ch, &key, &val) && key >= sustainPedal && key <= lastPedal:
+		if val >= 64 {
+			t.pedals[voiceOf(ch, key)] = struct{}{}
+		} else {
+			delete(t.pedals, voiceOf(ch, key))
+		}
+	}
+	t.events = append(t.events, recEvent{at, m})
+	t.last = max(t.last, at)
+}
+
+// lastPedal is the last switch pedal controller (64 is sustain).
+const lastPedal = 69
+
+// schedule records a note-off due at end, for a note that does not wait
+// for its release (a drum hit, a note that says its duration).
+func (t *recTrack) schedule(end time.Duration, off midi.Message) {
+	var ch, key uint8
+	if !off.GetNoteEnd(&ch, &key) {
+		return
+	}
+	v := voiceOf(ch, key)
+	delete(t.held, v)
+	t.offs[v] = len(t.events)
+	t.events = append(t.events, recEvent{end, off})
+	t.last = max(t.last, end)
+}
+
+// releases are the messages that end what t holds, at at.
+func (t *recTrack) releases(at time.Duration) []recEvent {
+	var out []recEvent
+	for _, v := range sortedVoices(t.held) {
+		out = append(out, recEvent{at, midi.NoteOff(v.channel(), v.key())})
+	}
+	for _, v := range sortedVoices(t.pedals) {
+		out = append(out, recEvent{at, midi.ControlChange(v.channel(), v.key(), 0)})
+	}
+	return out
+}
+
+// releaseAt ends everything t holds or has scheduled at at.
+func (t *recTrack) releaseAt(at time.Duration) {
+	for _, i := range t.offs {
+		if t.events[i].at > at {
+			t.events[i].at = at
+		}
+	}
+	t.events = append(t.events, t.releases(at)...)
+	t.last = max(t.last, at)
+	clear(t.held)
+	clear(t.pedals)
+	clear(t.offs)
+}
+
+// smfTrack is the track of t, with what is still held ended at end.
+func (t *recTrack) smfTrack(end time.Duration) smf.Track {
+	evs := append(slices.Clone(t.events), t.releases(end)...)
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].at < evs[j].at })
+	var tr smf.Track
+	tr.Add(0, smf.MetaTrackSequenceName(t.name))
+	var prev uint32
+	for _, e := range evs {
+		// Absolute ticks from absolute times: rounding never accumulates.
+		tick := ticks(e.at)
+		tr.Add(tick-prev, e.msg)
+		prev = tick
+	}
+	tr.Close(0)
+	return tr
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set by the linker: -X main.version=...
+var version = "dev"
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "jambridge",
+		Usage:   "play together over the network with the MIDI gear you own",
+		Version: version,
+		Commands: []*cli.Command{
+			runCommand(),
+			portsCommand(),
+			monitorCommand(),
+			playCommand(),
+			recordCommand(),
+			{
+				Name:  "version",
+				Usage: "print the version",
+				Action: func(c *cli.Context) error {
+					fmt.Fprintln(c.App.Writer, "jambridge", version)
+					return nil
+				},
+			},
+		},
+	}
+}
+
+// Flags shared by several commands. Each is also an environment variable
+// JAMBRIDGE_<NAME> and a key of the --config file.
+func configFlag() cli.Flag {
+	return &cli.StringFlag{Name: "config", EnvVars: []string{"JAMBRIDGE_CONFIG"}, Usage: "YAML config file (keys are the flag names)"}
+}
+
+func relayFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "relay", EnvVars: []string{"JAMBRIDGE_RELAY"}, Usage: usage}
+}
+
+func roomFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "room", EnvVars: []string{"JAMBRIDGE_ROOM"}, Usage: usage}
+}
+
+func nameFlag() cli.Flag {
+	host, _ := os.Hostname()
+	return &cli.StringFlag{Name: "name", Value: host, EnvVars: []string{"JAMBRIDGE_NAME"}, Usage: "your name in the session"}
+}
+
+func logFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"JAMBRIDGE_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
+		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"JAMBRIDGE_LOG_FORMAT"}, Usage: "text or json"},
+	}
+}
+
+// newLogger builds the logger the flags ask for.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// settings are a command's flags, merged: a flag or environment variable
+// wins over the config file, which wins over the flag's default.
+type settings struct {
+	file fileConfig
+	c    *cli.Context
+}
+
+func loadSettings(c *cli.Context) (settings, error) {
+	s := settings{c: c}
+	if path := c.String("config"); path != "" {
+		fc, err := loadFile(path)
+		if err != nil {
+			return s, err
+		}
+		s.file = fc
+	}
+	return s, nil
+}
+
+// str returns a string setting.
+func (s settings) str(name, fromFile string) string {
+	if s.c.IsSet(name) || fromFile == "" {
+		return s.c.String(name)
+	}
+	return fromFile
+}
+
+func (s settings) boolean(name string, fromFile bool) bool {
+	if s.c.IsSet(name) {
+		return s.c.Bool(name)
+	}
+	return fromFile || s.c.Bool(name)
+}
+
+func (s settings) list(name string, fromFile []string) []string {
+	if s.c.IsSet(name) || len(fromFile) == 0 {
+		return s.c.StringSlice(name)
+	}
+	return fromFile
+}
+
+func (s settings) logger() (*slog.Logger, error) {
+	return newLogger(s.c.App.ErrWriter, s.str("log-level", s.file.LogLevel), s.str("log-format", s.file.LogFormat))
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/jambridge/jambridge/mapping"
+	"github.com/jambridge/jambridge/relay"
+)
+
+func monitorCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "monitor",
+		Usage: "join a session and print every event as it arrives",
+		Flags: append([]cli.Flag{
+			configFlag(),
+			relayFlag("relay of the session, e.g. http://192.168.1.20:3001"),
+			roomFlag("session to watch"),
+			&cli.StringFlag{Name: "name", Value: "monitor", EnvVars: []string{"JAMBRIDGE_NAME"}, Usage: "your name in the session"},
+			&cli.BoolFlag{Name: "json", Usage: "one JSON object per event"},
+		}, logFlags()...),
+		Action: monitorAction,
+	}
+}
+
+func monitorAction(c *cli.Context) error {
+	st, err := loadSettings(c)
+	if err != nil {
+		return err
+	}
+	log, err := st.logger()
+	if err != nil {
+		return err
+	}
+	url, room := st.str("relay", st.file.Relay), st.str("room", st.file.Room)
+	if url == "" || room == "" {
+		return fmt.Errorf("monitor needs --relay URL and --room CODE")
+	}
+	m := &monitor{w: c.App.Writer, json: c.Bool("json")}
+	sess, err := relay.NewSession(relay.SessionConfig{
+		URL: url, Room: room, Name: st.str("name", st.file.Name), Kind: "monitor",
+		OnEvent: m.event, OnPresence: m.presence, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	m.sess = sess
+	return sess.Run(c.Context)
+}
+
+// monitor prints a session's events; the Session calls it from one
+// goroutine, mu only guards the writer against presence lines.
+type monitor struct {
+	w    io.Writer
+	json bool
+	sess *relay.Session
+	mu   sync.Mutex
+}
+
+// monitorLine is one event as --json prints it.
+type monitorLine struct {
+	Time      string          `json:"time"`
+	Sender    string          `json:"sender"`
+	SenderID  string          `json:"senderId"`
+	Event     string          `json:"event"`
+	Note      string          `json:"note,omitempty"`
+	MIDI      *int            `json:"midi,omitempty"`
+	Velocity  *int            `json:"velocity,omitempty"`
+	Channel   int             `json:"channel,omitempty"`
+	Seq       json.RawMessage `json:"seq,omitempty"`
+	LatencyMs *float64        `json:"latencyMs,omitempty"`
+	Payload   json.RawMessage `json:"payload"`
+}
+
+func (m *monitor) event(b relay.Broadcast) {
+	l := monitorLine{Time: b.Received.Format("15:04:05.000"), SenderID: b.SenderID, Sender: m.name(b.SenderID),
+		Event: b.EventName, Seq: b.Seq, Payload: b.Payload}
+	if ev, err := mapping.ParseEvent(b.EventName, b.Payload); err == nil {
+		l.Note, l.Channel = ev.Note, ev.Channel
+		if ev.Kind == mapping.DrumHit || ev.Kind == mapping.PianoNote {
+			l.MIDI, l.Velocity = &ev.MIDI, &ev.Velocity
+		}
+		if ev.Timestamp > 0 { // sender's clock: exact when clocks agree
+			lat := float64(b.Received.UnixMicro())/1000 - ev.Timestamp
+			l.LatencyMs = &lat
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.json {
+		out, _ := json.Marshal(l)
+		fmt.Fprintf(m.w, "%s\n", out)
+		return
+	}
+	fmt.Fprintf(m.w, "%s  %-12s %-15s %s\n", l.Time, l.Sender, l.Event, describe(l))
+}
+
+// describe is the human part of a text line: note, velocity, latency.
+func describe(l monitorLine) string {
+	s := ""
+	if l.Note != "" {
+		s += l.Note
+		if l.MIDI != nil {
+			s += fmt.Sprintf(" (%d)", *l.MIDI)
+		}
+	}
+	if l.Velocity != nil {
+		s += fmt.Sprintf("  vel %d", *l.Velocity)
+	}
+	if l.Channel != 0 {
+		s += fmt.Sprintf("  ch %d", l.Channel)
+	}
+	if l.LatencyMs != nil {
+		s += fmt.Sprintf("  %+.1f ms", *l.LatencyMs)
+	}
+	if s == "" {
+		s = string(l.Payload)
+	}
+	return s
+}
+
+func (m *monitor) presence(p relay.Presence) {
+	if m.json {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now().Format("15:04:05.000")
+	switch p.Kind {
+	case relay.PresenceConnected:
+		fmt.Fprintf(m.w, "%s  watching session %s (%d in it)\n", now, p.Room, len(p.Participants))
+	case relay.PresenceJoined:
+		fmt.Fprintf(m.w, "%s  %s joined\n", now, p.Participant.Name)
+	case relay.PresenceLeft:
+		fmt.Fprintf(m.w, "%s  %s left\n", now, nameOr(p.Participant.Name, p.UserID))
+	case relay.PresenceDisconnected:
+		fmt.Fprintf(m.w, "%s  disconnected from the relay\n", now)
+	}
+}
+
+func (m *monitor) name(id string) string {
+	if m.sess != nil {
+		for _, p := range m.sess.Participants() {
+			if p.ID == id {
+				return p.Name
+			}
+		}
+	}
+	return id
+}
+
+func nameOr(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
+}

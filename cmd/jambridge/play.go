@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/jambridge/jambridge/bridge"
+	"github.com/jambridge/jambridge/mapping"
+	"github.com/jambridge/jambridge/relay"
+)
+
+func playCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "play",
+		Usage:     "perform a Standard MIDI File into a session in real time",
+		ArgsUsage: "FILE.mid",
+		Flags: append([]cli.Flag{
+			configFlag(),
+			relayFlag("relay of the session, e.g. http://192.168.1.20:3001"),
+			roomFlag("session to play into (created when it does not exist)"),
+			&cli.StringFlag{Name: "name", Value: "player", EnvVars: []string{"JAMBRIDGE_NAME"}, Usage: "your name in the session"},
+		}, logFlags()...),
+		Action: playAction,
+	}
+}
+
+func playAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return fmt.Errorf("play needs one MIDI file: jambridge play FILE.mid --relay URL --room CODE")
+	}
+	st, err := loadSettings(c)
+	if err != nil {
+		return err
+	}
+	log, err := st.logger()
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(c.Args().First())
+	if err != nil {
+		return err
+	}
+	perf, err := bridge.LoadPerformance(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Args().First(), err)
+	}
+	url, room := st.str("relay", st.file.Relay), st.str("room", st.file.Room)
+	if url == "" || room == "" {
+		return fmt.Errorf("play needs --relay URL and --room CODE")
+	}
+	joined := make(chan struct{})
+	var once sync.Once
+	sess, err := relay.NewSession(relay.SessionConfig{
+		URL: url, Room: room, Name: st.str("name", st.file.Name), Kind: "player", Logger: log,
+		OnPresence: func(p relay.Presence) {
+			if p.Kind == relay.PresenceConnected {
+				once.Do(func() { close(joined) })
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	return withSession(c.Context, sess, joined, func(ctx context.Context) error {
+		log.Info("playing", "file", c.Args().First(), "events", len(perf.Events), "length", perf.Length)
+		stats, err := bridge.Perform(ctx, perf, mapping.DefaultInputRule(), sess, bridge.RealClock{})
+		log.Info("played", "stats", fmt.Sprintf("%+v", stats))
+		return err
+	})
+}
+
+// withSession runs sess, calls f once joined, and leaves when f returns
+// (or ctx ends). A session that fails before joining returns its error.
+func withSession(ctx context.Context, sess *relay.Session, joined <-chan struct{}, f func(context.Context) error) error {
+	sessCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- sess.Run(sessCtx) }()
+	select {
+	case <-joined:
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		stop()
+		return <-errc
+	}
+	ferr := f(ctx)
+	stop()
+	if err := <-errc; err != nil {
+		return err
+	}
+	if ferr == context.Canceled {
+		return nil
+	}
+	return ferr
+}

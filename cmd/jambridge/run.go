@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/jambridge/jambridge/bridge"
+	"github.com/jambridge/jambridge/relay"
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "run",
+		Usage: "bridge your MIDI gear to a jam session (hosting it unless --relay is given)",
+		Flags: append([]cli.Flag{
+			configFlag(),
+			relayFlag("relay to join, e.g. http://192.168.1.20:3001 (default: host the session here)"),
+			&cli.StringFlag{Name: "listen", Value: ":3001", EnvVars: []string{"JAMBRIDGE_LISTEN"}, Usage: "where the embedded relay listens when hosting"},
+			roomFlag("session to join, created when it does not exist (default: a new session)"),
+			nameFlag(),
+			&cli.StringSliceFlag{Name: "in", EnvVars: []string{"JAMBRIDGE_IN"}, Usage: "input ports to use, by name: substring or /regexp/ (repeat; default: every hardware input)"},
+			&cli.StringFlag{Name: "out", EnvVars: []string{"JAMBRIDGE_OUT"}, Usage: "output port to play the others on, by name: substring or /regexp/"},
+			&cli.BoolFlag{Name: "virtual", EnvVars: []string{"JAMBRIDGE_VIRTUAL"}, Usage: `open virtual ports "jambridge in" and "jambridge out" for a DAW`},
+		}, logFlags()...),
+		Action: runAction,
+	}
+}
+
+// bridgeConfig builds the bridge's config from the settings.
+func bridgeConfig(st settings, log *slog.Logger) (bridge.Config, error) {
+	specs, outRule, err := bridgeRules(st.file, st.list("in", st.file.In))
+	if err != nil {
+		return bridge.Config{}, configError(st, err)
+	}
+	out, err := bridge.ParseMatch(st.str("out", st.file.Out))
+	if err != nil {
+		return bridge.Config{}, fmt.Errorf("--out: %w", err)
+	}
+	return bridge.Config{
+		Inputs: specs, Output: out, OutputRule: outRule,
+		Virtual:  st.boolean("virtual", st.file.Virtual),
+		Rescan:   timeOr(st.file.Rescan),
+		DrumGate: timeOr(st.file.Output.DrumGate),
+		Logger:   log,
+	}, nil
+}
+
+func configError(st settings, err error) error {
+	if path := st.c.String("config"); path != "" {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return err
+}
+
+func runAction(c *cli.Context) error {
+	st, err := loadSettings(c)
+	if err != nil {
+		return err
+	}
+	log, err := st.logger()
+	if err != nil {
+		return err
+	}
+	bcfg, err := bridgeConfig(st, log)
+	if err != nil {
+		return err
+	}
+	url := st.str("relay", st.file.Relay)
+	var host *hostedRelay
+	if url == "" {
+		if host, err = hostRelay(st.str("listen", st.file.Listen), log); err != nil {
+			return err
+		}
+		defer host.Close()
+		url = host.localURL
+	}
+	midi := newSystemMIDI()
+	defer midi.Close()
+	return runJam(c.Context, jamSetup{
+		Session: relay.SessionConfig{URL: url, Room: st.str("room", st.file.Room), Name: st.str("name", st.file.Name), Logger: log},
+		Bridge:  bcfg, MIDI: midi, Host: host, Out: c.App.Writer, Log: log,
+	})
+}
+
+// jamSetup is everything a jam needs, made: runAction builds it from the
+// settings, tests from fakes.
+type jamSetup struct {
+	Session relay.SessionConfig // URL, Room, Name, Logger
+	Bridge  bridge.Config
+	MIDI    bridge.Lister
+	Host    *hostedRelay // nil when joining a remote relay
+	Out     io.Writer    // where the session's code and join URL are printed
+	Log     *slog.Logger
+}
+
+// runJam bridges js.MIDI to the session until ctx ends.
+func runJam(ctx context.Context, js jamSetup) error {
+	j := &jam{log: js.Log, host: js.Host, out: js.Out}
+	scfg := js.Session
+	scfg.Kind, scfg.OnEvent, scfg.OnPresence = "bridge", j.onEvent, j.onPresence
+	sess, err := relay.NewSession(scfg)
+	if err != nil {
+		return err
+	}
+	if j.b, err = bridge.New(js.Bridge, js.MIDI, sess); err != nil {
+		return err
+	}
+	return j.run(ctx, sess)
+}
+
+// jam wires one Session to one Bridge.
+type jam struct {
+	log       *slog.Logger
+	host      *hostedRelay
+	out       io.Writer
+	b         *bridge.Bridge
+	announced sync.Once
+}
+
+func (j *jam) onEvent(ev relay.Broadcast) {
+	j.b.Remote(bridge.Remote{SenderID: ev.SenderID, EventName: ev.EventName, Payload: ev.Payload, Received: ev.Received})
+}
+
+func (j *jam) onPresence(p relay.Presence) {
+	switch p.Kind {
+	case relay.PresenceLeft:
+		j.b.Left(p.UserID)
+	case relay.PresenceDisconnected:
+		j.b.ReleaseAll()
+	case relay.PresenceConnected:
+		j.announced.Do(func() { j.announce(p.Room) })
+	}
+}
+
+// announce tells the musician how others join, once.
+func (j *jam) announce(room string) {
+	if j.host == nil {
+		fmt.Fprintf(j.out, "Joined jam session %s.\n", room)
+		return
+	}
+	fmt.Fprintf(j.out, "Jam session %s is open.\nOthers join with: jambridge run --relay %s --room %s\nBrowser pages connect to %s\n",
+		room, j.host.shareURL, room, j.host.shareURL)
+}
+
+// run keeps the session and the bridge up until ctx ends or the session
+// fails for good, then shuts down in order: the bridge first (its last
+// releases still reach the session), then the session.
+func (j *jam) run(ctx context.Context, sess *relay.Session) error {
+	bridgeCtx, stopBridge := context.WithCancel(ctx)
+	defer stopBridge()
+	sessCtx, stopSess := context.WithCancel(context.Background())
+	defer stopSess()
+	var sessErr error
+	done := make(chan struct{})
+	go func() {
+		sessErr = sess.Run(sessCtx)
+		close(done)
+		stopBridge() // a session that cannot go on ends the bridge
+	}()
+	j.b.Run(bridgeCtx)
+	stopSess()
+	<-done
+	if sessErr != nil {
+		return sessErr
+	}
+	j.log.Info("stopped")
+	return nil
+}
