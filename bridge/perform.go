@@ -31,7 +31,7 @@ type Clock interface {
 type RealClock struct{}
 
 // spinLead is how long before its deadline Sleep stops trusting the timer.
-const spinLead = time.Millisecond
+const spinLead = 2 * time.Millisecond
 
 // Now returns time.Now().
 func (RealClock) Now() time.Time { return time.Now() }

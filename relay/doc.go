@@ -18,6 +18,18 @@
 // (Config) cover packet size, payload size, event names, a per-connection
 // token bucket and members per session.
 //
+// # Client and Session
+//
+// Client is one Socket.IO connection over websocket: Emit, Call (with an
+// acknowledgement), and OnEvent for what arrives. Session is what a
+// bridge keeps on top of it for hours: it joins a session by code
+// (creating it when missing, or a new one), reconnects by itself with
+// capped, jittered exponential backoff, rejoins the same code, and reports
+// presence (a Disconnected after every Connected, so no remote note
+// outlives the link). Broadcast numbers events (seq, from 1 per join) and
+// drops them, saying so once, while the relay is unreachable: a late note
+// is worth nothing in live music.
+//
 // # Concurrency
 //
 // Each connection has one reader (the websocket reader, or one

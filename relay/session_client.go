@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
@@ -106,16 +105,12 @@ const (
 	PresenceLeft
 )
 
+var presenceNames = [...]string{PresenceConnected: "connected", PresenceDisconnected: "disconnected",
+	PresenceJoined: "joined", PresenceLeft: "left"}
+
 func (k PresenceKind) String() string {
-	switch k {
-	case PresenceConnected:
-		return "connected"
-	case PresenceDisconnected:
-		return "disconnected"
-	case PresenceJoined:
-		return "joined"
-	case PresenceLeft:
-		return "left"
+	if k > 0 && int(k) < len(presenceNames) {
+		return presenceNames[k]
 	}
 	return fmt.Sprintf("PresenceKind(%d)", int(k))
 }
@@ -275,36 +270,28 @@ func (s *Session) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("relay: Session.Run called twice")
 	}
-	var (
-		attempt int
-		outage  = time.Now() // when the current outage began
-		warned  bool         // the outage warning is logged
-	)
+	attempt := 0 // backoff step: failures since a stable membership
+	out := outage{since: time.Now()}
 	for {
 		l, err := s.join(ctx)
 		if err == nil {
 			joined := time.Now()
 			err = s.stay(ctx, l)
-			if ctx.Err() != nil {
-				return nil
+			if ctx.Err() == nil {
+				s.log.Info("disconnected from relay", "room", s.Room(), "reason", err)
 			}
-			s.log.Info("disconnected from relay", "room", s.Room(), "reason", err)
 			if time.Since(joined) >= stableAfter {
 				attempt = 0
 			}
-			outage, warned = time.Now(), false
-		} else {
-			if ctx.Err() != nil {
-				return nil
-			}
+			out = outage{since: time.Now()}
+		} else if ctx.Err() == nil {
 			if fatal(err) {
 				return err
 			}
-			s.log.Debug("relay connection failed", "attempt", attempt+1, "err", err)
+			out.failed(s.log, s.Room(), err)
 		}
-		if down := time.Since(outage); !warned && down >= outageWarnAfter {
-			warned = true
-			s.log.Warn("relay unreachable, still retrying", "for", down.Round(time.Second), "err", err)
+		if ctx.Err() != nil {
+			return nil
 		}
 		d := s.cfg.Backoff.Delay(attempt)
 		attempt++
@@ -312,6 +299,29 @@ func (s *Session) Run(ctx context.Context) error {
 		if !sleep(ctx, d) {
 			return nil
 		}
+	}
+}
+
+// outage is one spell out of the session, for the logs. Owned by Run.
+type outage struct {
+	since  time.Time
+	tries  int  // failed attempts to get back in
+	warned bool // the long-outage warning is logged
+}
+
+// failed logs a failed attempt: the first of an outage at info, the
+// others at debug, and one warning once the outage passes
+// outageWarnAfter.
+func (o *outage) failed(log *slog.Logger, room string, err error) {
+	o.tries++
+	level := slog.LevelDebug
+	if o.tries == 1 {
+		level = slog.LevelInfo
+	}
+	log.Log(context.Background(), level, "cannot join session, will retry", "room", room, "try", o.tries, "err", err)
+	if down := time.Since(o.since); !o.warned && down >= outageWarnAfter {
+		o.warned = true
+		log.Warn("relay unreachable, still retrying", "room", room, "for", down.Round(time.Second), "err", err)
 	}
 }
 
@@ -592,44 +602,3 @@ func (l *link) reply(err error) {
 	}
 }
 
-// Backoff is capped exponential backoff with full jitter: the delay
-// before retry n (counting from 0) is uniform in [0, min(Max, Min·2ⁿ)).
-type Backoff struct {
-	Min time.Duration // default 250ms
-	Max time.Duration // default 10s
-	// Rand returns a uniform number in [0, 1); nil means math/rand/v2.
-	Rand func() float64
-}
-
-func (b Backoff) withDefaults() Backoff {
-	if b.Min <= 0 {
-		b.Min = defaultMinBackoff
-	}
-	if b.Max <= 0 {
-		b.Max = defaultMaxBackoff
-	}
-	b.Max = max(b.Max, b.Min)
-	if b.Rand == nil {
-		b.Rand = rand.Float64
-	}
-	return b
-}
-
-// Delay returns how long to wait before retry attempt (0 for the first).
-func (b Backoff) Delay(attempt int) time.Duration {
-	b = b.withDefaults()
-	ceil := b.Min
-	for i := 0; i < attempt && ceil < b.Max; i++ {
-		if ceil > b.Max/2 {
-			ceil = b.Max
-			break
-		}
-		ceil *= 2
-	}
-	ceil = min(ceil, b.Max)
-	r := b.Rand()
-	if !(r >= 0 && r < 1) {
-		r = 0 // a broken source must not stretch the delay
-	}
-	return time.Duration(r * float64(ceil))
-}

@@ -31,6 +31,8 @@ type socket struct {
 	once   sync.Once
 	cur    atomic.Pointer[member] // the session s is in; see hub
 	writer sync.WaitGroup         // the websocket writer goroutine
+	// stuckOnce marks the socket closed for being stuck (counted once).
+	stuckOnce atomic.Bool
 
 	mu        sync.Mutex // guards the fields below
 	ws        *websocket.Conn
@@ -87,7 +89,8 @@ func (s *socket) send(b []byte, droppable bool) {
 	if dropped > 0 {
 		s.srv.stats.dropped.Add(uint64(dropped))
 	}
-	if stuck {
+	if stuck && s.stuckOnce.CompareAndSwap(false, true) {
+		s.srv.stats.stuck.Add(1)
 		// Closing takes locks that the caller (a room) may hold; do it
 		// on the side.
 		go s.close("send queue stuck")

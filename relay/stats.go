@@ -9,6 +9,7 @@ type counters struct {
 	eventsIn    atomic.Uint64 // event:broadcast received
 	deliveries  atomic.Uint64 // relayed events queued to members
 	dropped     atomic.Uint64 // queued packets dropped on overflow
+	stuck       atomic.Uint64 // connections closed for not taking their data
 	rateLimited atomic.Uint64 // events refused by the rate limit
 	tooLarge    atomic.Uint64 // events refused for their payload size
 	notMember   atomic.Uint64 // broadcasts from non-members, dropped
@@ -25,6 +26,7 @@ type Stats struct {
 	EventsIn    uint64 `json:"eventsIn"`
 	Deliveries  uint64 `json:"deliveries"`
 	Dropped     uint64 `json:"dropped"`
+	Stuck       uint64 `json:"stuck"`
 	RateLimited uint64 `json:"rateLimited"`
 	TooLarge    uint64 `json:"tooLarge"`
 	NotMember   uint64 `json:"notMember"`
@@ -43,6 +45,7 @@ func (s *Server) Stats() Stats {
 		EventsIn:    c.eventsIn.Load(),
 		Deliveries:  c.deliveries.Load(),
 		Dropped:     c.dropped.Load(),
+		Stuck:       c.stuck.Load(),
 		RateLimited: c.rateLimited.Load(),
 		TooLarge:    c.tooLarge.Load(),
 		NotMember:   c.notMember.Load(),

@@ -313,6 +313,11 @@ func TestConnectDisconnectLoopIsRateLimited(t *testing.T) {
 		write(t, ws, "40")
 	}
 	readPrefix(t, ws, `42["error",{"message":"too many events`)
+	// The relay may still be working through the packets: wait for it.
+	deadline := time.Now().Add(wait)
+	for r.Stats().RateLimited < 10 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if st := r.Stats(); st.RateLimited < 10 || st.Connects > 3 {
 		t.Errorf("stats = %+v, want the loop limited", st)
 	}

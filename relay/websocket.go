@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"errors"
+	"net"
 	"net/http"
 	"time"
 
@@ -162,6 +163,10 @@ func (sock *socket) writeLoop(ws *websocket.Conn) {
 		_ = ws.SetWriteDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
 		for i, b := range batch {
 			if err := ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() && sock.stuckOnce.CompareAndSwap(false, true) {
+					sock.srv.stats.stuck.Add(1) // the peer stopped reading
+				}
 				sock.close("write failed: " + err.Error())
 				return
 			}

@@ -19,6 +19,7 @@ type options struct {
 	idleConns int
 	scenarios []scenario
 	retries   int
+	noiseWait time.Duration // budget for waiting out other processes
 	json      bool
 	profile   string // generator CPU profile file; empty: none
 	clockHz   int64  // clock ticks per second of /proc CPU times
@@ -36,6 +37,7 @@ func newApp() *cli.App {
 			&cli.IntFlag{Name: "idle-conns", Value: 10_000, Usage: "connections of the idle scenario"},
 			&cli.StringFlag{Name: "scenarios", Value: "40x5x50,40x5x100,idle", Usage: "comma list of NxMxR (sessions x members x events/s) and idle"},
 			&cli.IntFlag{Name: "retries", Value: 2, Usage: "re-runs of a throughput window that other processes disturbed"},
+			&cli.DurationFlag{Name: "noise-wait", Value: time.Minute, Usage: "most extra time, over the whole run, spent waiting for a quiet host and re-running disturbed windows"},
 			&cli.BoolFlag{Name: "json", Usage: "also print the results as JSON lines"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write the generator's CPU profile to this file (to check it is not the bottleneck)"},
 		},
@@ -57,6 +59,7 @@ func optionsFrom(c *cli.Context) (options, error) {
 		warmup:    c.Duration("warmup"),
 		idleConns: c.Int("idle-conns"),
 		retries:   c.Int("retries"),
+		noiseWait: c.Duration("noise-wait"),
 		json:      c.Bool("json"),
 		profile:   c.String("cpuprofile"),
 	}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"syscall"
+	"time"
 )
 
 // fdSpare is the file descriptors a process needs besides its
@@ -23,6 +24,7 @@ type bench struct {
 	out, log io.Writer
 	tp       []throughputResult
 	idle     []idleResult
+	patience patience
 }
 
 // run measures every scenario on every relay and prints the report. A
@@ -42,7 +44,7 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 		}
 		defer stop()
 	}
-	b := &bench{o: o, relays: []relaySpec{jamrelaySpec(o.jamrelay)}, out: out, log: log}
+	b := &bench{o: o, relays: []relaySpec{jamrelaySpec(o.jamrelay)}, out: out, log: log, patience: patience{o.noiseWait}}
 	if o.nodeRelay != "" {
 		b.relays = append(b.relays, nodeSpec(o.nodeRelay))
 	}
@@ -74,12 +76,12 @@ func (b *bench) scenario(ctx context.Context, sc scenario) []error {
 		var err error
 		if sc.idle {
 			var r idleResult
-			if r, err = measureIdle(ctx, spec, b.o, b.log); err == nil {
+			if r, err = b.measureIdle(ctx, spec); err == nil {
 				idle = append(idle, r)
 			}
 		} else {
 			var r throughputResult
-			if r, err = measureThroughput(ctx, spec, sc, b.o, b.log); err == nil {
+			if r, err = b.measureThroughput(ctx, spec, sc); err == nil {
 				tp = append(tp, r)
 			}
 		}
@@ -127,42 +129,44 @@ func withRelay[T any](ctx context.Context, spec relaySpec, f func(*relayProc) (T
 	return v, err
 }
 
-// measureThroughput runs sc on spec, again (up to o.retries times) while
-// other processes disturbed the window, and keeps the least disturbed run.
-func measureThroughput(ctx context.Context, spec relaySpec, sc scenario, o options, log io.Writer) (throughputResult, error) {
+// measureThroughput runs sc on spec, again (up to --retries times, while
+// patience lasts) when other processes disturbed the window, and keeps the
+// least disturbed run.
+func (b *bench) measureThroughput(ctx context.Context, spec relaySpec, sc scenario) (throughputResult, error) {
 	var best throughputResult
-	for attempt := 0; attempt <= o.retries; attempt++ {
-		if err := waitQuiet(ctx, o.clockHz, log); err != nil {
+	for attempt := 0; ; attempt++ {
+		if err := waitQuiet(ctx, b.o.clockHz, b.log, &b.patience); err != nil {
 			return best, err
 		}
+		t0 := time.Now()
 		r, err := withRelay(ctx, spec, func(rp *relayProc) (throughputResult, error) {
-			return runThroughput(ctx, rp, sc, o)
+			return runThroughput(ctx, rp, sc, b.o)
 		})
 		if err != nil {
 			return best, err
+		}
+		if attempt > 0 {
+			b.patience.spend(time.Since(t0))
 		}
 		r.Noisy = r.OtherCPU > noiseLimit || r.OtherPeak > noisePeak
 		if attempt == 0 || best.Noisy && noiseScore(r) < noiseScore(best) {
 			best = r
 		}
-		if !r.Noisy {
-			break
+		if !r.Noisy || attempt == b.o.retries || b.patience.left <= 0 {
+			return best, nil
 		}
-		if attempt < o.retries {
-			fmt.Fprintf(log, "jamload: %s on %s: other processes used %.0f%% of a core during the window, %.0f%% at peak; running it again\n",
-				sc.name, spec.name, r.OtherCPU, r.OtherPeak)
-		}
+		fmt.Fprintf(b.log, "jamload: %s on %s: other processes used %.0f%% of a core during the window, %.0f%% at peak; running it again\n",
+			sc.name, spec.name, r.OtherCPU, r.OtherPeak)
 	}
-	return best, nil
 }
 
 // measureIdle runs the idle scenario on spec once the host is quiet.
-func measureIdle(ctx context.Context, spec relaySpec, o options, log io.Writer) (idleResult, error) {
-	if err := waitQuiet(ctx, o.clockHz, log); err != nil {
+func (b *bench) measureIdle(ctx context.Context, spec relaySpec) (idleResult, error) {
+	if err := waitQuiet(ctx, b.o.clockHz, b.log, &b.patience); err != nil {
 		return idleResult{}, err
 	}
 	return withRelay(ctx, spec, func(rp *relayProc) (idleResult, error) {
-		return runIdle(ctx, rp, o.idleConns, o.clockHz)
+		return runIdle(ctx, rp, b.o.idleConns, b.o.clockHz)
 	})
 }
 

@@ -52,7 +52,8 @@
 // half second during the window, and runs a window again (--retries)
 // when other processes used more than a quarter of a core on average or
 // more than 60% of one in any half second; the least disturbed run is
-// kept, and one still disturbed is flagged in a note. The "other CPU"
+// kept, and one still disturbed is flagged in a note. Waiting and
+// re-running together take at most --noise-wait over the whole run. The "other CPU"
 // column shows that average and peak; --cpuprofile profiles the
 // generator.
 //

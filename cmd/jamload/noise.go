@@ -40,22 +40,33 @@ func hostBusy(ctx context.Context, d time.Duration, hz int64) (float64, error) {
 	return 100 * cpu.Seconds() / time.Since(t0).Seconds(), nil
 }
 
-// waitQuiet waits, at most quietWait, until the host is quiet: between
-// two runs jamload itself uses next to no CPU, so what is busy is others.
-func waitQuiet(ctx context.Context, hz int64, log io.Writer) error {
-	deadline := time.Now().Add(quietWait)
+// patience is the extra time the whole run may still spend on noise:
+// waiting for a quiet host and re-running disturbed windows. Owned by
+// run's goroutine.
+type patience struct{ left time.Duration }
+
+func (p *patience) spend(d time.Duration) { p.left -= max(d, 0) }
+
+// waitQuiet waits, at most quietWait and what patience is left, until the
+// host is quiet: between two runs jamload itself uses next to no CPU, so
+// what is busy is others.
+func waitQuiet(ctx context.Context, hz int64, log io.Writer, pat *patience) error {
+	t0 := time.Now()
+	defer func() { pat.spend(time.Since(t0) - quietProbe) }() // the first probe is routine
+	wait := min(quietWait, max(pat.left, 0))
 	said := false
 	for {
 		busy, err := hostBusy(ctx, quietProbe, hz)
 		if err != nil || busy <= noiseLimit {
 			return err
 		}
-		if time.Now().After(deadline) {
-			fmt.Fprintf(log, "jamload: the host is still %.0f%% busy with other work; measuring anyway\n", busy)
+		if time.Since(t0) >= wait {
+			fmt.Fprintf(log, "jamload: the host is %.0f%% busy with other work; measuring anyway\n", busy)
 			return nil
 		}
 		if !said {
-			fmt.Fprintf(log, "jamload: the host is %.0f%% busy with other work; waiting up to %s for it to calm down\n", busy, quietWait)
+			fmt.Fprintf(log, "jamload: the host is %.0f%% busy with other work; waiting up to %s for it to calm down\n",
+				busy, wait.Round(time.Second))
 			said = true
 		}
 	}
