@@ -601,4 +601,3 @@ func (l *link) reply(err error) {
 	default: // enter has its answer already
 	}
 }
-
