@@ -32,10 +32,13 @@ test: check-tools sysdeps deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-## bench: benchmarks over real sockets, jamrelay beside a Node socket.io relay
+## bench: every figure of the README's benchmark table: relay hot paths,
+## jamrelay beside a Node socket.io relay over real sockets, and bridge to
+## bridge latency through a relay, plus the idle daemon's memory and CPU
 bench: build deps
 	$(GO) test -run='^$$' -bench=. -benchmem ./relay/ ./mapping/
 	$(GO) run ./cmd/jamload --jamrelay $(BIN)/jamrelay --node-relay $(NODE_DIR)/server.js
+	$(GO) test -run='^$$' -bench='EndToEnd|IdleDaemon' -benchtime=1x -timeout=30m ./cmd/jambridge/
 
 ## deps: the npm packages of the interop tests and the Node reference relay
 deps: $(NODE_DEPS)

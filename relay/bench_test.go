@@ -1,0 +1,55 @@
+package relay
+
+import (
+	"testing"
+	"time"
+)
+
+var benchBroadcast = []byte(`42["event:broadcast",{"roomCode":"MUSIC-42","eventName":"drum_hit","payload":{"note":"snare","velocity":100,"timestamp":1764097200123.25,"midi":38,"channel":10},"seq":1234}]`)
+
+// BenchmarkDecodePacket: the inbound parse of one event:broadcast.
+func BenchmarkDecodePacket(b *testing.B) {
+	b.ReportAllocs()
+	for range b.N {
+		p, err := DecodePacket(benchBroadcast[1:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := DecodeEvent(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRelayToSession: one event:broadcast handled end to end inside
+// the relay (decode, validate, encode once, queue to 4 other members),
+// without the sockets.
+func BenchmarkRelayToSession(b *testing.B) {
+	srv, err := NewServer(Config{EventRate: 1e12, EventBurst: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	members := make([]*socket, 5)
+	for i := range members {
+		members[i] = newSocket(srv)
+		members[i].handleEIO([]byte("40"))
+	}
+	m, _ := srv.hub.create(members[0], "MUSIC-42", Participant{ID: members[0].sid})
+	for _, s := range members[1:] {
+		srv.hub.join(s, m.room.code, Participant{ID: s.sid})
+	}
+	var sink [][]byte
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := members[0].handleEIO(benchBroadcast); err != nil {
+			b.Fatal(err)
+		}
+		if i%64 == 0 { // receivers drain, as their writers would
+			for _, s := range members[1:] {
+				sink = s.q.drain(sink[:0], time.Now())
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*4)/b.Elapsed().Seconds(), "deliveries/s")
+}
