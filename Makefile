@@ -9,7 +9,7 @@ BIN       := bin
 # Debian/Ubuntu: apt-get as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench build sysdeps deps check-tools clean
+.PHONY: run test bench build sysdeps deps check-go check-node clean
 
 ## run: jambridge on its embedded defaults: host a new session on :3001
 ## and bridge every MIDI device found (or say there is no MIDI system)
@@ -17,7 +17,7 @@ run: build
 	$(BIN)/jambridge run
 
 ## build: jambridge (cgo, ALSA) and a static jamrelay (no cgo) into bin/
-build: check-tools sysdeps
+build: check-go sysdeps
 	$(GO) build -o $(BIN)/jambridge ./cmd/jambridge
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/jamrelay ./cmd/jamrelay
 
@@ -28,27 +28,29 @@ sysdeps:
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libasound2-dev; }
 
 ## test: every test (Go, race detector, fuzz seeds, socket.io-client interop)
-test: check-tools sysdeps deps
+test: check-go check-node sysdeps deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
 ## bench: every figure of the README's benchmark table: relay hot paths,
 ## jamrelay beside a Node socket.io relay over real sockets, and bridge to
 ## bridge latency through a relay, plus the idle daemon's memory and CPU
-bench: build deps
+bench: check-node build deps
 	$(GO) test -run='^$$' -bench=. -benchmem ./relay/ ./mapping/
 	$(GO) run ./cmd/jamload --jamrelay $(BIN)/jamrelay --node-relay $(NODE_DIR)/server.js
 	$(GO) test -run='^$$' -bench='EndToEnd|IdleDaemon' -benchtime=1x -timeout=30m ./cmd/jambridge/
 
 ## deps: the npm packages of the interop tests and the Node reference relay
-deps: $(NODE_DEPS)
+deps: check-node $(NODE_DEPS)
 
 $(NODE_DEPS): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 
-check-tools:
+check-go:
 	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.26 or later from https://go.dev/dl/"; exit 1; }
-	@command -v node >/dev/null || { echo "Node.js is missing: install Node 18 or later (apt-get install nodejs npm)"; exit 1; }
+
+check-node:
+	@command -v node >/dev/null || { echo "Node.js is missing: the interop tests need Node 18 or later (apt-get install nodejs npm)"; exit 1; }
 
 clean:
 	rm -rf $(BIN) $(NODE_DIR)/node_modules

@@ -84,6 +84,7 @@ func Perform(ctx context.Context, p Performance, rule mapping.InputRule, send Se
 		return PerformStats{}, fmt.Errorf("perform: %w", err)
 	}
 	pf := &performer{rule: rule, send: send, clock: clock, inputs: map[int]*mapping.Input{}}
+	warmUp()
 	start := clock.Now()
 	err := pf.play(ctx, p.Events, start)
 	if err == nil {
@@ -91,6 +92,15 @@ func Perform(ctx context.Context, p Performance, rule mapping.InputRule, send Se
 	}
 	pf.releaseAll()
 	return pf.stats, err
+}
+
+// warmUp encodes an event of each kind before the clock starts, so that
+// the first note does not pay for setting up the JSON encoder (about
+// 0.3 ms under the race detector, which the first note would be late by).
+func warmUp() {
+	for _, k := range []mapping.Kind{mapping.PianoNote, mapping.ControlChange} {
+		_, _ = mapping.Event{Kind: k, MIDI: 60, Velocity: 1}.Payload()
+	}
 }
 
 // performer is the state of one Perform call, owned by its goroutine.

@@ -254,20 +254,39 @@ func onsets(p bridge.Performance) (notes []string, at []time.Duration) {
 }
 
 // Play then record: a file performed in real time into a Recorder comes
-// back with the same notes, each within 5 ms of its time.
+// back with the same notes, each within 5 ms of its time (relative to the
+// first). Recording and reading back are exact to a tick (0.52 ms) on
+// every run; the 5 ms depend on the OS running the process on time, so a
+// run that misses them is retried, twice at most, and logged.
 func TestPlayThenRecordRoundTrip(t *testing.T) {
-	orig, err := bridge.LoadPerformance(bytes.NewReader(roundTripSong(t)))
+	song := roundTripSong(t)
+	const attempts = 3
+	for i := 1; ; i++ {
+		worst := playThenRecord(t, song)
+		if worst <= 5*time.Millisecond {
+			return
+		}
+		if i == attempts {
+			t.Fatalf("an onset is %v off in each of %d attempts, want within 5ms", worst, attempts)
+		}
+		t.Logf("attempt %d: an onset is %v off, the process was not run on time; again", i, worst)
+	}
+}
+
+// playThenRecord performs song into a Recorder, reads back what it wrote
+// and returns the largest onset error.
+func playThenRecord(t *testing.T, song []byte) (worst time.Duration) {
+	orig, err := bridge.LoadPerformance(bytes.NewReader(song))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := bridge.NewRecorder(mapping.DefaultOutputRule(), time.Now())
-	send := &recordingSender{rec: rec}
+	send := &recordingSender{rec: bridge.NewRecorder(mapping.DefaultOutputRule(), time.Now())}
 	stats, err := bridge.Perform(context.Background(), orig, mapping.DefaultInputRule(), send, bridge.RealClock{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if _, err := rec.WriteTo(&buf); err != nil {
+	if _, err := send.rec.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
 	back, err := bridge.LoadPerformance(&buf)
@@ -276,7 +295,7 @@ func TestPlayThenRecordRoundTrip(t *testing.T) {
 	}
 	wantNotes, wantAt := onsets(orig)
 	gotNotes, gotAt := onsets(back)
-	if len(wantNotes) < 50 || !slices.Equal(gotNotes, wantNotes) {
+	if len(wantNotes) < 50 || !slices.Equal(gotNotes, wantNotes) || len(send.starts) != len(gotAt) {
 		t.Fatalf("notes back:\n%s\nwant:\n%s", strings.Join(gotNotes, "\n"), strings.Join(wantNotes, "\n"))
 	}
 	sentAt := make([]time.Duration, len(send.starts))
@@ -284,10 +303,12 @@ func TestPlayThenRecordRoundTrip(t *testing.T) {
 		sentAt[i] = st.Sub(send.starts[0])
 	}
 	p50, worst := spread(gotAt, wantAt)
-	sendP50, sendWorst := spread(sentAt, wantAt)
-	t.Logf("%d notes over %v: onset error in the file p50 %v max %v; at sending p50 %v max %v; %+v",
-		len(wantAt), wantAt[len(wantAt)-1], p50, worst, sendP50, sendWorst, stats)
-	if worst > 5*time.Millisecond {
-		t.Errorf("an onset is %v off (p50 %v), want within 5ms", worst, p50)
+	sentP50, sentWorst := spread(sentAt, wantAt)
+	t.Logf("%d notes over %v: onset error p50 %v max %v (when sent: p50 %v max %v); %+v",
+		len(wantAt), wantAt[len(wantAt)-1], p50, worst, sentP50, sentWorst, stats)
+	// The file holds the send times to a tick: no error of its own.
+	if _, chain := spread(gotAt, sentAt); chain > time.Second/1920+time.Microsecond {
+		t.Fatalf("an onset in the file is %v from when it was sent, want within a tick", chain)
 	}
+	return worst
 }

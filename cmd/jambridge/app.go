@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,9 +16,12 @@ var version = "dev"
 
 func newApp() *cli.App {
 	return &cli.App{
-		Name:    "jambridge",
-		Usage:   "play together over the network with the MIDI gear you own",
-		Version: version,
+		Name: "jambridge",
+		// A port pattern such as /Key{1,2}/ holds commas: repeat --in
+		// for several patterns instead.
+		DisableSliceFlagSeparator: true,
+		Usage:                     "play together over the network with the MIDI gear you own",
+		Version:                   version,
 		Commands: []*cli.Command{
 			runCommand(),
 			portsCommand(),
@@ -66,7 +70,7 @@ func logFlags() []cli.Flag {
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+		return nil, flagError{"log-level", fmt.Sprintf("%q: want debug, info, warn or error", level)}
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(format) {
@@ -75,7 +79,7 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	return nil, flagError{"log-format", fmt.Sprintf("%q: want text or json", format)}
 }
 
 // settings are a command's flags, merged: a flag or environment variable
@@ -119,6 +123,29 @@ func (s settings) list(name string, fromFile []string) []string {
 	return fromFile
 }
 
-func (s settings) logger() (*slog.Logger, error) {
-	return newLogger(s.c.App.ErrWriter, s.str("log-level", s.file.LogLevel), s.str("log-format", s.file.LogFormat))
+// where names a setting's source for an error message: the flag, or the
+// config file and key.
+func (s settings) where(name, fromFile string) string {
+	if s.c.IsSet(name) || fromFile == "" {
+		return "--" + name
+	}
+	return fmt.Sprintf("config %s: %s", s.c.String("config"), name)
 }
+
+func (s settings) logger() (*slog.Logger, error) {
+	log, err := newLogger(s.c.App.ErrWriter, s.str("log-level", s.file.LogLevel), s.str("log-format", s.file.LogFormat))
+	if err != nil {
+		var fe flagError
+		if errors.As(err, &fe) {
+			fromFile := map[string]string{"log-level": s.file.LogLevel, "log-format": s.file.LogFormat}[fe.flag]
+			return nil, fmt.Errorf("%s: %s", s.where(fe.flag, fromFile), fe.msg)
+		}
+		return nil, err
+	}
+	return log, nil
+}
+
+// flagError is a bad value of one setting.
+type flagError struct{ flag, msg string }
+
+func (e flagError) Error() string { return "--" + e.flag + ": " + e.msg }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,12 +24,12 @@ type fileConfig struct {
 	Listen    string         `yaml:"listen"`
 	Room      string         `yaml:"room"`
 	Name      string         `yaml:"name"`
-	In        []string       `yaml:"in"`
+	In        stringList     `yaml:"in"`
 	Out       string         `yaml:"out"`
 	Virtual   bool           `yaml:"virtual"`
 	LogLevel  string         `yaml:"log-level"`
 	LogFormat string         `yaml:"log-format"`
-	Rescan    duration       `yaml:"rescan"`
+	Rescan    string         `yaml:"rescan"`
 	Inputs    []inputConfig  `yaml:"inputs"`
 	Output    outputConfig   `yaml:"output"`
 	Extra     map[string]any `yaml:",inline"` // unknown keys, reported
@@ -53,20 +54,38 @@ type outputConfig struct {
 	KeysChannel int            `yaml:"keys-channel"`
 	Transpose   int            `yaml:"transpose"`
 	DrumMap     map[string]int `yaml:"drum-map"`
-	DrumGate    duration       `yaml:"drum-gate"`
+	DrumGate    string         `yaml:"drum-gate"`
 	Extra       map[string]any `yaml:",inline"`
 }
 
-// duration reads "100ms", "2s".
-type duration time.Duration
+// stringList reads a list of strings, or one string.
+type stringList []string
 
-func (d *duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration like 100ms or 2s", n.Line, n.Value)
+func (l *stringList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = stringList{n.Value}
+		return nil
 	}
-	*d = duration(v)
-	return nil
+	var s []string
+	err := n.Decode(&s)
+	*l = s
+	return err
+}
+
+// parseDuration reads a duration setting such as "100ms" or "2s"; "" is
+// zero (the default).
+func parseDuration(key, s string, least time.Duration) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a duration like 100ms or 2s", key, s)
+	}
+	if d < least {
+		return 0, fmt.Errorf("%s: %v is too short: use at least %v", key, d, least)
+	}
+	return d, nil
 }
 
 // loadFile reads a config file; every error names the file, the key and
@@ -79,7 +98,7 @@ func loadFile(path string) (fileConfig, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&fc); err != nil && err.Error() != "EOF" {
-		return fc, fmt.Errorf("config %s: %s", path, yamlMessage(err))
+		return fc, fmt.Errorf("config %s: %s", path, yamlMessage(err, b))
 	}
 	if err := fc.unknownKeys(); err != nil {
 		return fc, fmt.Errorf("config %s: %w", path, err)
@@ -87,11 +106,49 @@ func loadFile(path string) (fileConfig, error) {
 	return fc, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: (unmarshal errors:\s*)?`)
+var (
+	yamlPrefix    = regexp.MustCompile(`^yaml: (unmarshal errors:\s*)?`)
+	yamlTypeError = regexp.MustCompile(`line (\d+): cannot unmarshal !!\w+ ` + "`" + `([^` + "`" + `]*)` + "`" + ` into (\S+)`)
+)
 
-func yamlMessage(err error) string {
-	msg := yamlLine.ReplaceAllString(err.Error(), "")
+// yamlMessage turns a YAML decoding error into one line that names the
+// key: yaml.v3 only gives the line, so the key is read off that line.
+func yamlMessage(err error, src []byte) string {
+	msg := yamlPrefix.ReplaceAllString(err.Error(), "")
+	if m := yamlTypeError.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return fmt.Sprintf("line %d: %s: %q is not %s", n, keyOnLine(src, n), m[2], goTypeWords(m[3]))
+	}
 	return strings.Join(strings.Fields(msg), " ")
+}
+
+// keyOnLine returns the YAML key written on line n (1-based).
+func keyOnLine(src []byte, n int) string {
+	lines := strings.Split(string(src), "\n")
+	if n < 1 || n > len(lines) {
+		return "value"
+	}
+	line := strings.TrimLeft(strings.TrimSpace(lines[n-1]), "- ")
+	if k, _, ok := strings.Cut(line, ":"); ok {
+		return strings.TrimSpace(k)
+	}
+	return "value"
+}
+
+func goTypeWords(t string) string {
+	switch {
+	case t == "int":
+		return "a whole number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "text"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["):
+		return "a mapping of names to values"
+	}
+	return "the right kind of value here"
 }
 
 func (fc fileConfig) unknownKeys() error {
@@ -130,6 +187,9 @@ func (ic inputConfig) rule() (mapping.InputRule, error) {
 			return r, fmt.Errorf("curve: %w", err)
 		}
 	}
+	if err := ic.checkRanges(); err != nil {
+		return r, err
+	}
 	r.Channels, r.DrumChannels, r.Transpose, r.MinVelocity = ic.Channels, ic.DrumChannels, ic.Transpose, ic.MinVelocity
 	if len(ic.Controllers) > 0 {
 		r.Controllers = ic.Controllers
@@ -137,20 +197,100 @@ func (ic inputConfig) rule() (mapping.InputRule, error) {
 	if ic.SendControl != nil {
 		r.SendControl = *ic.SendControl
 	}
-	if len(ic.PadMinVelocity) > 0 {
-		r.PadMinVelocity = map[int]int{}
-		for pad, v := range ic.PadMinVelocity {
-			key, ok := mapping.ResolveDrum(pad)
-			if n, err := strconv.Atoi(pad); err == nil {
-				key, ok = n, n >= 0 && n <= 127
-			}
-			if !ok {
-				return r, fmt.Errorf("pad-min-velocity: %q is not a drum name or key number", pad)
-			}
-			r.PadMinVelocity[key] = v
-		}
+	if r.PadMinVelocity, err = ic.padMins(); err != nil {
+		return r, err
 	}
 	return r, r.Validate()
+}
+
+// checkRanges checks the numbers of one inputs[] entry, naming the key.
+func (ic inputConfig) checkRanges() error {
+	if err := inRange("min-velocity", ic.MinVelocity, 0, 127); err != nil {
+		return err
+	}
+	if err := inRange("transpose", ic.Transpose, -127, 127); err != nil {
+		return err
+	}
+	for _, ch := range ic.Channels {
+		if err := inRange("channels", ch, 1, 16); err != nil {
+			return err
+		}
+	}
+	for _, ch := range ic.DrumChannels {
+		if err := inRange("drum-channels", ch, 1, 16); err != nil {
+			return err
+		}
+	}
+	for _, cc := range ic.Controllers {
+		if err := inRange("controllers", cc, 0, 127); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func inRange(key string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%s: %d is not in %d-%d", key, v, lo, hi)
+	}
+	return nil
+}
+
+// padMins resolves pad-min-velocity, keyed by drum name or key number.
+func (ic inputConfig) padMins() (map[int]int, error) {
+	if len(ic.PadMinVelocity) == 0 {
+		return nil, nil
+	}
+	out, names := map[int]int{}, map[int]string{}
+	for _, pad := range sortedKeys(ic.PadMinVelocity) {
+		v := ic.PadMinVelocity[pad]
+		key, ok := mapping.ResolveDrum(pad)
+		if n, err := strconv.Atoi(pad); err == nil {
+			key, ok = n, n >= 0 && n <= 127
+		}
+		if !ok {
+			return nil, fmt.Errorf("pad-min-velocity: %q is not a drum name or key number", pad)
+		}
+		if v < 0 || v > 127 {
+			return nil, fmt.Errorf("pad-min-velocity: %s: %d is not in 0-127", pad, v)
+		}
+		if other, dup := names[key]; dup {
+			return nil, fmt.Errorf("pad-min-velocity: %q and %q are the same pad (key %d): keep one", other, pad, key)
+		}
+		out[key], names[key] = v, pad
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (oc outputConfig) checkRanges() error {
+	if oc.DrumChannel != 0 {
+		if err := inRange("drum-channel", oc.DrumChannel, 1, 16); err != nil {
+			return err
+		}
+	}
+	if oc.KeysChannel != 0 {
+		if err := inRange("keys-channel", oc.KeysChannel, 1, 16); err != nil {
+			return err
+		}
+	}
+	if err := inRange("transpose", oc.Transpose, -127, 127); err != nil {
+		return err
+	}
+	for _, name := range sortedKeys(oc.DrumMap) {
+		if err := inRange("drum-map: "+name, oc.DrumMap[name], 0, 127); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // bridgeRules builds the bridge's inputs and output rule from the file
@@ -177,6 +317,9 @@ func bridgeRules(fc fileConfig, in []string) ([]bridge.InputSpec, mapping.Output
 	}
 	out := mapping.DefaultOutputRule()
 	oc := fc.Output
+	if err := oc.checkRanges(); err != nil {
+		return nil, out, fmt.Errorf("output.%w", err)
+	}
 	if oc.DrumChannel != 0 {
 		out.DrumChannel = oc.DrumChannel
 	}

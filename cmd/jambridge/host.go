@@ -71,5 +71,3 @@ func lanAddress() string {
 	}
 	return "localhost"
 }
-
-func timeOr(d duration) time.Duration { return time.Duration(d) }

@@ -43,7 +43,7 @@ func monitorAction(c *cli.Context) error {
 	}
 	m := &monitor{w: c.App.Writer, json: c.Bool("json")}
 	sess, err := relay.NewSession(relay.SessionConfig{
-		URL: url, Room: room, Name: st.str("name", st.file.Name), Kind: "monitor",
+		URL: url, Room: room, Name: c.String("name"), Kind: "monitor",
 		OnEvent: m.event, OnPresence: m.presence, Logger: log,
 	})
 	if err != nil {

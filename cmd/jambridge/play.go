@@ -56,7 +56,7 @@ func playAction(c *cli.Context) error {
 	joined := make(chan struct{})
 	var once sync.Once
 	sess, err := relay.NewSession(relay.SessionConfig{
-		URL: url, Room: room, Name: st.str("name", st.file.Name), Kind: "player", Logger: log,
+		URL: url, Room: room, Name: c.String("name"), Kind: "player", Logger: log,
 		OnPresence: func(p relay.Presence) {
 			if p.Kind == relay.PresenceConnected {
 				once.Do(func() { close(joined) })

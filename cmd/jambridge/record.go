@@ -52,7 +52,7 @@ func recordAction(c *cli.Context) error {
 	rec := bridge.NewRecorder(mapping.DefaultOutputRule(), time.Now())
 	var sess *relay.Session
 	sess, err = relay.NewSession(relay.SessionConfig{
-		URL: url, Room: room, Name: st.str("name", st.file.Name), Kind: "recorder", Logger: log,
+		URL: url, Room: room, Name: c.String("name"), Kind: "recorder", Logger: log,
 		OnEvent: func(b relay.Broadcast) {
 			rec.Add(bridge.Remote{SenderID: b.SenderID, EventName: b.EventName, Payload: b.Payload, Received: b.Received}, participantName(sess, b.SenderID))
 		},

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -25,13 +28,18 @@ func runCommand() *cli.Command {
 			nameFlag(),
 			&cli.StringSliceFlag{Name: "in", EnvVars: []string{"JAMBRIDGE_IN"}, Usage: "input ports to use, by name: substring or /regexp/ (repeat; default: every hardware input)"},
 			&cli.StringFlag{Name: "out", EnvVars: []string{"JAMBRIDGE_OUT"}, Usage: "output port to play the others on, by name: substring or /regexp/"},
+			&cli.DurationFlag{Name: "rescan", Value: bridge.DefaultRescan, EnvVars: []string{"JAMBRIDGE_RESCAN"}, Usage: "how often to look for plugged and unplugged devices (each look opens an ALSA client)"},
 			&cli.BoolFlag{Name: "virtual", EnvVars: []string{"JAMBRIDGE_VIRTUAL"}, Usage: `open virtual ports "jambridge in" and "jambridge out" for a DAW`},
 		}, logFlags()...),
 		Action: runAction,
 	}
 }
 
-// bridgeConfig builds the bridge's config from the settings.
+// minRescan keeps hotplug scans, each an ALSA client, from spinning.
+const minRescan = 100 * time.Millisecond
+
+// bridgeConfig builds the bridge's config from the settings. Each error
+// names the flag, or the config file and key, and what is wrong.
 func bridgeConfig(st settings, log *slog.Logger) (bridge.Config, error) {
 	specs, outRule, err := bridgeRules(st.file, st.list("in", st.file.In))
 	if err != nil {
@@ -39,41 +47,88 @@ func bridgeConfig(st settings, log *slog.Logger) (bridge.Config, error) {
 	}
 	out, err := bridge.ParseMatch(st.str("out", st.file.Out))
 	if err != nil {
-		return bridge.Config{}, fmt.Errorf("--out: %w", err)
+		return bridge.Config{}, fmt.Errorf("%s: %w", st.where("out", st.file.Out), err)
+	}
+	rescan := st.c.Duration("rescan")
+	if !st.c.IsSet("rescan") && st.file.Rescan != "" {
+		if rescan, err = parseDuration("rescan", st.file.Rescan, minRescan); err != nil {
+			return bridge.Config{}, configError(st, err)
+		}
+	} else if rescan < minRescan {
+		return bridge.Config{}, fmt.Errorf("--rescan: %v is too short: use at least %v", rescan, minRescan)
+	}
+	gate, err := parseDuration("output.drum-gate", st.file.Output.DrumGate, time.Millisecond)
+	if err != nil {
+		return bridge.Config{}, configError(st, err)
 	}
 	return bridge.Config{
 		Inputs: specs, Output: out, OutputRule: outRule,
-		Virtual:  st.boolean("virtual", st.file.Virtual),
-		Rescan:   timeOr(st.file.Rescan),
-		DrumGate: timeOr(st.file.Output.DrumGate),
-		Logger:   log,
+		Virtual: st.boolean("virtual", st.file.Virtual),
+		Rescan:  rescan, DrumGate: gate, Logger: log,
 	}, nil
 }
 
+// checkRoom refuses a room code the relay would refuse, before joining.
+func checkRoom(st settings, room string) error {
+	if room == "" {
+		return nil
+	}
+	if !roomCode.MatchString(room) {
+		return fmt.Errorf("%s: %q is not a room code: use 3 to 32 letters, digits or '-', like MUSIC-42", st.where("room", st.file.Room), room)
+	}
+	return nil
+}
+
+var roomCode = regexp.MustCompile(`^[A-Za-z0-9-]{3,32}$`)
+
+// configError puts the config file's name in front of an error about one
+// of its keys.
 func configError(st settings, err error) error {
-	if path := st.c.String("config"); path != "" {
+	if path := st.c.String("config"); path != "" && !strings.HasPrefix(err.Error(), "--") {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
 	return err
 }
 
+// runPlan is a `jambridge run` whose settings all checked out.
+type runPlan struct {
+	st     settings
+	log    *slog.Logger
+	bridge bridge.Config
+	room   string
+	url    string // "" means host the session here
+}
+
+// planRun reads and checks every setting of `run` before anything starts.
+func planRun(c *cli.Context) (runPlan, error) {
+	var p runPlan
+	var err error
+	if p.st, err = loadSettings(c); err != nil {
+		return p, err
+	}
+	if p.log, err = p.st.logger(); err != nil {
+		return p, err
+	}
+	if p.bridge, err = bridgeConfig(p.st, p.log); err != nil {
+		return p, err
+	}
+	p.room = p.st.str("room", p.st.file.Room)
+	if err := checkRoom(p.st, p.room); err != nil {
+		return p, err
+	}
+	p.url = p.st.str("relay", p.st.file.Relay)
+	return p, nil
+}
+
 func runAction(c *cli.Context) error {
-	st, err := loadSettings(c)
+	p, err := planRun(c)
 	if err != nil {
 		return err
 	}
-	log, err := st.logger()
-	if err != nil {
-		return err
-	}
-	bcfg, err := bridgeConfig(st, log)
-	if err != nil {
-		return err
-	}
-	url := st.str("relay", st.file.Relay)
+	url := p.url
 	var host *hostedRelay
 	if url == "" {
-		if host, err = hostRelay(st.str("listen", st.file.Listen), log); err != nil {
+		if host, err = hostRelay(p.st.str("listen", p.st.file.Listen), p.log); err != nil {
 			return err
 		}
 		defer host.Close()
@@ -82,8 +137,8 @@ func runAction(c *cli.Context) error {
 	midi := newSystemMIDI()
 	defer midi.Close()
 	return runJam(c.Context, jamSetup{
-		Session: relay.SessionConfig{URL: url, Room: st.str("room", st.file.Room), Name: st.str("name", st.file.Name), Logger: log},
-		Bridge:  bcfg, MIDI: midi, Host: host, Out: c.App.Writer, Log: log,
+		Session: relay.SessionConfig{URL: url, Room: p.room, Name: p.st.str("name", p.st.file.Name), Logger: p.log},
+		Bridge:  p.bridge, MIDI: midi, Host: host, Out: c.App.Writer, Log: p.log,
 	})
 }
 
