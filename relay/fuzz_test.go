@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -71,3 +72,8 @@ func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:l
 
 // register adds s to its server, for tests.
 func (s *socket) register() { s.srv.register(s) }
+
+func jsonMarshal(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}

@@ -23,14 +23,16 @@ import (
 // the upgrade). mu guards the transport state. The heartbeat runs on a
 // timer.
 type socket struct {
-	srv    *Server
-	eid    string       // Engine.IO session id
-	log    *slog.Logger // never reassigned: read from any goroutine
-	q      *sendQueue
-	closed chan struct{} // closed by close
-	once   sync.Once
-	cur    atomic.Pointer[member] // the session s is in; see hub
-	writer sync.WaitGroup         // the websocket writer goroutine
+	srv *Server
+	eid string       // Engine.IO session id
+	log *slog.Logger // never reassigned: read from any goroutine
+	q   *sendQueue
+	// control carries websocket control frames (pongs) to the writer.
+	control chan controlFrame
+	closed  chan struct{} // closed by close
+	once    sync.Once
+	cur     atomic.Pointer[member] // the session s is in; see hub
+	writer  sync.WaitGroup         // the websocket writer goroutine
 	// stuckOnce marks the socket closed for being stuck (counted once).
 	stuckOnce atomic.Bool
 
@@ -55,6 +57,7 @@ func newSocket(srv *Server) *socket {
 		srv:      srv,
 		eid:      randomID(),
 		q:        newSendQueue(srv.cfg.SendQueue, srv.cfg.Now()),
+		control:  make(chan controlFrame, 2),
 		closed:   make(chan struct{}),
 		upgraded: make(chan struct{}),
 		bucket:   newTokenBucket(srv.cfg.EventRate, srv.cfg.EventBurst, srv.cfg.Now()),

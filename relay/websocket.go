@@ -36,8 +36,19 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 		return // the upgrader has answered
 	}
 	ws.SetReadLimit(s.cfg.MaxPayload)
+	// The connection runs on its own goroutines, so net/http's
+	// per-request state (buffers, the request) is freed now: an idle
+	// member costs little.
 	s.conns.Add(1)
-	defer s.conns.Done()
+	go func() {
+		defer s.conns.Done()
+		s.runWebsocket(ws, sock)
+	}()
+}
+
+// runWebsocket is the life of one websocket: a fresh session (sock nil)
+// or the upgrade of a long-polling one, then its reader until it ends.
+func (s *Server) runWebsocket(ws *websocket.Conn, sock *socket) {
 	if sock == nil {
 		sock = newSocket(s)
 		if !s.register(sock) {
@@ -53,7 +64,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 	}
 	sock.readLoop(ws)
 	sock.writer.Wait()
-	ws.Close()
+	ws.NetConn().Close()
 }
 
 // attach makes ws the socket's transport and starts its writer. It
@@ -66,6 +77,13 @@ func (sock *socket) attach(ws *websocket.Conn) bool {
 	}
 	sock.ws = ws
 	close(sock.upgraded)
+	// gorilla would answer pings and close frames itself, writing
+	// beside our writer: hand those to the writer instead.
+	ws.SetPingHandler(func(data string) error {
+		sock.sendControl(opPong, []byte(data))
+		return nil
+	})
+	ws.SetCloseHandler(func(int, string) error { return nil }) // the reader's error closes the socket
 	sock.writer.Add(1)
 	go sock.writeLoop(ws)
 	return true
@@ -146,31 +164,44 @@ func readCloseReason(err error) string {
 	return "transport close"
 }
 
-// writeLoop is the one writer of ws: it drains the send queue (a due ping
-// first) until the socket closes, then says goodbye with a close frame.
+// writeLoop is the one writer of ws: it drains the send queue (a due
+// ping first) until the socket closes, then says goodbye with a close
+// frame. It frames the packets itself and writes a whole batch with one
+// writev, instead of one write per packet through gorilla: server frames
+// are unmasked and simple, and each delivery costs a system call less.
+// gorilla's handlers that would write (pong, close reply) are routed here
+// by attach, so this goroutine is the only writer.
 func (sock *socket) writeLoop(ws *websocket.Conn) {
 	defer sock.writer.Done()
-	var batch [][]byte
+	conn := ws.NetConn()
+	var f frames
 	for {
 		select {
 		case <-sock.q.notify:
+		case c := <-sock.control:
+			f.add(c.op, c.data)
 		case <-sock.closed:
-			msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "")
-			_ = ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWait))
+			f.reset()
+			f.add(opClose, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
+			_ = conn.SetWriteDeadline(time.Now().Add(closeWait))
+			_ = f.writeTo(conn)
 			return
 		}
-		batch = sock.q.drain(batch[:0], sock.srv.cfg.Now())
-		_ = ws.SetWriteDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
-		for i, b := range batch {
-			if err := ws.WriteMessage(websocket.TextMessage, b); err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() && sock.stuckOnce.CompareAndSwap(false, true) {
-					sock.srv.stats.stuck.Add(1) // the peer stopped reading
-				}
-				sock.close("write failed: " + err.Error())
-				return
+		f.packets = sock.q.drain(f.packets[:0], sock.srv.cfg.Now())
+		for _, b := range f.packets {
+			f.add(opText, b)
+		}
+		if f.empty() {
+			continue
+		}
+		_ = conn.SetWriteDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
+		if err := f.writeTo(conn); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && sock.stuckOnce.CompareAndSwap(false, true) {
+				sock.srv.stats.stuck.Add(1) // the peer stopped reading
 			}
-			batch[i] = nil
+			sock.close("write failed: " + err.Error())
+			return
 		}
 	}
 }

@@ -1,0 +1,81 @@
+package relay
+
+import (
+	"io"
+	"net"
+)
+
+// Websocket opcodes of the frames the relay writes itself (RFC 6455).
+const (
+	opText  = 0x1
+	opClose = 0x8
+	opPong  = 0xA
+)
+
+// controlFrame is a websocket control frame for the writer to send.
+type controlFrame struct {
+	op   byte
+	data []byte
+}
+
+// sendControl hands a control frame to the writer; when two are already
+// waiting it is dropped (pongs are idempotent).
+func (s *socket) sendControl(op byte, data []byte) {
+	select {
+	case s.control <- controlFrame{op, data}:
+	default:
+	}
+}
+
+// frames is one batch of server-to-client websocket frames: headers in
+// one buffer, payloads referenced where they are (a relayed event's bytes
+// are shared by every receiver), written with one writev. Owned by the
+// writer goroutine.
+type frames struct {
+	packets [][]byte // reused drain buffer
+	hdrs    []byte   // every frame header, back to back
+	ends    []int    // where each header ends in hdrs
+	data    [][]byte // each frame's payload
+	bufs    net.Buffers
+}
+
+// add appends one unmasked, unfragmented frame.
+func (f *frames) add(op byte, payload []byte) {
+	f.hdrs = append(f.hdrs, 0x80|op) // FIN
+	switch n := len(payload); {
+	case n < 126:
+		f.hdrs = append(f.hdrs, byte(n))
+	case n <= 0xFFFF:
+		f.hdrs = append(f.hdrs, 126, byte(n>>8), byte(n))
+	default:
+		f.hdrs = append(f.hdrs, 127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	f.ends = append(f.ends, len(f.hdrs))
+	f.data = append(f.data, payload)
+}
+
+func (f *frames) empty() bool { return len(f.data) == 0 }
+
+// writeTo writes the batch with one writev and resets it.
+func (f *frames) writeTo(w io.Writer) error {
+	f.bufs = f.bufs[:0]
+	start := 0
+	for i, end := range f.ends {
+		f.bufs = append(f.bufs, f.hdrs[start:end])
+		if len(f.data[i]) > 0 {
+			f.bufs = append(f.bufs, f.data[i])
+		}
+		start = end
+	}
+	bufs := f.bufs // WriteTo consumes its receiver
+	_, err := bufs.WriteTo(w)
+	f.reset()
+	return err
+}
+
+func (f *frames) reset() {
+	f.hdrs, f.ends = f.hdrs[:0], f.ends[:0]
+	clear(f.data)
+	f.data = f.data[:0]
+	clear(f.packets)
+}
