@@ -17,34 +17,21 @@ func monitorCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "monitor",
 		Usage: "join a session and print every event as it arrives",
-		Flags: append([]cli.Flag{
-			configFlag(),
-			relayFlag("relay of the session, e.g. http://192.168.1.20:3001"),
-			roomFlag("session to watch"),
-			&cli.StringFlag{Name: "name", Value: "monitor", EnvVars: []string{"JAMBRIDGE_NAME"}, Usage: "your name in the session"},
-			&cli.BoolFlag{Name: "json", Usage: "one JSON object per event"},
-		}, logFlags()...),
+		Flags: toolFlags("monitor", "session to watch",
+			&cli.BoolFlag{Name: "json", Usage: "one JSON object per event"}),
 		Action: monitorAction,
 	}
 }
 
 func monitorAction(c *cli.Context) error {
-	st, err := loadSettings(c)
+	t, err := setupTool(c)
 	if err != nil {
 		return err
-	}
-	log, err := st.logger()
-	if err != nil {
-		return err
-	}
-	url, room := st.str("relay", st.file.Relay), st.str("room", st.file.Room)
-	if url == "" || room == "" {
-		return fmt.Errorf("monitor needs --relay URL and --room CODE")
 	}
 	m := &monitor{w: c.App.Writer, json: c.Bool("json")}
 	sess, err := relay.NewSession(relay.SessionConfig{
-		URL: url, Room: room, Name: c.String("name"), Kind: "monitor",
-		OnEvent: m.event, OnPresence: m.presence, Logger: log,
+		URL: t.relay, Room: t.room, Name: t.name, Kind: "monitor",
+		OnEvent: m.event, OnPresence: m.presence, Logger: t.log,
 	})
 	if err != nil {
 		return err

@@ -18,13 +18,8 @@ func playCommand() *cli.Command {
 		Name:      "play",
 		Usage:     "perform a Standard MIDI File into a session in real time",
 		ArgsUsage: "FILE.mid",
-		Flags: append([]cli.Flag{
-			configFlag(),
-			relayFlag("relay of the session, e.g. http://192.168.1.20:3001"),
-			roomFlag("session to play into (created when it does not exist)"),
-			&cli.StringFlag{Name: "name", Value: "player", EnvVars: []string{"JAMBRIDGE_NAME"}, Usage: "your name in the session"},
-		}, logFlags()...),
-		Action: playAction,
+		Flags:     toolFlags("player", "session to play into (created when it does not exist)"),
+		Action:    playAction,
 	}
 }
 
@@ -32,14 +27,11 @@ func playAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("play needs one MIDI file: jambridge play FILE.mid --relay URL --room CODE")
 	}
-	st, err := loadSettings(c)
+	t, err := setupTool(c)
 	if err != nil {
 		return err
 	}
-	log, err := st.logger()
-	if err != nil {
-		return err
-	}
+	log := t.log
 	f, err := os.Open(c.Args().First())
 	if err != nil {
 		return err
@@ -49,14 +41,10 @@ func playAction(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.Args().First(), err)
 	}
-	url, room := st.str("relay", st.file.Relay), st.str("room", st.file.Room)
-	if url == "" || room == "" {
-		return fmt.Errorf("play needs --relay URL and --room CODE")
-	}
 	joined := make(chan struct{})
 	var once sync.Once
 	sess, err := relay.NewSession(relay.SessionConfig{
-		URL: url, Room: room, Name: c.String("name"), Kind: "player", Logger: log,
+		URL: t.relay, Room: t.room, Name: t.name, Kind: "player", Logger: log,
 		OnPresence: func(p relay.Presence) {
 			if p.Kind == relay.PresenceConnected {
 				once.Do(func() { close(joined) })

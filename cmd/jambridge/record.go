@@ -17,13 +17,8 @@ func recordCommand() *cli.Command {
 		Name:      "record",
 		Usage:     "record a session to a Standard MIDI File, one track per musician, until stopped",
 		ArgsUsage: "FILE.mid",
-		Flags: append([]cli.Flag{
-			configFlag(),
-			relayFlag("relay of the session, e.g. http://192.168.1.20:3001"),
-			roomFlag("session to record"),
-			&cli.StringFlag{Name: "name", Value: "recorder", EnvVars: []string{"JAMBRIDGE_NAME"}, Usage: "your name in the session"},
-		}, logFlags()...),
-		Action: recordAction,
+		Flags:     toolFlags("recorder", "session to record"),
+		Action:    recordAction,
 	}
 }
 
@@ -32,18 +27,11 @@ func recordAction(c *cli.Context) error {
 		return fmt.Errorf("record needs one output file: jambridge record FILE.mid --relay URL --room CODE")
 	}
 	path := c.Args().First()
-	st, err := loadSettings(c)
+	t, err := setupTool(c)
 	if err != nil {
 		return err
 	}
-	log, err := st.logger()
-	if err != nil {
-		return err
-	}
-	url, room := st.str("relay", st.file.Relay), st.str("room", st.file.Room)
-	if url == "" || room == "" {
-		return fmt.Errorf("record needs --relay URL and --room CODE")
-	}
+	log := t.log
 	// Fail now, not after an hour of music, if the file cannot be written.
 	f, err := os.Create(path)
 	if err != nil {
@@ -52,7 +40,7 @@ func recordAction(c *cli.Context) error {
 	rec := bridge.NewRecorder(mapping.DefaultOutputRule(), time.Now())
 	var sess *relay.Session
 	sess, err = relay.NewSession(relay.SessionConfig{
-		URL: url, Room: room, Name: c.String("name"), Kind: "recorder", Logger: log,
+		URL: t.relay, Room: t.room, Name: t.name, Kind: "recorder", Logger: log,
 		OnEvent: func(b relay.Broadcast) {
 			rec.Add(bridge.Remote{SenderID: b.SenderID, EventName: b.EventName, Payload: b.Payload, Received: b.Received}, participantName(sess, b.SenderID))
 		},

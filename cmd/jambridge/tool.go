@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/urfave/cli/v2"
+)
+
+// toolFlags are the flags of the commands that join a session as a tool
+// rather than as a musician: monitor, play and record.
+func toolFlags(defaultName, roomUsage string, extra ...cli.Flag) []cli.Flag {
+	flags := []cli.Flag{
+		configFlag(),
+		relayFlag("relay of the session, e.g. http://192.168.1.20:3001"),
+		roomFlag(roomUsage),
+		&cli.StringFlag{Name: "name", Value: defaultName, EnvVars: []string{"JAMBRIDGE_NAME"}, Usage: "your name in the session"},
+	}
+	return append(append(flags, extra...), logFlags()...)
+}
+
+// toolSetup is what a tool command needs to join its session.
+type toolSetup struct {
+	log   *slog.Logger
+	relay string
+	room  string
+	name  string
+}
+
+// setupTool reads a tool command's settings; relay and room are required.
+func setupTool(c *cli.Context) (toolSetup, error) {
+	st, err := loadSettings(c)
+	if err != nil {
+		return toolSetup{}, err
+	}
+	log, err := st.logger()
+	if err != nil {
+		return toolSetup{}, err
+	}
+	t := toolSetup{log: log, relay: st.str("relay", st.file.Relay), room: st.str("room", st.file.Room), name: c.String("name")}
+	if t.relay == "" || t.room == "" {
+		return t, fmt.Errorf("%s needs --relay URL and --room CODE", c.Command.Name)
+	}
+	return t, checkRoom(st, t.room)
+}
