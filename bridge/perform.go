@@ -19,19 +19,24 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-// RealClock is the system clock, with a Sleep precise to well under a
-// millisecond: it waits on a timer until spinLead before the deadline,
-// then yields the processor in a loop until the deadline. That costs at
-// most spinLead of busy CPU per wait.
+// RealClock is the system clock, with a Sleep precise to microseconds
+// when the machine has a core to spare: it waits on a timer until
+// spinLead before the deadline, then yields the processor in a loop
+// (runtime.Gosched) until the deadline. The spin costs up to spinLead of
+// one core per distinct event time: about 7% of a core for a file of 100
+// events a second.
 //
-// Measured on a loaded 2-core Linux VM, go test -race: a timer alone
-// wakes 0.1-1.1 ms late (p50 about 0.2 ms); with the final spin, Sleep
-// returns within 0.05 ms of its deadline at p50, and a few ms late only
-// when the OS does not run the process at all.
+// Measured on a 2-core Linux VM (go1.26, with and without -race): a Go
+// timer alone wakes 0.6 ms late at p50 and over 1 ms at p90 (the runtime
+// waits in epoll with millisecond granularity); Sleep returns 0.3 µs
+// after its deadline at p50 and 16 µs at worst. When both cores are
+// oversubscribed, the OS holds any thread back for 3-4 ms at times and
+// for tens of ms at worst; a spin of 2 ms did no better than 1 ms there.
 type RealClock struct{}
 
-// spinLead is how long before its deadline Sleep stops trusting the timer.
-const spinLead = 2 * time.Millisecond
+// spinLead is how long before its deadline Sleep stops trusting the
+// timer: the runtime's timers may wake up to a millisecond late.
+const spinLead = time.Millisecond
 
 // Now returns time.Now().
 func (RealClock) Now() time.Time { return time.Now() }

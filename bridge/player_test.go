@@ -57,6 +57,8 @@ func TestUnplayableEventsAreCountedNotFatal(t *testing.T) {
 	if got := outMsgs(t, out, 1); got[0] != midi.NoteOn(0, 69, 1).String() {
 		t.Errorf("got %s, want A4", got[0])
 	}
+	// The player counts after sending: wait for the count, not the note.
+	eventually(t, "counted", func() bool { return h.b.Stats().Played == 1 })
 	if s := h.b.Stats(); s.Unplayable != 3 || s.Played != 1 {
 		t.Errorf("stats %+v: want 3 unplayable, 1 played", s)
 	}

@@ -18,8 +18,8 @@ import (
 // The time base of recorded files: at 120 BPM and 960 ticks per quarter
 // note a tick is 1/1920 s, about 0.52 ms.
 const (
-	recordBPM   = 120
-	recordTicks = smf.MetricTicks(960)
+	recordBPM        = 120
+	recordResolution = smf.MetricTicks(960)
 )
 
 // RecordStats counts what a Recorder took in.
@@ -134,7 +134,7 @@ func (r *Recorder) file() *smf.SMF {
 		end = max(end, t.last)
 	}
 	s := smf.NewSMF1()
-	s.TimeFormat = recordTicks
+	s.TimeFormat = recordResolution
 	var tempo smf.Track
 	tempo.Add(0, smf.MetaTempo(recordBPM), smf.MetaMeter(4, 4))
 	tempo.Close(0)
@@ -149,15 +149,12 @@ func (r *Recorder) file() *smf.SMF {
 func (r *Recorder) track(id, name string) *recTrack {
 	t := r.byID[id]
 	if t == nil {
-		t = &recTrack{held: map[voice]struct{}{}, pedals: map[voice]struct{}{}, offs: map[voice]int{}}
+		t = &recTrack{id: id, held: map[voice]struct{}{}, pedals: map[voice]struct{}{}, offs: map[voice]int{}}
 		r.byID[id] = t
 		r.tracks = append(r.tracks, t)
 	}
 	if t.name == "" {
-		t.name = name
-		if name == "" {
-			t.name = id
-		}
+		t.name = name // the first name heard; the id until then
 	}
 	return t
 }
@@ -167,16 +164,18 @@ func (r *Recorder) offset(t time.Time) time.Duration {
 	return max(t.Sub(r.start), 0)
 }
 
-// ticks is the absolute tick of a time in the recording.
-func ticks(at time.Duration) uint32 {
-	return recordTicks.Ticks(recordBPM, at)
+// recordTick is the absolute tick of a time in the recording.
+func recordTick(at time.Duration) uint32 {
+	return recordResolution.Ticks(recordBPM, at)
 }
 
 // recTrack is what one participant played. Guarded by Recorder.mu.
 type recTrack struct {
-	name   string
+	id     string
+	name   string             // the participant's name; "" if none heard
 	events []recEvent         // in arrival order; sorted (stably) when written
 	last   time.Duration      // the latest event time
+	heard  time.Duration      // the latest arrival
 	held   map[voice]struct{} // notes sounding until a release, Left or the end
 	pedals map[voice]struct{} // switch pedals down, by channel and controller
 	offs   map[voice]int      // index in events of a note's scheduled note-off
@@ -214,7 +213,7 @@ func (t *recTrack) add(at time.Duration, m midi.Message) {
 		}
 	}
 	t.events = append(t.events, recEvent{at, m})
-	t.last = max(t.last, at)
+	t.last, t.heard = max(t.last, at), max(t.heard, at)
 }
 
 // lastPedal is the last switch pedal controller (64 is sustain).
@@ -246,8 +245,10 @@ func (t *recTrack) releases(at time.Duration) []recEvent {
 	return out
 }
 
-// releaseAt ends everything t holds or has scheduled at at.
+// releaseAt ends everything t holds or has scheduled at at, or at the
+// latest arrival if that is later, so that no note ends before it starts.
 func (t *recTrack) releaseAt(at time.Duration) {
+	at = max(at, t.heard)
 	for _, i := range t.offs {
 		if t.events[i].at > at {
 			t.events[i].at = at
@@ -265,11 +266,15 @@ func (t *recTrack) smfTrack(end time.Duration) smf.Track {
 	evs := append(slices.Clone(t.events), t.releases(end)...)
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].at < evs[j].at })
 	var tr smf.Track
-	tr.Add(0, smf.MetaTrackSequenceName(t.name))
+	name := t.name
+	if name == "" {
+		name = t.id
+	}
+	tr.Add(0, smf.MetaTrackSequenceName(name))
 	var prev uint32
 	for _, e := range evs {
 		// Absolute ticks from absolute times: rounding never accumulates.
-		tick := ticks(e.at)
+		tick := recordTick(e.at)
 		tr.Add(tick-prev, e.msg)
 		prev = tick
 	}

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -141,13 +139,14 @@ func TestRecorderLeft(t *testing.T) {
 	rec.Add(recRemote(t, "c3", start, 100, mapping.Event{Kind: mapping.DrumHit, MIDI: 42, Velocity: 50}), "carol")
 	rec.Left("c3", start.Add(130*time.Millisecond))
 	rec.Left("nobody", start)
+	rec.Add(recRemote(t, "d4", start, 140, mapping.Event{Kind: mapping.DrumHit, MIDI: 36, Velocity: 1}), "")
 	var buf bytes.Buffer
 	if _, err := rec.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
 	names, tracks := readBack(t, buf.Bytes())
-	if want := []string{"", "c3"}; !slices.Equal(names, want) {
-		t.Errorf("track names %q, want %q (the id, until a name is known)", names, want)
+	if want := []string{"", "carol", "d4"}; !slices.Equal(names, want) {
+		t.Errorf("track names %q, want %q (the first name heard, else the id)", names, want)
 	}
 	checkTrack(t, "c3", tracks[1], []recorded{
 		{0, recNote(2, 48, 64)}, {recMS(10), recCC(2, 64, 100)}, {recMS(100), recNote(9, 42, 50)},
@@ -166,50 +165,6 @@ func TestRecorderWritesTheSameTwice(t *testing.T) {
 	if !bytes.Equal(one.Bytes(), two.Bytes()) {
 		t.Error("two writes differ")
 	}
-}
-
-// roundTripSong is 50 onsets over about a second, 10-30 ms apart, some of
-// them chords of three, with drums, in two tracks of a 120 BPM file.
-func roundTripSong(t *testing.T) []byte {
-	rng := rand.New(rand.NewPCG(7, 42))
-	var keys, drums []absEvent
-	tick := func(ms int) int64 { return int64(ms) * 1920 / 1000 }
-	at := 0
-	for n := range 50 {
-		switch {
-		case n%3 == 2:
-			drums = append(drums, absEvent{tick(at), midi.NoteOn(9, uint8(35+rng.IntN(12)), uint8(40+rng.IntN(80)))})
-		default:
-			size := 1 + 2*(n%8/7) // every eighth onset is a chord of three
-			for i := range size {
-				key, end := uint8(48+rng.IntN(12)+5*i), at+15+rng.IntN(60)
-				keys = append(keys, absEvent{tick(at), midi.NoteOn(0, key, uint8(30+rng.IntN(97)))},
-					absEvent{tick(end), midi.NoteOff(0, key)})
-			}
-		}
-		at += 10 + rng.IntN(21)
-	}
-	return smfBytes(t, 1, deltas(keys, smf.MetaTempo(120)), deltas(drums))
-}
-
-type absEvent struct {
-	tick int64
-	msg  midi.Message
-}
-
-// deltas makes a track of events at absolute ticks.
-func deltas(evs []absEvent, first ...smf.Message) smf.Track {
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].tick < evs[j].tick })
-	var tr smf.Track
-	for _, m := range first {
-		tr.Add(0, m)
-	}
-	var prev int64
-	for _, e := range evs {
-		tr.Add(uint32(e.tick-prev), e.msg)
-		prev = e.tick
-	}
-	return tr
 }
 
 // recordingSender hands what it is sent straight to a Recorder, and
@@ -311,4 +266,19 @@ func playThenRecord(t *testing.T, song []byte) (worst time.Duration) {
 		t.Fatalf("an onset in the file is %v from when it was sent, want within a tick", chain)
 	}
 	return worst
+}
+
+// A Left stamped before the participant's last event (clocks differ)
+// never ends a note before it starts.
+func TestRecorderLeftNeverEndsANoteBeforeItStarts(t *testing.T) {
+	start := recStart()
+	rec := bridge.NewRecorder(mapping.DefaultOutputRule(), start)
+	rec.Add(recRemote(t, "e5", start, 100, mapping.Event{Kind: mapping.PianoNote, MIDI: 60, Velocity: 90}), "eve")
+	rec.Left("e5", start.Add(50*time.Millisecond))
+	var buf bytes.Buffer
+	if _, err := rec.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	_, tracks := readBack(t, buf.Bytes())
+	checkTrack(t, "eve", tracks[1], []recorded{{recMS(100), recNote(0, 60, 90)}, {recMS(100), recOff(0, 60)}})
 }

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -38,10 +39,11 @@ var ErrBadMIDIFile = errors.New("not a playable standard midi file")
 // Limits of LoadPerformance, against files made to exhaust memory or
 // time. A real song is far below each.
 const (
-	// maxFileSize bounds what is read into memory.
-	maxFileSize = 16 << 20
-	// maxTempoChanges bounds the tempo meta events: gomidi's reader
-	// spends time quadratic in their number while reading.
+	// maxFileSize bounds the file: gomidi's reader allocates about 250
+	// bytes per byte of file, and 4 MiB (1.3 million notes) take 1.5 s.
+	maxFileSize = 4 << 20
+	// maxTempoChanges bounds the tempo events: gomidi's reader spends
+	// time quadratic in their number (10000 take 0.06 s).
 	maxTempoChanges = 10000
 	// maxLength bounds the time of the last event.
 	maxLength = 24 * time.Hour
@@ -57,44 +59,150 @@ const defaultBPM = 120
 // controllers, program changes, pitch bend, aftertouch) are kept: meta
 // events and system exclusive messages are dropped.
 //
-// Errors wrap ErrBadMIDIFile, except those of reading r. gomidi's reader
-// panics on some input (every file with SMPTE time, for one): such input
-// is refused before reading where it is known, and any other panic of the
-// reader is recovered and returned as an error.
+// Errors wrap ErrBadMIDIFile, except those of reading r. gomidi's reader,
+// which does the parsing, panics on every file with SMPTE time, allocates
+// whatever size an event claims (3 GiB for a 100-byte file) and is
+// quadratic in tempo changes: such input is refused before it reads it,
+// and any other panic of the reader is recovered and returned as an error.
 func LoadPerformance(r io.Reader) (Performance, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
 		return Performance{}, fmt.Errorf("read midi file: %w", err)
 	}
-	if err := precheck(data); err != nil {
+	if err := checkSMF(data); err != nil {
 		return Performance{}, fmt.Errorf("%w: %w", ErrBadMIDIFile, err)
 	}
 	s, err := readSMF(data)
 	if err != nil {
 		return Performance{}, fmt.Errorf("%w: %w", ErrBadMIDIFile, err)
 	}
-	p, err := flatten(s)
+	p, err := flattenSMF(s)
 	if err != nil {
 		return Performance{}, fmt.Errorf("%w: %w", ErrBadMIDIFile, err)
 	}
 	return p, nil
 }
 
-// precheck refuses what would make gomidi's reader panic or take too long.
-func precheck(data []byte) error {
+// checkSMF refuses what would make gomidi's reader panic, exhaust memory
+// or take too long.
+func checkSMF(data []byte) error {
 	if len(data) > maxFileSize {
 		return fmt.Errorf("larger than %d MiB", maxFileSize>>20)
 	}
+	if len(data) < 14 || string(data[:4]) != "MThd" {
+		return nil // gomidi's reader refuses it
+	}
 	// The header is "MThd", length 6, format, tracks, division; gomidi
 	// panics on a division in SMPTE frames (top bit set).
-	if len(data) >= 14 && string(data[:4]) == "MThd" && data[12]&0x80 != 0 {
+	if data[12]&0x80 != 0 {
 		return errors.New("smpte time code is not supported, only ticks per quarter note")
 	}
-	// Every tempo event holds the bytes FF 51: a cheap upper bound.
-	if n := bytes.Count(data, []byte{0xFF, 0x51}); n > maxTempoChanges {
-		return fmt.Errorf("more than %d tempo changes", maxTempoChanges)
+	return checkEvents(data)
+}
+
+// checkEvents walks the chunks and events of data as gomidi's reader will
+// (same chunk skipping, running status and variable lengths), stopping
+// where it stops, and refuses a meta or sysex event that declares more
+// bytes than remain: gomidi allocates the declared size (up to 4 GiB)
+// before reading it. It also counts tempo events, on which gomidi's reader
+// spends time quadratic in their number.
+func checkEvents(data []byte) error {
+	s := &smfScanner{data: data, pos: 14}
+	var status byte
+	end, tempos := 0, 0 // end of the track chunk; 0 before the first
+	for s.pos < len(data) {
+		if end == 0 || s.pos >= end {
+			if end = s.nextTrack(); end < 0 {
+				return nil
+			}
+		}
+		_, okDelta := s.varLen()
+		c, okStatus := s.next()
+		if !okDelta || !okStatus {
+			return nil
+		}
+		switch {
+		case c == 0xFF || c == 0xF0 || c == 0xF7: // meta, sysex
+			status = 0
+			if c == 0xFF {
+				if typ, _ := s.next(); typ == 0x51 {
+					tempos++
+				}
+			}
+			if tempos > maxTempoChanges {
+				return fmt.Errorf("more than %d tempo changes", maxTempoChanges)
+			}
+			n, ok := s.varLen()
+			if !ok {
+				return nil
+			}
+			if int64(n) > int64(len(data)-s.pos) {
+				return fmt.Errorf("event at byte %d claims %d bytes, %d remain", s.pos, n, len(data)-s.pos)
+			}
+			s.pos += int(n)
+		case c >= 0x80 && c <= 0xEF: // a status, then its data bytes
+			status = c
+			s.pos += dataBytes(status)
+		case status != 0: // running status: c was the first data byte
+			s.pos += dataBytes(status) - 1
+		default: // a stray byte: gomidi skips it and one more
+			s.pos++
+		}
 	}
 	return nil
+}
+
+// dataBytes is the number of data bytes of a channel message.
+func dataBytes(status byte) int {
+	if t := status & 0xF0; t == 0xC0 || t == 0xD0 {
+		return 1
+	}
+	return 2
+}
+
+// smfScanner reads the bytes of a file for checkEvents.
+type smfScanner struct {
+	data []byte
+	pos  int
+}
+
+func (s *smfScanner) next() (byte, bool) {
+	if s.pos >= len(s.data) {
+		return 0, false
+	}
+	s.pos++
+	return s.data[s.pos-1], true
+}
+
+// varLen reads a variable-length number as gomidi does: with no limit on
+// its length, keeping the low 32 bits.
+func (s *smfScanner) varLen() (n uint32, ok bool) {
+	for {
+		b, ok := s.next()
+		if !ok {
+			return 0, false
+		}
+		n = n<<7 | uint32(b&0x7F)
+		if b&0x80 == 0 {
+			return n, true
+		}
+	}
+}
+
+// nextTrack skips to the data of the next track chunk with data, as
+// gomidi does, and returns its end; -1 when the file ends first.
+func (s *smfScanner) nextTrack() int {
+	for len(s.data)-s.pos >= 8 {
+		typ, n := string(s.data[s.pos:s.pos+4]), int(binary.BigEndian.Uint32(s.data[s.pos+4:]))
+		s.pos += 8
+		switch {
+		case typ == "MTrk" && n > 0:
+			return s.pos + n
+		case typ != "MTrk":
+			s.pos += n
+		}
+	}
+	return -1
 }
 
 // readSMF runs gomidi's reader, turning its panics into errors.
@@ -114,8 +222,8 @@ type tickMessage struct {
 	msg   midi.Message
 }
 
-// flatten merges the tracks of s into one timeline.
-func flatten(s *smf.SMF) (Performance, error) {
+// flattenSMF merges the tracks of s into one timeline.
+func flattenSMF(s *smf.SMF) (Performance, error) {
 	tpq, ok := s.TimeFormat.(smf.MetricTicks)
 	if !ok {
 		return Performance{}, fmt.Errorf("time format %v is not supported", s.TimeFormat)

@@ -3,7 +3,9 @@ package bridge_test
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -144,7 +146,11 @@ func TestLoadPerformanceRefuses(t *testing.T) {
 	smpte[12], smpte[13] = 0xE7, 0x28 // 25 fps, 40 subframes: gomidi panics
 	format2 := slices.Clone(valid)
 	format2[9] = 2
-	manyTempos := append(slices.Clone(valid), bytes.Repeat([]byte{0xFF, 0x51}, 10001)...)
+	var tempos smf.Track
+	for i := range 10001 {
+		tempos.Add(1, smf.MetaTempo(float64(100+i%20)))
+	}
+	manyTempos := smfBytes(t, 0, tempos)
 	for name, data := range map[string][]byte{
 		"empty":       nil,
 		"not midi":    []byte("RIFF....WAVEfmt "),
@@ -152,6 +158,7 @@ func TestLoadPerformanceRefuses(t *testing.T) {
 		"smpte":       smpte,
 		"format 2":    format2,
 		"many tempos": manyTempos,
+		"huge meta":   []byte(hugeMeta),
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := bridge.LoadPerformance(bytes.NewReader(data))
@@ -162,9 +169,16 @@ func TestLoadPerformanceRefuses(t *testing.T) {
 	}
 }
 
+// hugeMeta, found by FuzzLoadPerformance, has a meta event that claims
+// 3.26 GiB, which gomidi's reader would allocate before reading.
+const hugeMeta = "MThd\x00\x00\x00\x06\x00\x01\x00\x02\x03\xc0MTrk\x00\x00\x00G\x00\xff4\xe4\xfd\x87\xa7\x81C" +
+	"\x00\x00\xb0@\x00\x87@\xff/\x00MTrk\x00\x00\x00&\x00\xff\x03\x05drums\x87@\x99$n\x00\xf0\x05~\x7f\t\x01" +
+	"\xf7\x87@\x99&F\x01\x89&\x00\x03\xc9\x01\x00\xff/\x81"
+
 func FuzzLoadPerformance(f *testing.F) {
 	valid := twoTracks(f)
 	f.Add(valid)
+	f.Add([]byte(hugeMeta))
 	f.Add(valid[:40])
 	var tr smf.Track
 	tr.Add(0, smf.MetaTempo(4))
@@ -184,4 +198,48 @@ func FuzzLoadPerformance(f *testing.F) {
 			}
 		}
 	})
+}
+
+// roundTripSong is 50 onsets over about a second, 10-30 ms apart, some of
+// them chords of three, with drums, in two tracks of a 120 BPM file.
+func roundTripSong(t *testing.T) []byte {
+	rng := rand.New(rand.NewPCG(7, 42))
+	var keys, drums []absEvent
+	tick := func(ms int) int64 { return int64(ms) * 1920 / 1000 }
+	at := 0
+	for n := range 50 {
+		switch {
+		case n%3 == 2:
+			drums = append(drums, absEvent{tick(at), midi.NoteOn(9, uint8(35+rng.IntN(12)), uint8(40+rng.IntN(80)))})
+		default:
+			size := 1 + 2*(n%8/7) // every eighth onset is a chord of three
+			for i := range size {
+				key, end := uint8(48+rng.IntN(12)+5*i), at+15+rng.IntN(60)
+				keys = append(keys, absEvent{tick(at), midi.NoteOn(0, key, uint8(30+rng.IntN(97)))},
+					absEvent{tick(end), midi.NoteOff(0, key)})
+			}
+		}
+		at += 10 + rng.IntN(21)
+	}
+	return smfBytes(t, 1, deltas(keys, smf.MetaTempo(120)), deltas(drums))
+}
+
+type absEvent struct {
+	tick int64
+	msg  midi.Message
+}
+
+// deltas makes a track of events at absolute ticks.
+func deltas(evs []absEvent, first ...smf.Message) smf.Track {
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].tick < evs[j].tick })
+	var tr smf.Track
+	for _, m := range first {
+		tr.Add(0, m)
+	}
+	var prev int64
+	for _, e := range evs {
+		tr.Add(uint32(e.tick-prev), e.msg)
+		prev = e.tick
+	}
+	return tr
 }
