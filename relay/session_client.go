@@ -51,6 +51,20 @@ func fatal(err error) bool {
 	return errors.As(err, &re) && re.Code == CodeBadRequest
 }
 
+// missing reports whether err says that the session a JoinOnly Session
+// first asked for does not exist: a watcher that never got in has nothing
+// to wait for. After a first join it is retried (a relay that restarted
+// has lost its sessions until their host rejoins).
+func (s *Session) missing(err error) bool {
+	var re *RelayError
+	if !s.cfg.JoinOnly || !errors.As(err, &re) || re.Code != CodeSessionNotFound {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.joins == 0
+}
+
 // SessionConfig configures NewSession. Only URL is required.
 type SessionConfig struct {
 	// URL of the relay, as for ClientConfig.URL.
@@ -64,6 +78,9 @@ type SessionConfig struct {
 	Kind string
 	// JoinTimeout bounds one attempt to connect and join; default 5s.
 	JoinTimeout time.Duration
+	// JoinOnly joins Room and never creates it: for watchers (monitor,
+	// record) a code nobody hosts is an error, given by the relay.
+	JoinOnly bool
 	// Backoff spaces reconnection attempts; zero fields take defaults.
 	Backoff Backoff
 	// OnEvent receives each event:broadcast of another member.
@@ -285,7 +302,7 @@ func (s *Session) Run(ctx context.Context) error {
 			}
 			out = outage{since: time.Now()}
 		} else if ctx.Err() == nil {
-			if fatal(err) {
+			if fatal(err) || s.missing(err) {
 				return err
 			}
 			out.failed(s.log, s.Room(), err)
@@ -397,7 +414,7 @@ func (l *link) enter(ctx context.Context, room string) error {
 			return nil
 		case room == "" || flips >= maxJoinFlips || !errors.As(err, &re):
 			return err
-		case re.Code == CodeSessionNotFound && !create, re.Code == CodeSessionExists && create:
+		case re.Code == CodeSessionNotFound && !create && !l.s.cfg.JoinOnly, re.Code == CodeSessionExists && create:
 			create = !create
 		default:
 			return err

@@ -661,3 +661,23 @@ func ExampleSession() {
 	// out of JAM-42
 	// run: <nil>
 }
+
+// A watcher (JoinOnly) never creates the session it asks for: a code
+// nobody hosts ends Run with the relay's own message.
+func TestSessionJoinOnlyReportsAnUnknownSession(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	s, err := relay.NewSession(relay.SessionConfig{URL: r.URL, Room: "NOBODY-1", JoinOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	err = s.Run(ctx)
+	var re *relay.RelayError
+	if !errors.As(err, &re) || re.Code != relay.CodeSessionNotFound || err.Error() != "session NOBODY-1 does not exist" {
+		t.Fatalf("Run = %v, want the relay's session_not_found message", err)
+	}
+	if n := r.Stats().Sessions; n != 0 {
+		t.Errorf("%d sessions: a watcher created one", n)
+	}
+}

@@ -240,3 +240,16 @@ func TestHostedSessionPrintsHowToJoin(t *testing.T) {
 		t.Errorf("announcement:\n%s", text)
 	}
 }
+
+func TestMonitorOfAnUnknownSessionSaysSo(t *testing.T) {
+	r := startRelay(t, "127.0.0.1:0")
+	app := newApp()
+	out := &syncBuf{}
+	app.Writer, app.ErrWriter = out, out
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	err := app.RunContext(ctx, []string{"jambridge", "monitor", "--relay", r.url(), "--room", "NOPE-42"})
+	if err == nil || err.Error() != "session NOPE-42 does not exist" {
+		t.Errorf("monitor: %v, want the relay's message", err)
+	}
+}

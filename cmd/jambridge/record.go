@@ -40,7 +40,7 @@ func recordAction(c *cli.Context) error {
 	rec := bridge.NewRecorder(mapping.DefaultOutputRule(), time.Now())
 	var sess *relay.Session
 	sess, err = relay.NewSession(relay.SessionConfig{
-		URL: t.relay, Room: t.room, Name: t.name, Kind: "recorder", Logger: log,
+		URL: t.relay, Room: t.room, Name: t.name, Kind: "recorder", JoinOnly: true, Logger: log,
 		OnEvent: func(b relay.Broadcast) {
 			rec.Add(bridge.Remote{SenderID: b.SenderID, EventName: b.EventName, Payload: b.Payload, Received: b.Received}, participantName(sess, b.SenderID))
 		},
