@@ -23,7 +23,7 @@ type hostedRelay struct {
 }
 
 func hostRelay(addr string, log *slog.Logger) (*hostedRelay, error) {
-	srv, err := relay.NewServer(relay.Config{Logger: log.With("component", "relay")})
+	srv, err := relay.NewServer(relay.Config{Logger: quietRelayLog(log)})
 	if err != nil {
 		return nil, err
 	}
@@ -70,4 +70,33 @@ func lanAddress() string {
 		}
 	}
 	return "localhost"
+}
+
+// quietRelayLog is the embedded relay's logger: warnings and errors only,
+// unless the daemon logs at debug. The relay's info lines (one per note
+// relayed, as the story asks of a relay) would flood a Pi's journal.
+func quietRelayLog(log *slog.Logger) *slog.Logger {
+	h := log.With("component", "relay").Handler()
+	if h.Enabled(context.Background(), slog.LevelDebug) {
+		return slog.New(h)
+	}
+	return slog.New(minLevel{h, slog.LevelWarn})
+}
+
+// minLevel drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }

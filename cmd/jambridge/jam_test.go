@@ -253,3 +253,21 @@ func TestMonitorOfAnUnknownSessionSaysSo(t *testing.T) {
 		t.Errorf("monitor: %v, want the relay's message", err)
 	}
 }
+
+func TestHostedRelayLogsNoLinePerNote(t *testing.T) {
+	for _, tc := range []struct {
+		level slog.Level
+		lines bool
+	}{{slog.LevelInfo, false}, {slog.LevelDebug, true}} {
+		logs := &syncBuf{}
+		log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: tc.level}))
+		quietRelayLog(log).Info("Event broadcasted in X: drum_hit from y")
+		quietRelayLog(log).Warn("User y tried to broadcast to X but is not a member")
+		if got := strings.Contains(logs.String(), "Event broadcasted"); got != tc.lines {
+			t.Errorf("at %v: per-event line logged %v, want %v", tc.level, got, tc.lines)
+		}
+		if !strings.Contains(logs.String(), "not a member") {
+			t.Errorf("at %v: the relay's warnings are lost", tc.level)
+		}
+	}
+}
