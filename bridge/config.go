@@ -40,6 +40,13 @@ type Config struct {
 	// back in) is dropped instead of echoed to the session.
 	EchoWindow time.Duration
 
+	// Playout says when remote events play: at once (the default), or
+	// on a schedule that keeps the spacing they were played with.
+	Playout PlayoutMode
+	// RelayTime converts a local time to the session's clock (unix ms),
+	// for event timestamps and playout; nil means the local clock.
+	RelayTime func(time.Time) float64
+
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -119,6 +126,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.RelayTime == nil {
+		c.RelayTime = unixMillis
 	}
 	if len(c.Inputs) == 0 {
 		c.Inputs = []InputSpec{{Rule: mapping.DefaultInputRule()}}

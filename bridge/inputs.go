@@ -109,7 +109,7 @@ func (ins *inputs) handle(m inMsg) {
 		ins.stats.echoes.Add(1)
 		return
 	}
-	ev, ok := m.port.mapper.FromMIDI(midi.Message(m.msg), unixMillis(m.at))
+	ev, ok := m.port.mapper.FromMIDI(midi.Message(m.msg), ins.cfg.RelayTime(m.at))
 	if ok {
 		ins.publish(ev)
 	}
@@ -140,7 +140,7 @@ func (ins *inputs) closePort(p *inPort, why string) {
 	}
 	ins.drain()
 	p.gone = true
-	for _, ev := range p.mapper.Release(unixMillis(ins.cfg.Now())) {
+	for _, ev := range p.mapper.Release(ins.cfg.RelayTime(ins.cfg.Now())) {
 		ins.publish(ev)
 	}
 	p.in.Close()

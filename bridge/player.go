@@ -19,6 +19,7 @@ type Remote struct {
 	SenderID  string
 	EventName string
 	Payload   []byte
+	Seq       int64 // the sender's sequence number; 0 when it gave none
 	Received  time.Time
 }
 
@@ -42,9 +43,13 @@ type player struct {
 	cmds  chan playerCmd // bounded; see Bridge.Remote for the overflow policy
 
 	// Owned by run.
-	outs   []drivers.Out
-	voices *voices
-	offs   offQueue // scheduled note-offs (drum gates, durations)
+	outs     []drivers.Out
+	voices   *voices
+	offs     offQueue     // scheduled note-offs (drum gates, durations)
+	pending  pendingQueue // remote events waiting for their playout slot
+	arrivals uint64       // events queued so far, to order equal slots
+	sched    *Scheduler   // playout slots per sender
+	seqs     SeqTracker   // gaps, duplicates, reordering per sender
 }
 
 // pendingOff is a note-off due at a time, unless the key was struck
@@ -61,6 +66,7 @@ func newPlayer(cfg Config, stats *counters, echo *echoGuard) *player {
 		cfg: cfg, log: cfg.Logger, stats: stats, echo: echo,
 		cmds:   make(chan playerCmd, 1024),
 		voices: newVoices(),
+		sched:  NewScheduler(cfg.Playout, SchedulerConfig{}),
 	}
 }
 
@@ -73,7 +79,9 @@ func (p *player) run(ctx context.Context) {
 		case c := <-p.cmds:
 			p.handle(c)
 		case <-timer.C:
-			p.fireOffs(p.cfg.Now())
+			now := p.cfg.Now()
+			p.firePending(now)
+			p.fireOffs(now)
 		case <-ctx.Done():
 			p.drain()
 			p.releaseAll()
@@ -100,10 +108,9 @@ func (p *player) drain() {
 }
 
 func (p *player) armTimer(t *time.Timer) {
-	if len(p.offs) == 0 {
-		return
+	if due, ok := p.nextDue(); ok {
+		t.Reset(max(due.Sub(p.cfg.Now()), 0))
 	}
-	t.Reset(max(p.offs[0].at.Sub(p.cfg.Now()), 0))
 }
 
 func (p *player) handle(c playerCmd) {
@@ -111,8 +118,14 @@ func (p *player) handle(c playerCmd) {
 	case c.remote != nil:
 		p.play(c.remote)
 	case c.left != "":
+		p.forgetPending(c.left)
+		p.sched.Forget(c.left)
+		p.seqs.Reset(c.left)
 		p.release(c.left)
 	case c.all:
+		p.pending = p.pending[:0]
+		p.sched = NewScheduler(p.cfg.Playout, SchedulerConfig{})
+		p.seqs = SeqTracker{}
 		p.releaseAll()
 	case c.addOut != nil:
 		p.outs = append(p.outs, c.addOut)
@@ -153,9 +166,17 @@ func (p *player) play(r *Remote) {
 	if len(msgs) == 0 {
 		return // e.g. pattern_change: nothing for a synth
 	}
-	now := p.cfg.Now()
+	if r.Seq > 0 {
+		p.seqs.Observe(r.SenderID, r.Seq)
+	}
+	p.enqueue(r, ev, msgs)
+}
+
+// sound sends one remote event's messages now, keeping the held-note
+// table.
+func (p *player) sound(user string, ev mapping.Event, msgs []midi.Message, now time.Time) {
 	for _, m := range msgs {
-		if p.track(r.SenderID, ev, m, now) {
+		if p.track(user, ev, m, now) {
 			p.send(m, now)
 		}
 	}

@@ -14,6 +14,7 @@ type counters struct {
 	unplayable    atomic.Uint64 // remote events we could not play
 	released      atomic.Uint64 // notes released on leave or disconnect
 	sendErrors    atomic.Uint64 // failed sends to an output port
+	late          atomic.Uint64 // remote events that missed their playout slot
 }
 
 // Stats is a snapshot of the bridge's counters.
@@ -28,6 +29,7 @@ type Stats struct {
 	Unplayable    uint64
 	Released      uint64
 	SendErrors    uint64
+	Late          uint64
 }
 
 // Stats returns the bridge's counters now.
@@ -37,6 +39,6 @@ func (b *Bridge) Stats() Stats {
 		Inputs: c.inputs.Load(), Sent: c.sent.Load(), SendDropped: c.sendDropped.Load(),
 		InputDropped: c.inputDropped.Load(), Echoes: c.echoes.Load(), Played: c.played.Load(),
 		RemoteDropped: c.remoteDropped.Load(), Unplayable: c.unplayable.Load(),
-		Released: c.released.Load(), SendErrors: c.sendErrors.Load(),
+		Released: c.released.Load(), SendErrors: c.sendErrors.Load(), Late: c.late.Load(),
 	}
 }

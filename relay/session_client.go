@@ -168,11 +168,12 @@ type Session struct {
 	room         string     // room code: cfg.Room, then the relay's
 	id           string     // our socket id while in the session
 	participants []Participant
-	seq          int64     // last seq sent on cur; 0 after each (re)join
-	joins        int       // successful joins so far
-	downSince    time.Time // when we last left the session
-	dropping     bool      // the drop warning of this outage is logged
-	dropped      int       // events refused during this outage
+	clock        *ClockEstimator // the relay's clock, from clock:sync
+	seq          int64           // last seq sent on cur; 0 after each (re)join
+	joins        int             // successful joins so far
+	downSince    time.Time       // when we last left the session
+	dropping     bool            // the drop warning of this outage is logged
+	dropped      int             // events refused during this outage
 }
 
 // link is one connection and its membership.
@@ -203,7 +204,8 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Session{cfg: cfg, log: cfg.Logger, room: cfg.Room, downSince: time.Now()}, nil
+	return &Session{cfg: cfg, log: cfg.Logger, room: cfg.Room, downSince: time.Now(),
+		clock: NewClockEstimator(ClockConfig{})}, nil
 }
 
 // Room returns the room code: the relay's spelling once joined, and the
@@ -425,15 +427,74 @@ func (l *link) enter(ctx context.Context, room string) error {
 // stay waits until the connection drops or ctx ends, then tears it
 // down; it returns why the connection ended, nil when ctx ended.
 func (s *Session) stay(ctx context.Context, l *link) error {
+	// The clock is synced on every connection we are in, by a goroutine
+	// stopped and waited for before the connection is dropped.
+	syncCtx, stopSync := context.WithCancel(ctx)
+	synced := make(chan struct{})
+	go func() { defer close(synced); s.syncClock(syncCtx, l.c) }()
+	stop := func() { stopSync(); <-synced }
 	select {
 	case <-l.c.Done():
+		stop()
 		err := connErr(l.c)
 		s.drop(l, err, false)
 		return err
 	case <-ctx.Done():
+		stop()
 		s.drop(l, nil, true)
 		return nil
 	}
+}
+
+// Clock sync pace: a quick burst to get an estimate, then a steady beat.
+const (
+	clockBurst      = 8
+	clockBurstEvery = 250 * time.Millisecond
+	clockEvery      = 2 * time.Second
+)
+
+// syncClock feeds clock:sync round trips on c to the Session's clock
+// estimator until ctx ends or c closes.
+func (s *Session) syncClock(ctx context.Context, c *Client) {
+	for i := 0; ; i++ {
+		cctx, cancel := context.WithTimeout(ctx, clockEvery)
+		smp, err := SyncClock(cctx, c, time.Now)
+		cancel()
+		switch {
+		case ctx.Err() != nil, errors.Is(err, ErrClosed):
+			return
+		case err == nil:
+			s.mu.Lock()
+			s.clock.Add(smp)
+			s.mu.Unlock()
+		default:
+			s.log.Debug("clock sync failed", "err", err)
+		}
+		d := clockEvery
+		if i < clockBurst {
+			d = clockBurstEvery
+		}
+		if !sleep(ctx, d) {
+			return
+		}
+	}
+}
+
+// RelayTime converts a local time to the relay's clock, in unix ms, as
+// estimated by clock:sync; before the first estimate it is local time.
+// The estimate outlives reconnects.
+func (s *Session) RelayTime(t time.Time) float64 {
+	local := float64(t.UnixMicro()) / 1000
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock.RelayTime(local)
+}
+
+// ClockStats reports the clock estimate.
+func (s *Session) ClockStats() ClockStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock.Stats()
 }
 
 // drop takes l out of the session, leaving the room first when leave

@@ -681,3 +681,29 @@ func TestSessionJoinOnlyReportsAnUnknownSession(t *testing.T) {
 		t.Errorf("%d sessions: a watcher created one", n)
 	}
 }
+
+// A Session keeps the relay's clock: events are stamped in relay time.
+func TestSessionEstimatesTheRelayClock(t *testing.T) {
+	const ahead = 1234.567 // ms the relay's clock runs ahead of ours
+	r := newRelay(t, relay.Config{Now: func() time.Time { return time.Now().Add(time.Duration(ahead * float64(time.Millisecond))) }})
+	s, err := relay.NewSession(relay.SessionConfig{URL: r.URL, Room: "CLOCK-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(wait)
+	for !s.ClockStats().OK {
+		if time.Now().After(deadline) {
+			t.Fatal("no clock estimate")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	now := time.Now()
+	got := s.RelayTime(now) - float64(now.UnixMicro())/1000
+	if got < ahead-1 || got > ahead+1 {
+		t.Errorf("relay clock estimated %.3f ms ahead, want %.3f ± 1", got, ahead)
+	}
+}

@@ -30,6 +30,7 @@ type fileConfig struct {
 	LogLevel  string         `yaml:"log-level"`
 	LogFormat string         `yaml:"log-format"`
 	Rescan    string         `yaml:"rescan"`
+	Playout   string         `yaml:"playout"`
 	Inputs    []inputConfig  `yaml:"inputs"`
 	Output    outputConfig   `yaml:"output"`
 	Extra     map[string]any `yaml:",inline"` // unknown keys, reported

@@ -72,8 +72,8 @@ func (m *monitor) event(b relay.Broadcast) {
 		if ev.Kind == mapping.DrumHit || ev.Kind == mapping.PianoNote {
 			l.MIDI, l.Velocity = &ev.MIDI, &ev.Velocity
 		}
-		if ev.Timestamp > 0 { // sender's clock: exact when clocks agree
-			lat := float64(b.Received.UnixMicro())/1000 - ev.Timestamp
+		if ev.Timestamp > 0 && m.sess != nil { // both in the relay's clock
+			lat := m.sess.RelayTime(b.Received) - ev.Timestamp
 			l.LatencyMs = &lat
 		}
 	}

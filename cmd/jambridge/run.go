@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,7 @@ func runCommand() *cli.Command {
 			nameFlag(),
 			&cli.StringSliceFlag{Name: "in", EnvVars: []string{"JAMBRIDGE_IN"}, Usage: "input ports to use, by name: substring or /regexp/ (repeat; default: every hardware input)"},
 			&cli.StringFlag{Name: "out", EnvVars: []string{"JAMBRIDGE_OUT"}, Usage: "output port to play the others on, by name: substring or /regexp/"},
+			&cli.StringFlag{Name: "playout", Value: "immediate", EnvVars: []string{"JAMBRIDGE_PLAYOUT"}, Usage: "when the others' notes play: immediate (lowest latency), fixed:20ms, or auto (keeps their timing through network jitter)"},
 			&cli.DurationFlag{Name: "rescan", Value: bridge.DefaultRescan, EnvVars: []string{"JAMBRIDGE_RESCAN"}, Usage: "how often to look for plugged and unplugged devices (each look opens an ALSA client)"},
 			&cli.BoolFlag{Name: "virtual", EnvVars: []string{"JAMBRIDGE_VIRTUAL"}, Usage: `open virtual ports "jambridge in" and "jambridge out" for a DAW`},
 		}, logFlags()...),
@@ -61,10 +63,14 @@ func bridgeConfig(st settings, log *slog.Logger) (bridge.Config, error) {
 	if err != nil {
 		return bridge.Config{}, configError(st, err)
 	}
+	playout, err := bridge.ParsePlayout(st.str("playout", st.file.Playout))
+	if err != nil {
+		return bridge.Config{}, fmt.Errorf("%s: %w", st.where("playout", st.file.Playout), err)
+	}
 	return bridge.Config{
 		Inputs: specs, Output: out, OutputRule: outRule,
 		Virtual: st.boolean("virtual", st.file.Virtual),
-		Rescan:  rescan, DrumGate: gate, Logger: log,
+		Rescan:  rescan, DrumGate: gate, Playout: playout, Logger: log,
 	}, nil
 }
 
@@ -162,7 +168,9 @@ func runJam(ctx context.Context, js jamSetup) error {
 	if err != nil {
 		return err
 	}
-	if j.b, err = bridge.New(js.Bridge, js.MIDI, sess); err != nil {
+	bcfg := js.Bridge
+	bcfg.RelayTime = sess.RelayTime // stamp and schedule in the session's clock
+	if j.b, err = bridge.New(bcfg, js.MIDI, sess); err != nil {
 		return err
 	}
 	return j.run(ctx, sess)
@@ -178,7 +186,8 @@ type jam struct {
 }
 
 func (j *jam) onEvent(ev relay.Broadcast) {
-	j.b.Remote(bridge.Remote{SenderID: ev.SenderID, EventName: ev.EventName, Payload: ev.Payload, Received: ev.Received})
+	j.b.Remote(bridge.Remote{SenderID: ev.SenderID, EventName: ev.EventName, Payload: ev.Payload,
+		Seq: seqOf(ev.Seq), Received: ev.Received})
 }
 
 func (j *jam) onPresence(p relay.Presence) {
@@ -225,4 +234,13 @@ func (j *jam) run(ctx context.Context, sess *relay.Session) error {
 	}
 	j.log.Info("stopped")
 	return nil
+}
+
+// seqOf reads a relayed seq; 0 when absent or not a whole number.
+func seqOf(raw []byte) int64 {
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
