@@ -26,10 +26,11 @@ type Remote struct {
 // playerCmd is one thing for the player to do, in arrival order.
 type playerCmd struct {
 	remote  *Remote
-	left    string      // a participant left: release their notes
-	all     bool        // the session is gone: release everything
-	addOut  drivers.Out // start playing on this port
-	dropOut string      // stop playing on the port of this name
+	left    string                    // a participant left: release their notes
+	all     bool                      // the session is gone: release everything
+	addOut  drivers.Out               // start playing on this port
+	dropOut string                    // stop playing on the port of this name
+	stats   chan<- []ParticipantStats // report per participant
 }
 
 // player owns the output ports: every send goes through its goroutine
@@ -132,6 +133,8 @@ func (p *player) handle(c playerCmd) {
 		p.log.Info("playing remote events on output", "port", c.addOut.String())
 	case c.dropOut != "":
 		p.removeOut(c.dropOut)
+	case c.stats != nil:
+		c.stats <- p.participantStats()
 	}
 }
 

@@ -285,3 +285,12 @@ func (l *latencyWindow) quantile(q float64) float64 {
 func playoutMillis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func playoutDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+
+// Senders lists the senders the scheduler has heard from.
+func (s *Scheduler) Senders() []string {
+	out := make([]string, 0, len(s.senders))
+	for id := range s.senders {
+		out = append(out, id)
+	}
+	return out
+}

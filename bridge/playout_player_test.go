@@ -134,3 +134,26 @@ func TestLeaveDropsPendingNotes(t *testing.T) {
 		stop()
 	})
 }
+
+func TestParticipantsReportLatencyAndLoss(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b, _, stop := playoutBridge(t, "immediate")
+		for i, seq := range []int64{1, 2, 4, 5} { // 3 is lost
+			r := note("erin", 60+i, msNow()-12) // 12 ms on the way
+			r.Seq = seq
+			b.Remote(r)
+		}
+		synctest.Wait()
+		ps := b.Participants()
+		if len(ps) != 1 || ps[0].ID != "erin" {
+			t.Fatalf("participants = %+v", ps)
+		}
+		if p := ps[0]; p.Seq.Received != 4 || p.Seq.Lost != 1 || p.Playout.LatencyP50 != 12*time.Millisecond {
+			t.Errorf("erin: %+v", p)
+		}
+		stop()
+		if b.Participants() != nil {
+			t.Error("Participants after Run ended should be nil")
+		}
+	})
+}

@@ -47,8 +47,8 @@ func TestBinaryHostsAndStopsOnSIGTERM(t *testing.T) {
 	case <-time.After(wait):
 		t.Fatalf("no session announced; stderr:\n%s", stderr)
 	}
-	if _, err := os.Stat(seqDevice); err != nil && !strings.Contains(stderr.String(), "no MIDI system") {
-		t.Errorf("no MIDI system here, and the log does not say so:\n%s", stderr)
+	if _, err := os.Stat(seqDevice); err != nil {
+		eventually(t, "the no-MIDI-system line", func() bool { return strings.Contains(stderr.String(), "no MIDI system") })
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
@@ -106,4 +106,20 @@ func TestBadFlagsAndArgumentsGiveOneSentence(t *testing.T) {
 			t.Errorf("%v: err = %v, want one sentence", args, err)
 		}
 	}
+}
+
+// SIGUSR1 makes the daemon log how the session is doing, at once.
+func TestSIGUSR1LogsASummary(t *testing.T) {
+	cmd := exec.Command(buildBinary(t), "run", "--listen", "127.0.0.1:0", "--room", "USR-1")
+	stderr := &syncBuf{}
+	cmd.Stderr, cmd.Stdout = stderr, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	eventually(t, "joined", func() bool { return strings.Contains(stderr.String(), "USR-1 is open") })
+	cmd.Process.Signal(syscall.SIGUSR1)
+	eventually(t, "summary", func() bool {
+		return strings.Contains(stderr.String(), "msg=session room=USR-1 members=1")
+	})
 }

@@ -226,7 +226,12 @@ func (j *jam) run(ctx context.Context, sess *relay.Session) error {
 		close(done)
 		stopBridge() // a session that cannot go on ends the bridge
 	}()
+	sumCtx, stopSum := context.WithCancel(ctx)
+	summed := make(chan struct{})
+	go func() { defer close(summed); summarize(sumCtx, j.log, sess, j.b) }()
 	j.b.Run(bridgeCtx)
+	stopSum()
+	<-summed
 	stopSess()
 	<-done
 	if sessErr != nil {
