@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
 	"github.com/jambridge/jambridge/relay"
@@ -22,6 +26,9 @@ var version = "dev"
 // shutdownGrace bounds a clean shutdown.
 const shutdownGrace = 2 * time.Second
 
+// readHeaderTimeout bounds a request's headers, on both listeners.
+const readHeaderTimeout = 10 * time.Second
+
 func newApp() *cli.App {
 	d := relay.DefaultConfig()
 	return &cli.App{
@@ -30,6 +37,7 @@ func newApp() *cli.App {
 		Version: version,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: ":3001", EnvVars: []string{"JAMRELAY_LISTEN"}, Usage: "address to listen on"},
+			&cli.StringFlag{Name: "metrics-listen", EnvVars: []string{"JAMRELAY_METRICS_LISTEN"}, Usage: "address serving Prometheus /metrics, apart from the relay (e.g. 127.0.0.1:9464); empty: off"},
 			&cli.DurationFlag{Name: "ping-interval", Value: d.PingInterval, EnvVars: []string{"JAMRELAY_PING_INTERVAL"}, Usage: "how often to ping each client"},
 			&cli.DurationFlag{Name: "ping-timeout", Value: d.PingTimeout, EnvVars: []string{"JAMRELAY_PING_TIMEOUT"}, Usage: "how long to wait for a pong"},
 			&cli.Int64Flag{Name: "max-payload", Value: d.MaxPayload, EnvVars: []string{"JAMRELAY_MAX_PAYLOAD"}, Usage: "largest Engine.IO packet, bytes"},
@@ -116,8 +124,16 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.String("listen"), err)
 	}
+	var mln net.Listener // nil: no metrics
+	if addr := c.String("metrics-listen"); addr != "" {
+		if mln, err = net.Listen("tcp", addr); err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-listen on %s: %w", addr, err)
+		}
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	log.Info("jamrelay listening", "addr", ln.Addr().String(), "version", version)
-	return serve(c.Context, ln, srv, log)
+	return serve(c.Context, ln, mln, srv, log)
 }
 
 // Handler returns the relay's HTTP routes: /socket.io/ and /healthz.
@@ -132,30 +148,74 @@ func handler(srv *relay.Server) http.Handler {
 	return mux
 }
 
-// serve runs the HTTP server on ln until ctx ends, then shuts down in
-// order: stop accepting, close every client, wait.
-func serve(ctx context.Context, ln net.Listener, srv *relay.Server, log *slog.Logger) error {
-	hs := &http.Server{Handler: handler(srv), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+// metricsHandler serves /metrics from a registry of its own: the relay's
+// counters, and the Go runtime and process collectors.
+func metricsHandler(srv *relay.Server, log *slog.Logger) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		srv.Collector(),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
+		Registry: reg, // counts its own errors
+	}))
+	return mux
+}
+
+// serve runs the relay's HTTP server on ln, and the metrics server on mln
+// unless it is nil, until ctx ends or one of them fails. Then it shuts
+// down in order: stop accepting, close every client, wait for both.
+func serve(ctx context.Context, ln, mln net.Listener, srv *relay.Server, log *slog.Logger) error {
+	servers := []*http.Server{{Handler: handler(srv), ReadHeaderTimeout: readHeaderTimeout}}
+	listeners := []net.Listener{ln}
+	if mln != nil {
+		servers = append(servers, &http.Server{Handler: metricsHandler(srv, log), ReadHeaderTimeout: readHeaderTimeout})
+		listeners = append(listeners, mln)
+	}
+	errc := make(chan error, len(servers))
+	for i, hs := range servers {
+		go func() { errc <- hs.Serve(listeners[i]) }()
+	}
+	running := len(servers)
+	var failed error
 	select {
 	case err := <-errc:
-		srv.Close()
-		return fmt.Errorf("serve: %w", err)
+		running--
+		failed = fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		log.Info("shutting down")
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	err := shutdown(servers, listeners, srv)
+	for range running {
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && !errors.Is(e, net.ErrClosed) {
+			err = cmp.Or(err, e)
+		}
+	}
+	if err = cmp.Or(failed, err); err == nil {
+		log.Info("stopped")
+	}
+	return err
+}
+
+// shutdown stops accepting, closes every relay client (which
+// http.Server.Shutdown does not do for websockets), then shuts down the
+// HTTP servers within shutdownGrace.
+func shutdown(servers []*http.Server, listeners []net.Listener, srv *relay.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	hs.SetKeepAlivesEnabled(false)
-	ln.Close() // stop accepting first
+	for i, hs := range servers {
+		hs.SetKeepAlivesEnabled(false)
+		listeners[i].Close() // stop accepting first
+	}
 	srv.Close()
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("shutdown: %w", err)
+	var err error
+	for _, hs := range servers {
+		if e := hs.Shutdown(ctx); e != nil && !errors.Is(e, context.DeadlineExceeded) {
+			err = cmp.Or(err, fmt.Errorf("shutdown: %w", e))
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-		return err
-	}
-	log.Info("stopped")
-	return nil
+	return err
 }

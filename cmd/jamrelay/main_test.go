@@ -23,8 +23,9 @@ import (
 const hang = 10 * time.Second
 
 // startBinary builds jamrelay without cgo (as a server has no ALSA), runs
-// it with args on a free port, and returns its base URL.
-func startBinary(t *testing.T, env []string, args ...string) (*exec.Cmd, string) {
+// it with args on a free port, and returns its base URL, and the base URL
+// of its metrics listener if it logged one before the relay's.
+func startBinary(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, url, metricsURL string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "jamrelay")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -32,35 +33,42 @@ func startBinary(t *testing.T, env []string, args ...string) (*exec.Cmd, string)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	cmd = exec.Command(bin, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := make(chan string, 1)
+	type addrs struct{ relay, metrics string }
+	found := make(chan addrs, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		// Text (addr=host:port) or JSON ("addr":"host:port") logs.
-		re := regexp.MustCompile(`jamrelay listening.*addr"?[=:]"?([0-9.]+:[0-9]+)`)
+		re := regexp.MustCompile(`(jamrelay|metrics) listening.*addr"?[=:]"?([0-9.]+:[0-9]+)`)
+		var metrics string
 		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+			m := re.FindStringSubmatch(sc.Text())
+			switch {
+			case m == nil:
+			case m[1] == "metrics":
+				metrics = "http://" + m[2]
+			default:
+				found <- addrs{"http://" + m[2], metrics}
 			}
 		}
 	}()
 	select {
-	case a := <-addr:
-		return cmd, "http://" + a
+	case a := <-found:
+		return cmd, a.relay, a.metrics
 	case <-time.After(hang):
 		t.Fatal("jamrelay did not log its listening address")
 	}
-	return nil, ""
+	return nil, "", ""
 }
 
 func TestBinaryServesAndShutsDownCleanly(t *testing.T) {
-	cmd, url := startBinary(t, []string{"JAMRELAY_MAX_MEMBERS=7"}, "--log-format", "json")
+	cmd, url, _ := startBinary(t, []string{"JAMRELAY_MAX_MEMBERS=7"}, "--log-format", "json")
 	res, err := http.Get(url + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +106,7 @@ func TestBinaryServesAndShutsDownCleanly(t *testing.T) {
 }
 
 func TestFlagsAndEnvironmentReachTheRelay(t *testing.T) {
-	_, url := startBinary(t, []string{"JAMRELAY_MAX_MEMBERS=1"}, "--max-event-payload", "10")
+	_, url, _ := startBinary(t, []string{"JAMRELAY_MAX_MEMBERS=1"}, "--max-event-payload", "10")
 	ctx, cancel := context.WithTimeout(context.Background(), hang)
 	defer cancel()
 	events := make(chan relay.Event, 16)
@@ -136,6 +144,78 @@ func TestFlagsAndEnvironmentReachTheRelay(t *testing.T) {
 	}
 }
 
+func TestBinaryServesMetricsApart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"flag", nil, []string{"--metrics-listen", "127.0.0.1:0"}},
+		{"environment", []string{"JAMRELAY_METRICS_LISTEN=127.0.0.1:0"}, []string{"--log-format", "json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd, url, metrics := startBinary(t, tc.env, tc.args...)
+			if metrics == "" {
+				t.Fatal("jamrelay did not log its metrics address")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), hang)
+			defer cancel()
+			c, err := relay.Dial(ctx, relay.ClientConfig{URL: url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			body := get(t, metrics+"/metrics")
+			for _, want := range []string{"\njamrelay_connections 1\n", "\ngo_goroutines ", "\nprocess_start_time_seconds ",
+				`jamrelay_dropped_total{reason="rate_limited"} 0`} {
+				if !strings.Contains(body, want) {
+					t.Errorf("/metrics lacks %q:\n%s", want, body)
+				}
+			}
+			// Kept apart from the relay: operators firewall it.
+			res, err := http.Get(url + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusNotFound {
+				t.Errorf("relay listener: GET /metrics: %s, want 404", res.Status)
+			}
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			select {
+			case err := <-exited:
+				if err != nil {
+					t.Errorf("exit after SIGTERM: %v, want status 0", err)
+				}
+			case <-time.After(hang):
+				t.Fatal("jamrelay did not exit after SIGTERM")
+			}
+			if _, err := http.Get(metrics + "/metrics"); err == nil {
+				t.Error("metrics listener still serving after shutdown")
+			}
+		})
+	}
+}
+
+// get returns the body of a 200 answer to GET url.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s\n%s", url, res.Status, body)
+	}
+	return string(body)
+}
+
 func TestBadFlagsGiveOneSentence(t *testing.T) {
 	for _, args := range [][]string{
 		{"--log-level", "loud"},
@@ -143,6 +223,7 @@ func TestBadFlagsGiveOneSentence(t *testing.T) {
 		{"--max-members", "0"},
 		{"--ping-interval", "0s"},
 		{"--listen", "127.0.0.1:99999"},
+		{"--metrics-listen", "127.0.0.1:99999", "--listen", "127.0.0.1:0"},
 	} {
 		app := newApp()
 		var out strings.Builder

@@ -1,0 +1,88 @@
+package relay
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Collector returns a Prometheus collector of the relay's counters, for
+// the caller to register on a registry of its own: the relay keeps no
+// global registry state. Each scrape reads Stats once, so the hot path
+// pays nothing for metrics beyond the atomic counters it already keeps.
+//
+// Drops are counted per reason, and reasons count different things:
+// queue_full counts packets dropped from one member's send queue (one
+// relayed event to one receiver), rate_limited counts inbound Socket.IO
+// packets refused by a connection's token bucket, payload_too_large and
+// not_member count refused event:broadcast.
+func (s *Server) Collector() prometheus.Collector {
+	return &collector{srv: s}
+}
+
+// Drop reasons, the values of jamrelay_dropped_total's reason label.
+const (
+	dropQueueFull       = "queue_full"
+	dropRateLimited     = "rate_limited"
+	dropPayloadTooLarge = "payload_too_large"
+	dropNotMember       = "not_member"
+)
+
+var (
+	descConnections = prometheus.NewDesc("jamrelay_connections",
+		"Engine.IO connections open now (websocket or long-polling).", nil, nil)
+	descSessions = prometheus.NewDesc("jamrelay_sessions",
+		"Jam sessions open now.", nil, nil)
+	descConnects = prometheus.NewDesc("jamrelay_connects_total",
+		"Socket.IO connects to the main namespace.", nil, nil)
+	descEventsIn = prometheus.NewDesc("jamrelay_events_in_total",
+		"event:broadcast received past the rate limit, refused ones included.", nil, nil)
+	descDeliveries = prometheus.NewDesc("jamrelay_deliveries_total",
+		"Relayed events queued to receivers (one per receiver).", nil, nil)
+	descDropped = prometheus.NewDesc("jamrelay_dropped_total",
+		"Packets dropped, by reason: queue_full (a relayed event dropped from a slow member's queue), "+
+			"rate_limited (an inbound packet over the token bucket), "+
+			"payload_too_large and not_member (a refused event:broadcast).",
+		[]string{"reason"}, nil)
+	descStuck = prometheus.NewDesc("jamrelay_stuck_disconnects_total",
+		"Connections closed for not taking their data within the write timeout.", nil, nil)
+	descMalformed = prometheus.NewDesc("jamrelay_malformed_total",
+		"Connections closed for a packet that breaks the protocol.", nil, nil)
+	descErrorsSent = prometheus.NewDesc("jamrelay_errors_sent_total",
+		"error events sent to clients.", nil, nil)
+	descUnknown = prometheus.NewDesc("jamrelay_unknown_events_total",
+		"Events with an unknown name, ignored.", nil, nil)
+)
+
+// collector exports a Server's Stats as constant metrics.
+type collector struct {
+	srv *Server
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		descConnections, descSessions, descConnects, descEventsIn, descDeliveries,
+		descDropped, descStuck, descMalformed, descErrorsSent, descUnknown,
+	} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.srv.Stats()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge(descConnections, float64(st.Connections))
+	gauge(descSessions, float64(st.Sessions))
+	counter(descConnects, st.Connects)
+	counter(descEventsIn, st.EventsIn)
+	counter(descDeliveries, st.Deliveries)
+	counter(descDropped, st.Dropped, dropQueueFull)
+	counter(descDropped, st.RateLimited, dropRateLimited)
+	counter(descDropped, st.TooLarge, dropPayloadTooLarge)
+	counter(descDropped, st.NotMember, dropNotMember)
+	counter(descStuck, st.Stuck)
+	counter(descMalformed, st.Malformed)
+	counter(descErrorsSent, st.Errors)
+	counter(descUnknown, st.Unknown)
+}
