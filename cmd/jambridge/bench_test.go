@@ -148,7 +148,6 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 	return sorted[int(p*float64(len(sorted)-1))]
 }
 
-
 // BenchmarkIdleDaemon measures the real jambridge binary hosting a session
 // with nothing played: resident memory and CPU over ten seconds.
 //
