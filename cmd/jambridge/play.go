@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -56,7 +57,7 @@ func playAction(c *cli.Context) error {
 	}
 	return withSession(c.Context, sess, joined, func(ctx context.Context) error {
 		log.Info("playing", "file", c.Args().First(), "events", len(perf.Events), "length", perf.Length)
-		stats, err := bridge.Perform(ctx, perf, mapping.DefaultInputRule(), sess, bridge.RealClock{})
+		stats, err := bridge.Perform(ctx, perf, mapping.DefaultInputRule(), sess, relayClock{sess})
 		log.Info("played", "stats", fmt.Sprintf("%+v", stats))
 		return err
 	})
@@ -86,4 +87,17 @@ func withSession(ctx context.Context, sess *relay.Session, joined <-chan struct{
 		return nil
 	}
 	return ferr
+}
+
+// relayClock is the real clock read in the session's time, so a played
+// file is stamped like live input; sleeps are relative, so the shift is
+// harmless to the timing of the performance.
+type relayClock struct{ sess *relay.Session }
+
+func (c relayClock) Now() time.Time {
+	return time.UnixMicro(int64(c.sess.RelayTime(time.Now()) * 1000))
+}
+
+func (c relayClock) Sleep(ctx context.Context, d time.Duration) error {
+	return bridge.RealClock{}.Sleep(ctx, d)
 }

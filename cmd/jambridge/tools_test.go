@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/jambridge/jambridge/bridge"
 	"github.com/jambridge/jambridge/bridge/miditest"
+	"github.com/jambridge/jambridge/mapping"
 )
 
 // runTool runs a jambridge command until stop is called; it returns the
@@ -138,5 +140,37 @@ func TestFlagsMayFollowArguments(t *testing.T) {
 		if got := strings.Join(flagsFirst(app, strings.Fields(tc.in)), " "); got != tc.want {
 			t.Errorf("flagsFirst(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestPlayPerformsAFileIntoTheSession(t *testing.T) {
+	r := startRelay(t, "127.0.0.1:0")
+	bSys := &miditest.System{}
+	synth := bSys.PlugOut("Synth")
+	startJam(t, r, "bob", bridge.Config{Output: bridge.MustMatch("synth")}, bSys)
+	eventually(t, "synth open", synth.IsOpen)
+	// A short file: C4 then E4, 40 ms apart, written with the Recorder.
+	start := time.Now()
+	rec := bridge.NewRecorder(mapping.DefaultOutputRule(), start)
+	for i, key := range []int{60, 64} {
+		at := start.Add(time.Duration(i) * 40 * time.Millisecond)
+		rec.Add(bridge.Remote{SenderID: "x", EventName: "piano_note", Received: at,
+			Payload: []byte(fmt.Sprintf(`{"note":"C4","midi":%d,"velocity":%d}`, key, 70+i))}, "x")
+		rec.Add(bridge.Remote{SenderID: "x", EventName: "piano_note", Received: at.Add(20 * time.Millisecond),
+			Payload: []byte(fmt.Sprintf(`{"note":"C4","midi":%d,"velocity":0}`, key))}, "x")
+	}
+	path := filepath.Join(t.TempDir(), "song.mid")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out, stop := runTool(t, "play", path, "--relay", r.url(), "--room", "JAM-TEST")
+	expectOut(t, synth, midi.NoteOn(0, 60, 70), midi.NoteOff(0, 60), midi.NoteOn(0, 64, 71), midi.NoteOff(0, 64))
+	if err := stop(); err != nil {
+		t.Fatalf("play: %v\n%s", err, out)
 	}
 }
