@@ -42,6 +42,7 @@ func (q *pendingQueue) Pop() any {
 // sender's events in order and their spacing as played.
 func (p *player) slot(r *Remote, ev mapping.Event, now time.Time) time.Time {
 	arrival := p.cfg.RelayTime(r.Received)
+	p.stats.latency.observe(ev.Timestamp, arrival)
 	at, late := p.sched.When(r.SenderID, ev.Timestamp, arrival)
 	if late {
 		p.stats.late.Add(1)

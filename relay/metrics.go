@@ -1,6 +1,10 @@
 package relay
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Collector returns a Prometheus collector of the relay's counters, for
 // the caller to register on a registry of its own: the relay keeps no
@@ -12,8 +16,27 @@ import "github.com/prometheus/client_golang/prometheus"
 // relayed event to one receiver), rate_limited counts inbound Socket.IO
 // packets refused by a connection's token bucket, payload_too_large and
 // not_member count refused event:broadcast.
+//
+// jamrelay_send_queue_wait_seconds is a histogram of how long a batch of
+// packets waits in a member's send queue before it is written: from the
+// first packet's push to the end of the batch's writev, or of the
+// long-poll response that carries it.
 func (s *Server) Collector() prometheus.Collector {
 	return &collector{srv: s}
+}
+
+// queueWaitBuckets span 50µs (a writer that was idle) to about 1.6s (a
+// connection near its write timeout).
+var queueWaitBuckets = prometheus.ExponentialBuckets(50e-6, 2, 16)
+
+// observeQueueWait records a batch written now whose first packet was
+// queued at since; a zero since (a ping or control frame alone) is not a
+// batch of data.
+func (s *Server) observeQueueWait(since time.Time) {
+	if since.IsZero() {
+		return
+	}
+	s.queueWait.Observe(max(s.cfg.Now().Sub(since), 0).Seconds())
 }
 
 // Drop reasons, the values of jamrelay_dropped_total's reason label.
@@ -62,6 +85,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	} {
 		ch <- d
 	}
+	c.srv.queueWait.Describe(ch)
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -85,4 +109,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descMalformed, st.Malformed)
 	counter(descErrorsSent, st.Errors)
 	counter(descUnknown, st.Unknown)
+	c.srv.queueWait.Collect(ch)
 }

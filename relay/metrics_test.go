@@ -180,3 +180,50 @@ func TestMetricsMatchStatsAndLint(t *testing.T) {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
 }
+
+// histogram returns the sample count and sum of the histogram name.
+func histogram(t *testing.T, reg *prometheus.Registry, name string) (count uint64, sum float64) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			h := mf.GetMetric()[0].GetHistogram()
+			return h.GetSampleCount(), h.GetSampleSum()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0, 0
+}
+
+func TestMetricsSendQueueWaitMoves(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	reg := metricsOf(t, r)
+	const name = "jamrelay_send_queue_wait_seconds"
+	code, p := session(t, r, "alice", "bob")
+	before, _ := histogram(t, reg, name)
+	if before == 0 {
+		t.Errorf("%s count = 0 after the handshakes, want > 0", name)
+	}
+	for i := range 5 {
+		p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit", "payload": i})
+	}
+	p[0].sync()
+	p[1].sync()
+	deadline := time.Now().Add(wait)
+	for {
+		count, sum := histogram(t, reg, name)
+		if sum < 0 {
+			t.Fatalf("%s sum = %v, want >= 0", name, sum)
+		}
+		if count > before { // at least one batch of bob's deliveries
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s count = %d, want more than %d after 5 deliveries", name, count, before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

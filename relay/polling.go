@@ -68,10 +68,11 @@ func (sock *socket) poll(w http.ResponseWriter, r *http.Request) {
 		sock.mu.Unlock()
 	}()
 	var batch [][]byte
+	var since time.Time // when the batch's first packet was queued
 	for len(batch) == 0 {
 		select {
 		case <-sock.q.notify:
-			batch = sock.q.drain(batch, sock.srv.cfg.Now())
+			batch, since = sock.q.drainBatch(batch, sock.srv.cfg.Now())
 		case <-sock.upgraded:
 			batch = append(batch, []byte{eioNoop})
 		case <-sock.closed:
@@ -84,6 +85,7 @@ func (sock *socket) poll(w http.ResponseWriter, r *http.Request) {
 	// A client that stops reading must not pin the batch forever.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
 	writePollBody(w, batch)
+	sock.srv.observeQueueWait(since)
 }
 
 func writePollBody(w http.ResponseWriter, packets [][]byte) {

@@ -25,6 +25,7 @@ type sendQueue struct {
 	ping      bool      // a ping is due; drained before any data
 	dropped   uint64    // packets dropped on overflow
 	lastDrain time.Time // when a consumer last took packets
+	since     time.Time // when the queue last went from empty to non-empty
 }
 
 type queued struct {
@@ -56,9 +57,13 @@ func (q *sendQueue) grow() {
 
 // push appends b. It reports how many packets were dropped to make room
 // (0 or 1) and whether the queue is stuck: full, and not drained since
-// before now-stuckAfter.
+// before now-stuckAfter. A push to an empty queue starts a batch: its time
+// is what drainBatch reports as the batch's wait.
 func (q *sendQueue) push(b []byte, droppable bool, now time.Time, stuckAfter time.Duration) (dropped int, stuck bool) {
 	q.mu.Lock()
+	if q.n == 0 {
+		q.since = now
+	}
 	if q.n == len(q.items) && len(q.items) < q.limit {
 		q.grow()
 	}
@@ -113,9 +118,21 @@ var pingPacket = []byte{eioPing}
 
 // drain moves every queued packet into dst, a due ping first.
 func (q *sendQueue) drain(dst [][]byte, now time.Time) [][]byte {
+	dst, _ = q.drainBatch(dst, now)
+	return dst
+}
+
+// drainBatch is drain that also reports when the batch's first packet was
+// queued: zero when it took no packet (nothing, or a ping alone). On
+// overflow the first packet may have been dropped since: the time is then
+// an upper bound of the oldest packet's wait.
+func (q *sendQueue) drainBatch(dst [][]byte, now time.Time) (_ [][]byte, since time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.lastDrain = now
+	if q.n > 0 {
+		since = q.since
+	}
 	if q.ping {
 		dst = append(dst, pingPacket)
 		q.ping = false
@@ -125,7 +142,7 @@ func (q *sendQueue) drain(dst [][]byte, now time.Time) [][]byte {
 		q.items[q.head] = queued{}
 		q.head = (q.head + 1) % len(q.items)
 	}
-	return dst
+	return dst, since
 }
 
 // droppedTotal returns how many packets overflow has dropped.

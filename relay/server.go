@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Server is the jam session relay: an http.Handler speaking Engine.IO 4 /
@@ -22,6 +23,9 @@ type Server struct {
 	hub      *hub
 	upgrader websocket.Upgrader
 	stats    counters
+	// queueWait is how long batches wait in send queues: from the first
+	// packet's push to the batch written. Safe for concurrent use.
+	queueWait prometheus.Histogram
 
 	mu      sync.Mutex // guards sockets and closing
 	sockets map[string]*socket
@@ -40,6 +44,11 @@ func NewServer(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		hub:     newHub(cfg.MaxMembers),
 		sockets: make(map[string]*socket),
+		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "jamrelay_send_queue_wait_seconds",
+			Help:    "Time from the first packet of a batch queued for a connection to the batch written to it.",
+			Buckets: queueWaitBuckets,
+		}),
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,

@@ -187,7 +187,8 @@ func (sock *socket) writeLoop(ws *websocket.Conn) {
 			_ = f.writeTo(conn)
 			return
 		}
-		f.packets = sock.q.drain(f.packets[:0], sock.srv.cfg.Now())
+		var since time.Time
+		f.packets, since = sock.q.drainBatch(f.packets[:0], sock.srv.cfg.Now())
 		for _, b := range f.packets {
 			f.add(opText, b)
 		}
@@ -203,5 +204,6 @@ func (sock *socket) writeLoop(ws *websocket.Conn) {
 			sock.close("write failed: " + err.Error())
 			return
 		}
+		sock.srv.observeQueueWait(since)
 	}
 }

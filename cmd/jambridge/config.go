@@ -31,6 +31,7 @@ type fileConfig struct {
 	LogFormat string         `yaml:"log-format"`
 	Rescan    string         `yaml:"rescan"`
 	Playout   string         `yaml:"playout"`
+	Metrics   string         `yaml:"metrics-listen"`
 	Inputs    []inputConfig  `yaml:"inputs"`
 	Output    outputConfig   `yaml:"output"`
 	Extra     map[string]any `yaml:",inline"` // unknown keys, reported

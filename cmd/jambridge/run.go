@@ -32,6 +32,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "playout", Value: "immediate", EnvVars: []string{"JAMBRIDGE_PLAYOUT"}, Usage: "when the others' notes play: immediate (lowest latency), fixed:20ms, or auto (keeps their timing through network jitter)"},
 			&cli.DurationFlag{Name: "rescan", Value: bridge.DefaultRescan, EnvVars: []string{"JAMBRIDGE_RESCAN"}, Usage: "how often to look for plugged and unplugged devices (each look opens an ALSA client)"},
 			&cli.BoolFlag{Name: "virtual", EnvVars: []string{"JAMBRIDGE_VIRTUAL"}, Usage: `open virtual ports "jambridge in" and "jambridge out" for a DAW`},
+			metricsFlag(),
 		}, logFlags()...),
 		Action: runAction,
 	}
@@ -144,7 +145,7 @@ func runAction(c *cli.Context) error {
 	defer midi.Close()
 	return runJam(c.Context, jamSetup{
 		Session: relay.SessionConfig{URL: url, Room: p.room, Name: p.st.str("name", p.st.file.Name), Logger: p.log},
-		Bridge:  p.bridge, MIDI: midi, Host: host, Out: c.App.Writer, Log: p.log,
+		Bridge:  p.bridge, MIDI: midi, Host: host, Out: c.App.Writer, Log: p.log, Metrics: metricsAddr(p.st),
 	})
 }
 
@@ -157,6 +158,7 @@ type jamSetup struct {
 	Host    *hostedRelay // nil when joining a remote relay
 	Out     io.Writer    // where the session's code and join URL are printed
 	Log     *slog.Logger
+	Metrics string // where to serve Prometheus /metrics; "" means off
 }
 
 // runJam bridges js.MIDI to the session until ctx ends.
@@ -173,6 +175,11 @@ func runJam(ctx context.Context, js jamSetup) error {
 	if j.b, err = bridge.New(bcfg, js.MIDI, sess); err != nil {
 		return err
 	}
+	stopMetrics, err := serveMetrics(js, j.b)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics() // after the bridge and the session have stopped
 	return j.run(ctx, sess)
 }
 
