@@ -32,13 +32,14 @@ test: check-go check-node sysdeps deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-## bench: every figure of the README's benchmark table: relay hot paths,
-## jamrelay beside a Node socket.io relay over real sockets, and bridge to
-## bridge latency through a relay, plus the idle daemon's memory and CPU
+## bench: every figure of the README's benchmark tables: relay hot paths,
+## jamrelay beside a Node socket.io relay over real sockets, bridge to
+## bridge latency through a relay, the idle daemon's memory and CPU, and
+## playout through a jitter proxy (about 8 minutes in all)
 bench: check-node build deps
 	$(GO) test -run='^$$' -bench=. -benchmem ./relay/ ./mapping/
 	$(GO) run ./cmd/jamload --jamrelay $(BIN)/jamrelay --node-relay $(NODE_DIR)/server.js
-	$(GO) test -run='^$$' -bench='EndToEnd|IdleDaemon' -benchtime=1x -timeout=30m ./cmd/jambridge/
+	$(GO) test -run='^$$' -bench='EndToEnd|IdleDaemon|JitterPlayout' -benchtime=1x -timeout=30m ./cmd/jambridge/
 
 ## deps: the npm packages of the interop tests and the Node reference relay
 deps: check-node $(NODE_DEPS)
