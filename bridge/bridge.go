@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"gitlab.com/gomidi/midi/v2/drivers"
 
@@ -92,7 +91,7 @@ func (b *Bridge) virtualIn(in drivers.In) (*inPort, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &inPort{key: in.String(), in: in, mapper: mapper, virtual: true}
+	p := &inPort{key: in.String(), in: in, mapper: mapper} // not in the scanner's list: no rescan closes it
 	if err := b.inputs.listen(p); err != nil {
 		return nil, err
 	}
@@ -124,5 +123,3 @@ func (b *Bridge) command(c playerCmd) {
 	case <-b.done:
 	}
 }
-
-func newTicker(d time.Duration) *time.Ticker { return time.NewTicker(d) }

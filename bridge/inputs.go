@@ -14,12 +14,11 @@ import (
 // inPort is one open input port. The scanner opens it and hands it to
 // the input loop, which owns it from then on.
 type inPort struct {
-	key     string // name, with "#2" etc. for same-named ports
-	in      drivers.In
-	stop    func()
-	mapper  *mapping.Input // owned by the input loop
-	virtual bool           // ours: never closed by a rescan
-	gone    bool           // closed: late messages are ignored
+	key    string // name, with "#2" etc. for same-named ports
+	in     drivers.In
+	stop   func()
+	mapper *mapping.Input // owned by the input loop
+	gone   bool           // closed: late messages are ignored
 }
 
 // inMsg is one MIDI message as the port's callback received it.

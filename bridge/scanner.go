@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"gitlab.com/gomidi/midi/v2/drivers"
 
@@ -31,7 +32,7 @@ func newScanner(cfg Config, lister Lister, ins *inputs, pl *player) *scanner {
 }
 
 func (s *scanner) run(ctx context.Context) {
-	ticker := newTicker(s.cfg.Rescan)
+	ticker := time.NewTicker(s.cfg.Rescan)
 	defer ticker.Stop()
 	for {
 		s.scanInputs(ctx)

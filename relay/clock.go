@@ -361,16 +361,6 @@ func rttWeight(rtt float64) float64 {
 	return 1 / (r * r)
 }
 
-// median sorts xs and returns its median.
-func median(xs []float64) float64 {
-	slices.Sort(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
-}
-
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // ErrClockSync says the relay's answer to clock:sync was not

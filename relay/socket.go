@@ -44,7 +44,6 @@ type socket struct {
 	posting   bool            // a long-poll POST is being handled
 	pingTimer *time.Timer
 	awaitPong bool
-	reason    string // why the socket closed
 
 	inMu       sync.Mutex // guards the fields below: inbound handling
 	sid        string     // Socket.IO id once connected to "/", else ""
@@ -105,7 +104,6 @@ func (s *socket) send(b []byte, droppable bool) {
 func (s *socket) close(reason string) {
 	s.once.Do(func() {
 		s.mu.Lock()
-		s.reason = reason
 		if s.pingTimer != nil {
 			s.pingTimer.Stop()
 		}

@@ -23,7 +23,6 @@ type System struct {
 	ins     []*In
 	outs    []*Out
 	listErr error
-	virtual bool // can open virtual ports
 }
 
 // Ins lists the plugged-in inputs, or the error set by SetListErr.

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"gitlab.com/gomidi/midi/v2/drivers"
 	"io"
+
+	"gitlab.com/gomidi/midi/v2/drivers"
 
 	"fmt"
 

@@ -85,19 +85,7 @@ func TestBinaryServesAndShutsDownCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v, want status 0", err)
-		}
-	case <-time.After(hang):
-		t.Fatal("jamrelay did not exit after SIGTERM")
-	}
+	stopWithSIGTERM(t, cmd)
 	select {
 	case <-c.Done():
 	case <-time.After(hang):
@@ -181,19 +169,7 @@ func TestBinaryServesMetricsApart(t *testing.T) {
 			if res.StatusCode != http.StatusNotFound {
 				t.Errorf("relay listener: GET /metrics: %s, want 404", res.Status)
 			}
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			select {
-			case err := <-exited:
-				if err != nil {
-					t.Errorf("exit after SIGTERM: %v, want status 0", err)
-				}
-			case <-time.After(hang):
-				t.Fatal("jamrelay did not exit after SIGTERM")
-			}
+			stopWithSIGTERM(t, cmd)
 			if _, err := http.Get(metrics + "/metrics"); err == nil {
 				t.Error("metrics listener still serving after shutdown")
 			}
@@ -234,5 +210,23 @@ func TestBadFlagsGiveOneSentence(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")[:4]) {
 			t.Errorf("%v: err = %v, want one sentence naming the setting", args, err)
 		}
+	}
+}
+
+// stopWithSIGTERM signals cmd and checks it exits with status 0.
+func stopWithSIGTERM(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v, want status 0", err)
+		}
+	case <-time.After(hang):
+		t.Fatal("jamrelay did not exit after SIGTERM")
 	}
 }
