@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# make test-hw: the bridge against a real ALSA sequencer and an emulated
+# USB MIDI keyboard, in a virtual machine booted from Debian's own kernel.
+#
+#   hwtest/run.sh [go test flags for the guest, e.g. -test.run Hotplug]
+#
+# It installs what is missing (qemu, busybox, alsa-utils, a kernel image)
+# from the machine's Debian packages, builds jambridge, jamrelay and the
+# guest test binary, packs them with busybox, the sound and USB gadget
+# modules and the libraries they link into an initramfs, boots it under
+# qemu and checks the result the guest prints on its serial console.
+# Where qemu or the kernel cannot be had, it says so and skips (exit 0).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+WORK=${HWTEST_WORK:-bin/hwtest}
+TIMEOUT=${HWTEST_TIMEOUT:-170} # seconds for the whole boot and test run
+SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+
+say() { echo "test-hw: $*"; }
+skip() {
+	say "SKIPPED: $*"
+	say "the hardware-in-the-loop tests did not run"
+	exit 0
+}
+
+# Sound and USB modules the scenarios load, each with its dependencies.
+MODULES=(snd-seq-dummy snd-virmidi snd-seq-midi dummy_hcd libcomposite usb_f_midi snd-usb-audio)
+
+# --- what the host needs --------------------------------------------------
+
+apt_install() {
+	command -v apt-get >/dev/null || return 1
+	say "installing $* (Debian packages)"
+	if [ ! -e "$WORK/.apt-updated" ]; then
+		$SUDO apt-get update -qq || return 1
+		mkdir -p "$WORK" && touch "$WORK/.apt-updated"
+	fi
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+need_tools() {
+	local missing=()
+	command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+	[ -x /bin/busybox ] && /bin/busybox --list | grep -qx modprobe || missing+=(busybox-static)
+	command -v amidi >/dev/null && command -v aconnect >/dev/null || missing+=(alsa-utils)
+	[ ${#missing[@]} = 0 ] && return 0
+	apt_install "${missing[@]}" || skip "could not install ${missing[*]} (need Debian/Ubuntu with apt-get and root or sudo)"
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is still missing after installing qemu-system-x86"
+}
+
+# find_kernel sets KVER and KROOT (where lib/modules/$KVER lives) to a
+# Debian kernel that has the modules, installing one when there is none.
+find_kernel() {
+	local v
+	for v in $(ls -1 /boot/vmlinuz-* 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -rV); do
+		if [ -r "/boot/vmlinuz-$v" ] && [ -e "/lib/modules/$v/modules.dep" ]; then
+			KVER=$v KROOT=/ KIMAGE=/boot/vmlinuz-$v
+			return
+		fi
+	done
+	apt_install linux-image-amd64 || skip "could not install linux-image-amd64 (a Debian kernel to boot)"
+	for v in $(ls -1 /boot/vmlinuz-* 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -rV); do
+		if [ -r "/boot/vmlinuz-$v" ] && [ -e "/lib/modules/$v/modules.dep" ]; then
+			KVER=$v KROOT=/ KIMAGE=/boot/vmlinuz-$v
+			return
+		fi
+	done
+	skip "no kernel image in /boot after installing linux-image-amd64"
+}
+
+# --- the image ------------------------------------------------------------
+
+# copy_with_libs puts a dynamically linked program and what ldd lists
+# into the image, at the same paths.
+copy_with_libs() {
+	local src=$1 dst=$2 lib
+	install -D -m 755 "$src" "$ROOT$dst"
+	for lib in $(ldd "$src" 2>/dev/null | grep -o '/[^ ]*' || true); do
+		[ -e "$ROOT$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$ROOT$lib"
+	done
+}
+
+build_image() {
+	ROOT=$WORK/root
+	rm -rf "$ROOT" && mkdir -p "$ROOT"/{bin,sbin,proc,sys,dev,tmp,etc,hwtest,usr/share/alsa}
+	install -m 755 /bin/busybox "$ROOT/bin/busybox"
+	install -m 755 hwtest/init "$ROOT/init"
+	copy_with_libs bin/jambridge /bin/jambridge
+	install -m 755 bin/jamrelay "$ROOT/bin/jamrelay"
+	copy_with_libs "$(command -v amidi)" /bin/amidi
+	copy_with_libs "$(command -v aconnect)" /bin/aconnect
+	install -m 755 "$WORK/hwtest.test" "$ROOT/hwtest/hwtest.test"
+	install -m 644 configs/daw.yaml "$ROOT/hwtest/daw.yaml"
+	install -m 644 /usr/share/alsa/alsa.conf "$ROOT/usr/share/alsa/alsa.conf"
+	printf '%s\n' "$@" >"$ROOT/hwtest/args"
+
+	local mods=$ROOT/lib/modules/$KVER m f
+	mkdir -p "$mods"
+	for m in "${MODULES[@]}"; do
+		for f in $(modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" {print $2}'); do
+			install -D -m 644 "$f" "$mods/${f#*/lib/modules/$KVER/}"
+		done
+	done
+	cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$mods/" 2>/dev/null || true
+	depmod -b "$ROOT" "$KVER"
+
+	(cd "$ROOT" && find . | cpio -o -H newc --quiet) >"$WORK/initramfs.cpio"
+}
+
+# --- run --------------------------------------------------------------------
+
+need_tools
+find_kernel
+say "kernel $KVER, $(qemu-system-x86_64 --version | head -1)"
+
+say "building jambridge, jamrelay and the guest tests"
+$GO build -o bin/jambridge ./cmd/jambridge
+CGO_ENABLED=0 $GO build -o bin/jamrelay ./cmd/jamrelay
+mkdir -p "$WORK"
+CGO_ENABLED=0 $GO test -c -tags hwtest -o "$WORK/hwtest.test" ./hwtest
+$GO vet -tags hwtest ./hwtest
+
+build_image "$@"
+say "image: $(du -h "$WORK/initramfs.cpio" | cut -f1); booting (TCG, up to ${TIMEOUT}s)"
+
+ACCEL=(-accel tcg -cpu max)
+if [ "${HWTEST_KVM:-}" = 1 ]; then ACCEL=(-accel kvm -cpu host); fi
+LOG=$WORK/console.log
+set +e
+timeout --foreground "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -m 1024 -smp 2 \
+	-nographic -no-reboot -net none -monitor none -serial stdio \
+	-kernel "$KIMAGE" -initrd "$WORK/initramfs.cpio" \
+	-append 'console=ttyS0 rdinit=/init quiet panic=-1' </dev/null | tee "$LOG"
+qemu=${PIPESTATUS[0]}
+set -e
+
+# qemu's own exit code says nothing about the tests: the guest's last word does.
+result=$(grep -a -o 'HWTEST EXIT [0-9]*' "$LOG" | tail -1 | awk '{print $3}')
+if [ -z "$result" ]; then
+	[ "$qemu" = 124 ] && say "FAIL: the VM did not finish within ${TIMEOUT}s (console: $LOG)" ||
+		say "FAIL: the VM stopped before the tests reported (qemu exit $qemu; console: $LOG)"
+	exit 1
+fi
+if [ "$result" != 0 ]; then
+	say "FAIL: the tests in the VM failed (console: $LOG)"
+	exit 1
+fi
+say "PASS"

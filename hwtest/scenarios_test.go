@@ -1,0 +1,215 @@
+//go:build hwtest
+
+package hwtest
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The scenarios run in this order: the first needs a machine with no
+// sound modules loaded, the others load them.
+
+// Without the ALSA sequencer, `jambridge ports` says so in one sentence
+// and exits non-zero; `jambridge run` says it once and keeps the session
+// up, and uses the MIDI devices as soon as the sequencer comes (a box
+// that starts jambridge at boot before its sound modules load).
+func TestNoMIDISystem(t *testing.T) {
+	if _, err := os.Stat("/dev/snd/seq"); err == nil {
+		t.Fatal("the sequencer is already loaded: this test must run first, on a machine without sound modules")
+	}
+	const sentence = "no MIDI system: /dev/snd/seq is missing, so no MIDI device can be used " +
+		"(load the ALSA sequencer with `sudo modprobe snd-seq`, or run on a machine with sound support)"
+
+	out, code := runStatus(t, "jambridge", "ports")
+	if code != 1 || strings.TrimSpace(out) != "jambridge: "+sentence {
+		t.Errorf("jambridge ports: exit %d, output:\n%s\nwant exit 1 and only:\njambridge: %s", code, out, sentence)
+	}
+
+	daemon := start(t, "jambridge", "run", "--listen", "127.0.0.1:3009", "--room", "NO-MIDI")
+	at := daemon.expect(t, 0, 10*time.Second, "level=WARN", sentence)
+	daemon.expect(t, 0, 10*time.Second, "created session", "NO-MIDI")
+	loadSound(t)
+	v := virmidi(waitCard(t, "VirMIDI", true, 5*time.Second))
+	at = daemon.expect(t, at, 10*time.Second, "MIDI system available")
+	daemon.expect(t, at, 10*time.Second, "listening to MIDI input", v.port(0))
+	if n := strings.Count(daemon.output(), sentence); n != 1 {
+		t.Errorf("jambridge run said %d times that there is no MIDI system, want once", n)
+	}
+	daemon.stop()
+	if code := daemon.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("jambridge run: exit %d after SIGTERM, want 0", code)
+	}
+}
+
+// `jambridge ports` lists the kernel's ports by their real names.
+func TestPortsByRealName(t *testing.T) {
+	loadSound(t)
+	kbd := newKeyboard(t, "FakeUSBMIDI")
+	kbd.plug(t)
+	defer kbd.unplug(t)
+	v := virmidi(waitCard(t, "VirMIDI", true, 5*time.Second))
+
+	out := run(t, "jambridge", "ports")
+	ins, outs, ok := strings.Cut(out, "MIDI outputs")
+	if !ok || !strings.HasPrefix(ins, "MIDI inputs") {
+		t.Fatalf("jambridge ports: no inputs and outputs sections:\n%s", out)
+	}
+	for _, name := range []string{"Midi Through:Midi Through Port-0", v.client(0) + ":" + v.port(0),
+		v.client(3) + ":" + v.port(3), "FakeUSBMIDI:FakeUSBMIDI MIDI 1"} {
+		if !strings.Contains(ins, name) || !strings.Contains(outs, name) {
+			t.Errorf("jambridge ports: %q missing from the inputs or the outputs:\n%s", name, out)
+		}
+	}
+}
+
+// A jam on one machine: a relay, a bridge "keys" for the USB keyboard
+// playing the others on virmidi port 0, a bridge "drums" reading virmidi
+// port 1, and a watcher printing what the session carries.
+func TestJamSession(t *testing.T) {
+	loadSound(t)
+	kbd := newKeyboard(t, "FakeUSBMIDI")
+	v := virmidi(waitCard(t, "VirMIDI", true, 5*time.Second))
+	const url, room = "http://127.0.0.1:3001", "HW-42"
+
+	relay := start(t, "jamrelay", "--listen", "127.0.0.1:3001")
+	relay.expect(t, 0, 10*time.Second, "listening")
+	keys := start(t, "jambridge", "run", "--relay", url, "--room", room, "--name", "keys",
+		"--in", "FakeUSBMIDI", "--out", v.port(0))
+	keys.expect(t, 0, 10*time.Second, "created session", room)
+	drums := start(t, "jambridge", "run", "--relay", url, "--room", room, "--name", "drums", "--in", v.port(1))
+	drums.expect(t, 0, 10*time.Second, "listening to MIDI input", v.port(1))
+	drums.expect(t, 0, 10*time.Second, "joined session", room)
+	watch := &monitor{start(t, "jambridge", "monitor", "--json", "--relay", url, "--room", room, "--name", "watcher")}
+	watch.expect(t, 0, 10*time.Second, "joined session", room)
+	synth := v.listen(t, 0) // what "keys" plays out
+
+	if !t.Run("keyboard plugged in after start is used within 2s", func(t *testing.T) {
+		from := keys.mark()
+		plugged := time.Now()
+		kbd.plug(t)
+		enumerated := time.Since(plugged)
+		keys.expect(t, from, 10*time.Second, "listening to MIDI input", "FakeUSBMIDI")
+		used := time.Since(plugged)
+		t.Logf("plugged in: ALSA card after %v, bridge listening after %v", enumerated.Round(time.Millisecond), used.Round(time.Millisecond))
+		if used > 2*time.Second {
+			t.Errorf("the keyboard was used %v after it was plugged in, want within 2s", used.Round(time.Millisecond))
+		}
+	}) {
+		return
+	}
+
+	if !t.Run("keyboard notes reach the others", func(t *testing.T) {
+		at := watch.mark()
+		send(t, kbd.keys(t), "90 3C 64")
+		at = watch.expectEvent(t, at, "keys", "piano_note", 60, 100)
+		send(t, kbd.keys(t), "80 3C 40")
+		at = watch.expectEvent(t, at, "keys", "piano_note", 60, 0)
+		send(t, kbd.keys(t), "99 26 50") // channel 10: a drum pad
+		watch.expectEvent(t, at, "keys", "drum_hit", 38, 80)
+	}) {
+		return
+	}
+
+	if !t.Run("remote events play out as MIDI bytes", func(t *testing.T) {
+		at, n := watch.mark(), 0
+		send(t, v.raw(1), "99 24 70") // "drums" hits the kick
+		at = watch.expectEvent(t, at, "drums", "drum_hit", 36, 112)
+		n = synth.expect(t, n, "99 24 70", 5*time.Second)
+		n = synth.expect(t, n, "89 24 00", 5*time.Second) // the drum gate's note-off
+		send(t, v.raw(1), "90 3C 64 80 3C 00")
+		watch.expectEvent(t, at, "drums", "piano_note", 60, 0)
+		n = synth.expect(t, n, "90 3C 64", 5*time.Second)
+		synth.expect(t, n, "80 3C 00", 5*time.Second)
+	}) {
+		return
+	}
+
+	if !t.Run("unplugged mid-note, the others get the release", func(t *testing.T) {
+		at := watch.mark()
+		from := keys.mark()
+		send(t, kbd.keys(t), "90 40 70")
+		at = watch.expectEvent(t, at, "keys", "piano_note", 64, 112)
+		kbd.unplug(t)
+		keys.expect(t, from, 5*time.Second, "MIDI input closed", "FakeUSBMIDI")
+		watch.expectEvent(t, at, "keys", "piano_note", 64, 0)
+	}) {
+		return
+	}
+
+	if !t.Run("plugged back, it works again", func(t *testing.T) {
+		from := keys.mark()
+		plugged := time.Now()
+		kbd.plug(t)
+		keys.expect(t, from, 10*time.Second, "listening to MIDI input", "FakeUSBMIDI")
+		if used := time.Since(plugged); used > 2*time.Second {
+			t.Errorf("the keyboard was used again %v after it was plugged back, want within 2s", used.Round(time.Millisecond))
+		}
+		at := watch.mark()
+		send(t, kbd.keys(t), "90 43 60")
+		watch.expectEvent(t, at, "keys", "piano_note", 67, 96)
+	}) {
+		return
+	}
+
+	t.Run("virtual ports are seen and used by other ALSA clients", func(t *testing.T) {
+		daw := start(t, "jambridge", "run", "--config", "daw.yaml", "--relay", url, "--room", room, "--name", "daw")
+		daw.expect(t, 0, 10*time.Second, "joined session", room)
+		in, out := findPort(t, "jambridge in"), findPort(t, "jambridge out")
+		t.Logf("aconnect -l: %q is %s (client %q), %q is %s (client %q)", in.name, in.addr(), in.clientName, out.name, out.addr(), out.clientName)
+		// A DAW track sends to "jambridge in" and records "jambridge out":
+		// here virmidi ports 2 and 3 stand in for the DAW.
+		run(t, "aconnect", findPort(t, v.port(2)).addr(), in.addr())
+		run(t, "aconnect", out.addr(), findPort(t, v.port(3)).addr())
+		track := v.listen(t, 3)
+
+		at := watch.mark()
+		send(t, v.raw(2), "90 48 50")
+		watch.expectEvent(t, at, "daw", "piano_note", 72, 80)
+		send(t, v.raw(1), "90 4A 60") // "drums" plays; the DAW hears it
+		track.expect(t, 0, "90 4A 60", 5*time.Second)
+	})
+}
+
+// runStatus runs a program to its end and returns its output and exit
+// code.
+func runStatus(t *testing.T, name string, args ...string) (string, int) {
+	t.Helper()
+	p := start(t, name, args...)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s: still running after 30s", p.name)
+	}
+	return p.output(), p.cmd.ProcessState.ExitCode()
+}
+
+// monitor is `jambridge monitor --json`: one participant's view of the
+// session.
+type monitor struct{ *proc }
+
+// monitorEvent is the part of a monitor line the tests check.
+type monitorEvent struct {
+	Sender   string `json:"sender"`
+	Event    string `json:"event"`
+	MIDI     *int   `json:"midi"`
+	Velocity *int   `json:"velocity"`
+}
+
+// expectEvent waits for an event from sender with that note and
+// velocity, among the lines from line number from on.
+func (m *monitor) expectEvent(t *testing.T, from int, sender, event string, note, velocity int) int {
+	t.Helper()
+	_, at, ok := m.waitFrom(from, 5*time.Second, func(line string) bool {
+		var e monitorEvent
+		return json.Unmarshal([]byte(line), &e) == nil && e.Sender == sender && e.Event == event &&
+			e.MIDI != nil && *e.MIDI == note && e.Velocity != nil && *e.Velocity == velocity
+	})
+	if !ok {
+		t.Fatalf("the watcher did not see %s send %s note %d velocity %d; it saw:\n%s", sender, event, note, velocity, m.output())
+	}
+	return at
+}
