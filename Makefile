@@ -9,7 +9,7 @@ BIN       := bin
 # Debian/Ubuntu: apt-get as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench build sysdeps deps check-go check-node clean
+.PHONY: run test test-hw bench build sysdeps deps check-go check-node clean
 
 ## run: jambridge on its embedded defaults: host a new session on :3001
 ## and bridge every MIDI device found (or say there is no MIDI system)
@@ -31,6 +31,14 @@ sysdeps:
 test: check-go check-node sysdeps deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+## test-hw: jambridge against a real ALSA sequencer, virmidi ports and an
+## emulated USB MIDI keyboard, in a qemu VM booted from Debian's kernel
+## (installs qemu, busybox-static, alsa-utils and a kernel image when
+## missing; skips with a message where it cannot). HWTEST: go test flags
+## for the guest, e.g. HWTEST='-test.run JamSession'
+test-hw: check-go sysdeps
+	GO=$(GO) bash hwtest/run.sh $(HWTEST)
 
 ## bench: every figure of the README's benchmark tables: relay hot paths,
 ## jamrelay beside a Node socket.io relay over real sockets, bridge to

@@ -20,17 +20,18 @@ const configfs = "/sys/kernel/config"
 // receives over USB, as from a keyboard's keys.
 type keyboard struct {
 	dir     string
-	udc     string
 	product string
+	plugged bool
 }
 
-// newKeyboard configures the gadget, unplugged.
-func newKeyboard(t *testing.T, product string) *keyboard {
+// usbKeyboard returns the keyboard, configuring the gadget (unplugged)
+// the first time. There is one: the gadget's configfs directory.
+func usbKeyboard(t *testing.T) *keyboard {
 	t.Helper()
-	k := &keyboard{dir: filepath.Join(configfs, "usb_gadget", "kbd"), product: product}
-	if _, err := os.Stat(k.dir); err == nil {
-		return k // configured by an earlier test
+	if theKeyboard != nil {
+		return theKeyboard
 	}
+	k := &keyboard{dir: filepath.Join(configfs, "usb_gadget", "kbd"), product: "FakeUSBMIDI"}
 	for _, d := range []string{"strings/0x409", "configs/c.1", "functions/midi.usb0"} {
 		if err := os.MkdirAll(filepath.Join(k.dir, d), 0o755); err != nil {
 			t.Fatalf("USB gadget: %v", err)
@@ -38,7 +39,7 @@ func newKeyboard(t *testing.T, product string) *keyboard {
 	}
 	for file, val := range map[string]string{
 		"idVendor": "0x1d6b", "idProduct": "0x0104",
-		"strings/0x409/manufacturer": "jambridge", "strings/0x409/product": product,
+		"strings/0x409/manufacturer": "jambridge", "strings/0x409/product": k.product,
 		"strings/0x409/serialnumber": "0001",
 	} {
 		k.write(t, file, val)
@@ -46,8 +47,11 @@ func newKeyboard(t *testing.T, product string) *keyboard {
 	if err := os.Symlink(filepath.Join(k.dir, "functions/midi.usb0"), filepath.Join(k.dir, "configs/c.1/midi.usb0")); err != nil {
 		t.Fatalf("USB gadget: %v", err)
 	}
+	theKeyboard = k
 	return k
 }
+
+var theKeyboard *keyboard
 
 func (k *keyboard) write(t *testing.T, file, val string) {
 	t.Helper()
@@ -66,6 +70,7 @@ func (k *keyboard) plug(t *testing.T) {
 	}
 	k.write(t, "UDC", filepath.Base(udcs[0]))
 	waitCard(t, k.product, true, 10*time.Second)
+	k.plugged = true
 }
 
 // unplug unbinds it: the cable comes out.
@@ -73,6 +78,7 @@ func (k *keyboard) unplug(t *testing.T) {
 	t.Helper()
 	k.write(t, "UDC", "\n")
 	waitCard(t, k.product, false, 10*time.Second)
+	k.plugged = false
 }
 
 // keys is the raw device to play into: the gadget's side of the cable.

@@ -30,24 +30,28 @@ MODULES=(snd-seq-dummy snd-virmidi snd-seq-midi dummy_hcd libcomposite usb_f_mid
 
 # --- what the host needs --------------------------------------------------
 
+# apt_install installs Debian packages, refreshing the package lists only
+# when a first try finds them stale.
 apt_install() {
 	command -v apt-get >/dev/null || return 1
 	say "installing $* (Debian packages)"
-	if [ ! -e "$WORK/.apt-updated" ]; then
-		$SUDO apt-get update -qq || return 1
-		mkdir -p "$WORK" && touch "$WORK/.apt-updated"
-	fi
-	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+	local apt=($SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends)
+	"${apt[@]}" "$@" >/dev/null 2>&1 && return 0
+	$SUDO apt-get update -qq && "${apt[@]}" "$@" >/dev/null
 }
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+
+# need_tools installs qemu, a static busybox (the VM has no libc of its
+# own) and alsa-utils (amidi, aconnect) when missing.
 need_tools() {
-	local missing=()
-	command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
-	[ -x /bin/busybox ] && /bin/busybox --list | grep -qx modprobe || missing+=(busybox-static)
-	command -v amidi >/dev/null && command -v aconnect >/dev/null || missing+=(alsa-utils)
+	command -v dpkg-query >/dev/null || skip "this is not a Debian/Ubuntu machine: install qemu-system-x86, a static busybox and alsa-utils, and a Debian kernel image, by hand"
+	local missing=() p
+	for p in qemu-system-x86 busybox-static alsa-utils; do
+		installed "$p" || missing+=("$p")
+	done
 	[ ${#missing[@]} = 0 ] && return 0
-	apt_install "${missing[@]}" || skip "could not install ${missing[*]} (need Debian/Ubuntu with apt-get and root or sudo)"
-	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is still missing after installing qemu-system-x86"
+	apt_install "${missing[@]}" || skip "could not install ${missing[*]} (apt-get needs root or sudo, and Debian's package mirror)"
 }
 
 # find_kernel sets KVER and KROOT (where lib/modules/$KVER lives) to a

@@ -3,15 +3,15 @@
 package hwtest
 
 import (
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
-// The scenarios run in this order: the first needs a machine with no
-// sound modules loaded, the others load them.
+// The scenarios run in the order of this file (the other files hold no
+// tests): the first needs a machine with no sound modules loaded, the
+// others load them.
 
 // Without the ALSA sequencer, `jambridge ports` says so in one sentence
 // and exits non-zero; `jambridge run` says it once and keeps the session
@@ -48,9 +48,10 @@ func TestNoMIDISystem(t *testing.T) {
 // `jambridge ports` lists the kernel's ports by their real names.
 func TestPortsByRealName(t *testing.T) {
 	loadSound(t)
-	kbd := newKeyboard(t, "FakeUSBMIDI")
-	kbd.plug(t)
-	defer kbd.unplug(t)
+	if kbd := usbKeyboard(t); !kbd.plugged {
+		kbd.plug(t)
+		defer kbd.unplug(t)
+	}
 	v := virmidi(waitCard(t, "VirMIDI", true, 5*time.Second))
 
 	out := run(t, "jambridge", "ports")
@@ -66,110 +67,78 @@ func TestPortsByRealName(t *testing.T) {
 	}
 }
 
-// A jam on one machine: a relay, a bridge "keys" for the USB keyboard
-// playing the others on virmidi port 0, a bridge "drums" reading virmidi
-// port 1, and a watcher printing what the session carries.
+// A jam with the USB keyboard: notes both ways, hotplug, virtual ports.
+// Each subtest sets up what it needs, so any one runs alone
+// (HWTEST='-test.run JamSession/unplugged').
 func TestJamSession(t *testing.T) {
-	loadSound(t)
-	kbd := newKeyboard(t, "FakeUSBMIDI")
-	v := virmidi(waitCard(t, "VirMIDI", true, 5*time.Second))
-	const url, room = "http://127.0.0.1:3001", "HW-42"
+	j := startJam(t)
 
-	relay := start(t, "jamrelay", "--listen", "127.0.0.1:3001")
-	relay.expect(t, 0, 10*time.Second, "listening")
-	keys := start(t, "jambridge", "run", "--relay", url, "--room", room, "--name", "keys",
-		"--in", "FakeUSBMIDI", "--out", v.port(0))
-	keys.expect(t, 0, 10*time.Second, "created session", room)
-	drums := start(t, "jambridge", "run", "--relay", url, "--room", room, "--name", "drums", "--in", v.port(1))
-	drums.expect(t, 0, 10*time.Second, "listening to MIDI input", v.port(1))
-	drums.expect(t, 0, 10*time.Second, "joined session", room)
-	watch := &monitor{start(t, "jambridge", "monitor", "--json", "--relay", url, "--room", room, "--name", "watcher")}
-	watch.expect(t, 0, 10*time.Second, "joined session", room)
-	synth := v.listen(t, 0) // what "keys" plays out
-
-	if !t.Run("keyboard plugged in after start is used within 2s", func(t *testing.T) {
-		from := keys.mark()
-		plugged := time.Now()
-		kbd.plug(t)
-		enumerated := time.Since(plugged)
-		keys.expect(t, from, 10*time.Second, "listening to MIDI input", "FakeUSBMIDI")
-		used := time.Since(plugged)
-		t.Logf("plugged in: ALSA card after %v, bridge listening after %v", enumerated.Round(time.Millisecond), used.Round(time.Millisecond))
-		if used > 2*time.Second {
+	t.Run("keyboard plugged in after start is used within 2s", func(t *testing.T) {
+		if j.kbd.plugged {
+			j.unplugKeyboard(t)
+		}
+		if used := j.plugKeyboard(t); used > 2*time.Second {
 			t.Errorf("the keyboard was used %v after it was plugged in, want within 2s", used.Round(time.Millisecond))
 		}
-	}) {
-		return
-	}
+	})
 
-	if !t.Run("keyboard notes reach the others", func(t *testing.T) {
-		at := watch.mark()
-		send(t, kbd.keys(t), "90 3C 64")
-		at = watch.expectEvent(t, at, "keys", "piano_note", 60, 100)
-		send(t, kbd.keys(t), "80 3C 40")
-		at = watch.expectEvent(t, at, "keys", "piano_note", 60, 0)
-		send(t, kbd.keys(t), "99 26 50") // channel 10: a drum pad
-		watch.expectEvent(t, at, "keys", "drum_hit", 38, 80)
-	}) {
-		return
-	}
+	t.Run("keyboard notes reach the others", func(t *testing.T) {
+		at := j.watch.mark()
+		j.play(t, "90 3C 64")
+		at = j.watch.expectEvent(t, at, "keys", "piano_note", 60, 100)
+		j.play(t, "80 3C 40")
+		at = j.watch.expectEvent(t, at, "keys", "piano_note", 60, 0)
+		j.play(t, "99 26 50") // channel 10: a drum pad
+		j.watch.expectEvent(t, at, "keys", "drum_hit", 38, 80)
+	})
 
-	if !t.Run("remote events play out as MIDI bytes", func(t *testing.T) {
-		at, n := watch.mark(), 0
-		send(t, v.raw(1), "99 24 70") // "drums" hits the kick
-		at = watch.expectEvent(t, at, "drums", "drum_hit", 36, 112)
-		n = synth.expect(t, n, "99 24 70", 5*time.Second)
-		n = synth.expect(t, n, "89 24 00", 5*time.Second) // the drum gate's note-off
-		send(t, v.raw(1), "90 3C 64 80 3C 00")
-		watch.expectEvent(t, at, "drums", "piano_note", 60, 0)
-		n = synth.expect(t, n, "90 3C 64", 5*time.Second)
-		synth.expect(t, n, "80 3C 00", 5*time.Second)
-	}) {
-		return
-	}
+	t.Run("remote events play out as MIDI bytes", func(t *testing.T) {
+		at, n := j.watch.mark(), len(j.synth.messages())
+		send(t, j.v.raw(1), "99 24 70") // "drums" hits the kick
+		at = j.watch.expectEvent(t, at, "drums", "drum_hit", 36, 112)
+		n = j.synth.expect(t, n, "99 24 70", 5*time.Second)
+		n = j.synth.expect(t, n, "89 24 00", 5*time.Second) // the drum gate's note-off
+		send(t, j.v.raw(1), "90 3C 64 80 3C 00")
+		j.watch.expectEvent(t, at, "drums", "piano_note", 60, 0)
+		n = j.synth.expect(t, n, "90 3C 64", 5*time.Second)
+		j.synth.expect(t, n, "80 3C 00", 5*time.Second)
+	})
 
-	if !t.Run("unplugged mid-note, the others get the release", func(t *testing.T) {
-		at := watch.mark()
-		from := keys.mark()
-		send(t, kbd.keys(t), "90 40 70")
-		at = watch.expectEvent(t, at, "keys", "piano_note", 64, 112)
-		kbd.unplug(t)
-		keys.expect(t, from, 5*time.Second, "MIDI input closed", "FakeUSBMIDI")
-		watch.expectEvent(t, at, "keys", "piano_note", 64, 0)
-	}) {
-		return
-	}
+	t.Run("unplugged mid-note, the others get the release", func(t *testing.T) {
+		at := j.watch.mark()
+		j.play(t, "90 40 70")
+		at = j.watch.expectEvent(t, at, "keys", "piano_note", 64, 112)
+		j.unplugKeyboard(t)
+		j.watch.expectEvent(t, at, "keys", "piano_note", 64, 0)
+	})
 
-	if !t.Run("plugged back, it works again", func(t *testing.T) {
-		from := keys.mark()
-		plugged := time.Now()
-		kbd.plug(t)
-		keys.expect(t, from, 10*time.Second, "listening to MIDI input", "FakeUSBMIDI")
-		if used := time.Since(plugged); used > 2*time.Second {
+	t.Run("plugged back, it works again", func(t *testing.T) {
+		if j.kbd.plugged {
+			j.unplugKeyboard(t)
+		}
+		if used := j.plugKeyboard(t); used > 2*time.Second {
 			t.Errorf("the keyboard was used again %v after it was plugged back, want within 2s", used.Round(time.Millisecond))
 		}
-		at := watch.mark()
-		send(t, kbd.keys(t), "90 43 60")
-		watch.expectEvent(t, at, "keys", "piano_note", 67, 96)
-	}) {
-		return
-	}
+		at := j.watch.mark()
+		j.play(t, "90 43 60")
+		j.watch.expectEvent(t, at, "keys", "piano_note", 67, 96)
+	})
 
 	t.Run("virtual ports are seen and used by other ALSA clients", func(t *testing.T) {
-		daw := start(t, "jambridge", "run", "--config", "daw.yaml", "--relay", url, "--room", room, "--name", "daw")
-		daw.expect(t, 0, 10*time.Second, "joined session", room)
+		daw := start(t, "jambridge", "run", "--config", "daw.yaml", "--relay", j.url, "--room", j.room, "--name", "daw")
+		daw.expect(t, 0, 10*time.Second, "joined session", j.room)
 		in, out := findPort(t, "jambridge in"), findPort(t, "jambridge out")
 		t.Logf("aconnect -l: %q is %s (client %q), %q is %s (client %q)", in.name, in.addr(), in.clientName, out.name, out.addr(), out.clientName)
 		// A DAW track sends to "jambridge in" and records "jambridge out":
 		// here virmidi ports 2 and 3 stand in for the DAW.
-		run(t, "aconnect", findPort(t, v.port(2)).addr(), in.addr())
-		run(t, "aconnect", out.addr(), findPort(t, v.port(3)).addr())
-		track := v.listen(t, 3)
+		run(t, "aconnect", findPort(t, j.v.port(2)).addr(), in.addr())
+		run(t, "aconnect", out.addr(), findPort(t, j.v.port(3)).addr())
+		track := j.v.listen(t, 3)
 
-		at := watch.mark()
-		send(t, v.raw(2), "90 48 50")
-		watch.expectEvent(t, at, "daw", "piano_note", 72, 80)
-		send(t, v.raw(1), "90 4A 60") // "drums" plays; the DAW hears it
+		at := j.watch.mark()
+		send(t, j.v.raw(2), "90 48 50")
+		j.watch.expectEvent(t, at, "daw", "piano_note", 72, 80)
+		send(t, j.v.raw(1), "90 4A 60") // "drums" plays; the DAW hears it
 		track.expect(t, 0, "90 4A 60", 5*time.Second)
 	})
 }
@@ -185,31 +154,4 @@ func runStatus(t *testing.T, name string, args ...string) (string, int) {
 		t.Fatalf("%s: still running after 30s", p.name)
 	}
 	return p.output(), p.cmd.ProcessState.ExitCode()
-}
-
-// monitor is `jambridge monitor --json`: one participant's view of the
-// session.
-type monitor struct{ *proc }
-
-// monitorEvent is the part of a monitor line the tests check.
-type monitorEvent struct {
-	Sender   string `json:"sender"`
-	Event    string `json:"event"`
-	MIDI     *int   `json:"midi"`
-	Velocity *int   `json:"velocity"`
-}
-
-// expectEvent waits for an event from sender with that note and
-// velocity, among the lines from line number from on.
-func (m *monitor) expectEvent(t *testing.T, from int, sender, event string, note, velocity int) int {
-	t.Helper()
-	_, at, ok := m.waitFrom(from, 5*time.Second, func(line string) bool {
-		var e monitorEvent
-		return json.Unmarshal([]byte(line), &e) == nil && e.Sender == sender && e.Event == event &&
-			e.MIDI != nil && *e.MIDI == note && e.Velocity != nil && *e.Velocity == velocity
-	})
-	if !ok {
-		t.Fatalf("the watcher did not see %s send %s note %d velocity %d; it saw:\n%s", sender, event, note, velocity, m.output())
-	}
-	return at
 }
