@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"gitlab.com/gomidi/midi/v2"
+	"gitlab.com/gomidi/midi/v2/drivers"
 
 	"github.com/jambridge/jambridge/bridge"
 	"github.com/jambridge/jambridge/bridge/miditest"
@@ -256,6 +258,63 @@ func TestHotplugAfterStartAndNoMIDISystem(t *testing.T) {
 	kb.Play(midi.NoteOn(0, 48, 70))
 	name, ev := h.next()
 	want(t, "piano_note", ev, name, map[string]any{"note": "C3"})
+}
+
+// With hotplug hints the bridge looks at once: the rescan tick here is an
+// hour, so only the hints can find the keyboard and notice it gone.
+func TestHotplugHintsScanAtOnce(t *testing.T) {
+	f := miditest.NewHotplugSystem()
+	h := start(t, bridge.Config{Rescan: time.Hour}, f)
+	kb := f.PlugIn("USB Keyboard")
+	f.Notify()
+	eventually(t, "keyboard opened after the hint", kb.Listening)
+	kb.Play(midi.NoteOn(0, 60, 100))
+	name, ev := h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 100})
+	f.Unplug("USB Keyboard")
+	f.Notify()
+	name, ev = h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 0})
+	eventually(t, "keyboard closed after the hint", func() bool { return !kb.Listening() })
+}
+
+// A device's sequencer port can appear a moment after the device node
+// that gave the hint: the bridge looks again shortly after.
+func TestHotplugHintLooksAgainForLatePorts(t *testing.T) {
+	f := &lateSystem{HotplugSystem: miditest.NewHotplugSystem()}
+	var kb *miditest.In
+	var kbMu sync.Mutex
+	f.afterList = func(n int) {
+		if n == 2 { // the look the hint caused: the port comes just after it
+			kbMu.Lock()
+			kb = f.PlugIn("USB Keyboard")
+			kbMu.Unlock()
+		}
+	}
+	start(t, bridge.Config{Rescan: time.Hour}, f)
+	eventually(t, "first look", func() bool { return f.lists.Load() >= 1 })
+	f.Notify()
+	eventually(t, "keyboard opened by the second look", func() bool {
+		kbMu.Lock()
+		defer kbMu.Unlock()
+		return kb != nil && kb.Listening()
+	})
+	if n := f.lists.Load(); n != 3 {
+		t.Errorf("the bridge listed the inputs %d times, want 3 (at start, after the hint, once more)", n)
+	}
+}
+
+// lateSystem calls afterList after each listing of the inputs.
+type lateSystem struct {
+	*miditest.HotplugSystem
+	lists     atomic.Int64
+	afterList func(n int)
+}
+
+func (l *lateSystem) Ins() ([]drivers.In, error) {
+	list, err := l.HotplugSystem.Ins()
+	l.afterList(int(l.lists.Add(1)))
+	return list, err
 }
 
 func TestShutdownReleasesLocalNotesAndClosesPorts(t *testing.T) {

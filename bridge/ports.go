@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"errors"
 
 	"gitlab.com/gomidi/midi/v2/drivers"
@@ -12,6 +13,17 @@ import (
 type Lister interface {
 	Ins() ([]drivers.In, error)
 	Outs() ([]drivers.Out, error)
+}
+
+// HotplugNotifier is a Lister that can tell when a device may have been
+// plugged in or out, which rtmidi cannot (on Linux, cmd/jambridge watches
+// the ALSA device nodes in /dev/snd). The bridge then looks at once
+// instead of at its next Rescan tick; the tick stays, for ports that come
+// without a device node (a soft synth's).
+type HotplugNotifier interface {
+	// Hotplug returns a channel that receives after each change, until
+	// ctx ends; nil when changes cannot be watched.
+	Hotplug(ctx context.Context) <-chan struct{}
 }
 
 // VirtualOpener is a Lister that can also create virtual ports other

@@ -11,9 +11,10 @@ import (
 	"github.com/jambridge/jambridge/mapping"
 )
 
-// scanner lists the MIDI ports on a timer (hotplug), opens the inputs and
-// the output the config selects, and hands them to their owners: inputs
-// to the input loop, outputs to the player. Owned by its run goroutine.
+// scanner lists the MIDI ports on a timer and on hotplug hints, opens the
+// inputs and the output the config selects, and hands them to their
+// owners: inputs to the input loop, outputs to the player. Owned by its
+// run goroutine.
 type scanner struct {
 	cfg    Config
 	log    *slog.Logger
@@ -31,14 +32,40 @@ func newScanner(cfg Config, lister Lister, ins *inputs, pl *player) *scanner {
 		ins: map[string]bool{}, outs: map[string]bool{}}
 }
 
+// After a hotplug hint the scanner waits hotplugSettle for the device's
+// other nodes, looks, and looks again hotplugRecheck later: a card's
+// sequencer port can come a moment after its device node.
+const (
+	hotplugSettle  = 50 * time.Millisecond
+	hotplugRecheck = 300 * time.Millisecond
+)
+
 func (s *scanner) run(ctx context.Context) {
 	ticker := time.NewTicker(s.cfg.Rescan)
 	defer ticker.Stop()
+	var hints <-chan struct{}
+	if h, ok := s.lister.(HotplugNotifier); ok {
+		hints = h.Hotplug(ctx)
+	}
+	var recheck <-chan time.Time
 	for {
 		s.scanInputs(ctx)
 		s.scanOutputs(ctx)
 		select {
 		case <-ticker.C:
+		case _, ok := <-hints:
+			if !ok {
+				hints = nil // the watch ended: the ticker goes on
+				continue
+			}
+			select {
+			case <-time.After(hotplugSettle):
+			case <-ctx.Done():
+				return
+			}
+			recheck = time.After(hotplugRecheck)
+		case <-recheck:
+			recheck = nil
 		case <-ctx.Done():
 			return
 		}

@@ -81,6 +81,13 @@ func (k *keyboard) unplug(t *testing.T) {
 	k.plugged = false
 }
 
+// listen reads what the host sends the keyboard: what its own synth
+// would sound.
+func (k *keyboard) listen(t *testing.T) *dump {
+	t.Helper()
+	return startDump(t, waitCard(t, "fmidi", true, 5*time.Second), 0)
+}
+
 // keys is the raw device to play into: the gadget's side of the cable.
 func (k *keyboard) keys(t *testing.T) string {
 	t.Helper()

@@ -1,6 +1,7 @@
 // Package miditest provides a MIDI system for tests: ports that a test
 // plugs in and Unplugs, plays notes into and reads messages from. It
-// implements bridge.Lister and bridge.VirtualOpener.
+// implements bridge.Lister, and bridge.VirtualOpener and
+// bridge.HotplugNotifier in its VirtualSystem and HotplugSystem.
 //
 // Like rtmidi's, an Unplugged port only vanishes from the listings; the
 // open port itself reports nothing.
@@ -9,6 +10,7 @@
 package miditest
 
 import (
+	"context"
 	"errors"
 	"sync"
 
@@ -91,6 +93,29 @@ func (f *System) SetListErr(err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.listErr = err
+}
+
+// HotplugSystem is a System that tells the bridge of changes, as the
+// kernel's device nodes do on Linux: Notify sends the hint.
+type HotplugSystem struct {
+	*System
+	hints chan struct{}
+}
+
+// NewHotplugSystem returns a HotplugSystem with no ports.
+func NewHotplugSystem() *HotplugSystem {
+	return &HotplugSystem{System: &System{}, hints: make(chan struct{}, 1)}
+}
+
+// Hotplug implements bridge.HotplugNotifier.
+func (f *HotplugSystem) Hotplug(context.Context) <-chan struct{} { return f.hints }
+
+// Notify tells the bridge something was plugged in or out.
+func (f *HotplugSystem) Notify() {
+	select {
+	case f.hints <- struct{}{}:
+	default: // one hint pending is as good as several
+	}
 }
 
 // VirtualSystem is a System that can open virtual ports.

@@ -30,7 +30,7 @@ func runCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "in", EnvVars: []string{"JAMBRIDGE_IN"}, Usage: "input ports to use, by name: substring or /regexp/ (repeat; default: every hardware input)"},
 			&cli.StringFlag{Name: "out", EnvVars: []string{"JAMBRIDGE_OUT"}, Usage: "output port to play the others on, by name: substring or /regexp/"},
 			&cli.StringFlag{Name: "playout", Value: "immediate", EnvVars: []string{"JAMBRIDGE_PLAYOUT"}, Usage: "when the others' notes play: immediate (lowest latency), fixed:20ms, or auto (keeps their timing through network jitter)"},
-			&cli.DurationFlag{Name: "rescan", Value: bridge.DefaultRescan, EnvVars: []string{"JAMBRIDGE_RESCAN"}, Usage: "how often to look for plugged and unplugged devices (each look opens an ALSA client)"},
+			&cli.DurationFlag{Name: "rescan", Value: bridge.DefaultRescan, EnvVars: []string{"JAMBRIDGE_RESCAN"}, Usage: "how often to list the ports for devices plugged in and out, besides the look at once on a change in /dev/snd (each listing opens an ALSA client)"},
 			&cli.BoolFlag{Name: "virtual", EnvVars: []string{"JAMBRIDGE_VIRTUAL"}, Usage: `open virtual ports "jambridge in" and "jambridge out" for a DAW`},
 			metricsFlag(),
 		}, logFlags()...),

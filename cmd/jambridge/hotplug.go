@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// devDir is where the kernel (devtmpfs, then udev) makes a sound card's
+// device nodes, under snd/, as the card comes and goes.
+const devDir = "/dev"
+
+// Hotplug implements bridge.HotplugNotifier: rtmidi cannot say when a
+// device is plugged in or out, but the card's nodes in /dev/snd appear
+// and vanish with it, so the bridge looks at once instead of at its next
+// rescan. Where /dev cannot be watched (not Linux), it returns nil and
+// the rescan timer does it all.
+func (m *systemMIDI) Hotplug(ctx context.Context) <-chan struct{} {
+	return watchSoundNodes(ctx, devDir)
+}
+
+// watchSoundNodes sends on the returned channel whenever something is
+// made or removed in dev/snd, or dev/snd itself comes or goes (the sound
+// modules loading). The channel is closed when ctx ends or the watch
+// fails; nil when it cannot start.
+func watchSoundNodes(ctx context.Context, dev string) <-chan struct{} {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil
+	}
+	snd := filepath.Join(dev, "snd")
+	if err := w.Add(dev); err != nil {
+		w.Close()
+		return nil
+	}
+	_ = w.Add(snd) // absent until the first sound module loads
+	hints := make(chan struct{}, 1)
+	go func() {
+		defer close(hints)
+		defer w.Close()
+		for {
+			select {
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if ev.Name == snd && ev.Has(fsnotify.Create) {
+					_ = w.Add(snd)
+				}
+				if ev.Name == snd || filepath.Dir(ev.Name) == snd {
+					select {
+					case hints <- struct{}{}:
+					default: // one pending hint is as good as several
+					}
+				}
+			case _, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return hints
+}
