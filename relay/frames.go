@@ -39,19 +39,31 @@ type frames struct {
 	bufs    net.Buffers
 }
 
+// appendFrameHeader appends the header of an unmasked, unfragmented
+// frame of n payload bytes.
+func appendFrameHeader(dst []byte, op byte, n int) []byte {
+	dst = append(dst, 0x80|op) // FIN
+	switch {
+	case n < 126:
+		return append(dst, byte(n))
+	case n <= 0xFFFF:
+		return append(dst, 126, byte(n>>8), byte(n))
+	default:
+		return append(dst, 127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+}
+
 // add appends one unmasked, unfragmented frame.
 func (f *frames) add(op byte, payload []byte) {
-	f.hdrs = append(f.hdrs, 0x80|op) // FIN
-	switch n := len(payload); {
-	case n < 126:
-		f.hdrs = append(f.hdrs, byte(n))
-	case n <= 0xFFFF:
-		f.hdrs = append(f.hdrs, 126, byte(n>>8), byte(n))
-	default:
-		f.hdrs = append(f.hdrs, 127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
+	f.hdrs = appendFrameHeader(f.hdrs, op, len(payload))
 	f.ends = append(f.ends, len(f.hdrs))
 	f.data = append(f.data, payload)
+}
+
+// addRaw appends bytes already framed: the tail of a direct write.
+func (f *frames) addRaw(b []byte) {
+	f.ends = append(f.ends, len(f.hdrs))
+	f.data = append(f.data, b)
 }
 
 func (f *frames) empty() bool { return len(f.data) == 0 }
@@ -61,7 +73,9 @@ func (f *frames) writeTo(w io.Writer) error {
 	f.bufs = f.bufs[:0]
 	start := 0
 	for i, end := range f.ends {
-		f.bufs = append(f.bufs, f.hdrs[start:end])
+		if end > start {
+			f.bufs = append(f.bufs, f.hdrs[start:end])
+		}
 		if len(f.data[i]) > 0 {
 			f.bufs = append(f.bufs, f.data[i])
 		}

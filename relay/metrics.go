@@ -20,7 +20,9 @@ import (
 // jamrelay_send_queue_wait_seconds is a histogram of how long a batch of
 // packets waits in a member's send queue before it is written: from the
 // first packet's push to the end of the batch's writev, or of the
-// long-poll response that carries it.
+// long-poll response that carries it. A packet written at once by its
+// sender (the connection idle, see jamrelay_direct_writes_total) is a
+// batch of one that waited for its own write only.
 func (s *Server) Collector() prometheus.Collector {
 	return &collector{srv: s}
 }
@@ -63,6 +65,9 @@ var (
 			"rate_limited (an inbound packet over the token bucket), "+
 			"payload_too_large and not_member (a refused event:broadcast).",
 		[]string{"reason"}, nil)
+	descDirect = prometheus.NewDesc("jamrelay_direct_writes_total",
+		"Packets written at once by the goroutine that sent them, the member's connection being idle; "+
+			"the others went through its send queue and writer.", nil, nil)
 	descStuck = prometheus.NewDesc("jamrelay_stuck_disconnects_total",
 		"Connections closed for not taking their data within the write timeout.", nil, nil)
 	descMalformed = prometheus.NewDesc("jamrelay_malformed_total",
@@ -81,7 +86,7 @@ type collector struct {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descConnections, descSessions, descConnects, descEventsIn, descDeliveries,
-		descDropped, descStuck, descMalformed, descErrorsSent, descUnknown,
+		descDirect, descDropped, descStuck, descMalformed, descErrorsSent, descUnknown,
 	} {
 		ch <- d
 	}
@@ -101,6 +106,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descConnects, st.Connects)
 	counter(descEventsIn, st.EventsIn)
 	counter(descDeliveries, st.Deliveries)
+	counter(descDirect, st.DirectWrites)
 	counter(descDropped, st.Dropped, dropQueueFull)
 	counter(descDropped, st.RateLimited, dropRateLimited)
 	counter(descDropped, st.TooLarge, dropPayloadTooLarge)

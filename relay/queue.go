@@ -145,6 +145,13 @@ func (q *sendQueue) drainBatch(dst [][]byte, now time.Time) (_ [][]byte, since t
 	return dst, since
 }
 
+// empty reports whether no packet is queued (a due ping aside).
+func (q *sendQueue) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n == 0
+}
+
 // droppedTotal returns how many packets overflow has dropped.
 func (q *sendQueue) droppedTotal() uint64 {
 	q.mu.Lock()

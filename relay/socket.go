@@ -36,6 +36,12 @@ type socket struct {
 	// stuckOnce marks the socket closed for being stuck (counted once).
 	stuckOnce atomic.Bool
 
+	// Direct writes (direct.go): whoever writes to the websocket holds
+	// wmu, the writer goroutine or a sender finding the socket idle.
+	direct  atomic.Pointer[directConn] // set by attach where the conn allows
+	wmu     sync.Mutex
+	partial []byte // guarded by wmu: a direct write's unwritten tail, sent next
+
 	mu        sync.Mutex // guards the fields below
 	ws        *websocket.Conn
 	upgraded  chan struct{}   // closed when websocket takes over from polling
@@ -83,10 +89,15 @@ func (s *socket) isClosed() bool {
 	}
 }
 
-// send queues one encoded Engine.IO packet. droppable marks relayed
-// musical events, which overflow may drop (see sendQueue).
+// send queues one encoded Engine.IO packet, or writes it at once when
+// the websocket is idle (writeDirect). droppable marks relayed musical
+// events, which overflow may drop (see sendQueue).
 func (s *socket) send(b []byte, droppable bool) {
+	if s.writeDirect(b) {
+		return
+	}
 	now := s.srv.cfg.Now()
+	s.srv.stats.queued.Add(1)
 	dropped, stuck := s.q.push(b, droppable, now, s.srv.cfg.WriteTimeout)
 	if dropped > 0 {
 		s.srv.stats.dropped.Add(uint64(dropped))

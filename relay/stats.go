@@ -8,6 +8,9 @@ type counters struct {
 	connects    atomic.Uint64 // Socket.IO connects to "/"
 	eventsIn    atomic.Uint64 // event:broadcast received
 	deliveries  atomic.Uint64 // relayed events queued to members
+	direct      atomic.Uint64 // packets written at once, without the queue
+	partial     atomic.Uint64 // direct writes the kernel took only part of
+	queued      atomic.Uint64 // packets that went through a send queue
 	dropped     atomic.Uint64 // queued packets dropped on overflow
 	stuck       atomic.Uint64 // connections closed for not taking their data
 	rateLimited atomic.Uint64 // events refused by the rate limit
@@ -25,32 +28,37 @@ type Stats struct {
 	Connects    uint64 `json:"connects"`
 	EventsIn    uint64 `json:"eventsIn"`
 	Deliveries  uint64 `json:"deliveries"`
-	Dropped     uint64 `json:"dropped"`
-	Stuck       uint64 `json:"stuck"`
-	RateLimited uint64 `json:"rateLimited"`
-	TooLarge    uint64 `json:"tooLarge"`
-	NotMember   uint64 `json:"notMember"`
-	Malformed   uint64 `json:"malformed"`
-	Errors      uint64 `json:"errors"`
-	Unknown     uint64 `json:"unknown"`
+	// DirectWrites counts packets (relayed events, replies) written at
+	// once by the goroutine that sent them, the connection being idle;
+	// the others went through the connection's send queue.
+	DirectWrites uint64 `json:"directWrites"`
+	Dropped      uint64 `json:"dropped"`
+	Stuck        uint64 `json:"stuck"`
+	RateLimited  uint64 `json:"rateLimited"`
+	TooLarge     uint64 `json:"tooLarge"`
+	NotMember    uint64 `json:"notMember"`
+	Malformed    uint64 `json:"malformed"`
+	Errors       uint64 `json:"errors"`
+	Unknown      uint64 `json:"unknown"`
 }
 
 // Stats returns the relay's counters now.
 func (s *Server) Stats() Stats {
 	c := &s.stats
 	return Stats{
-		Connections: c.open.Load(),
-		Sessions:    s.hub.count(),
-		Connects:    c.connects.Load(),
-		EventsIn:    c.eventsIn.Load(),
-		Deliveries:  c.deliveries.Load(),
-		Dropped:     c.dropped.Load(),
-		Stuck:       c.stuck.Load(),
-		RateLimited: c.rateLimited.Load(),
-		TooLarge:    c.tooLarge.Load(),
-		NotMember:   c.notMember.Load(),
-		Malformed:   c.malformed.Load(),
-		Errors:      c.errors.Load(),
-		Unknown:     c.unknown.Load(),
+		Connections:  c.open.Load(),
+		Sessions:     s.hub.count(),
+		Connects:     c.connects.Load(),
+		EventsIn:     c.eventsIn.Load(),
+		Deliveries:   c.deliveries.Load(),
+		DirectWrites: c.direct.Load(),
+		Dropped:      c.dropped.Load(),
+		Stuck:        c.stuck.Load(),
+		RateLimited:  c.rateLimited.Load(),
+		TooLarge:     c.tooLarge.Load(),
+		NotMember:    c.notMember.Load(),
+		Malformed:    c.malformed.Load(),
+		Errors:       c.errors.Load(),
+		Unknown:      c.unknown.Load(),
 	}
 }

@@ -84,6 +84,7 @@ func (sock *socket) attach(ws *websocket.Conn) bool {
 		return nil
 	})
 	ws.SetCloseHandler(func(int, string) error { return nil }) // the reader's error closes the socket
+	sock.direct.Store(newDirectConn(ws.NetConn()))
 	sock.writer.Add(1)
 	go sock.writeLoop(ws)
 	return true
@@ -170,7 +171,8 @@ func readCloseReason(err error) string {
 // writev, instead of one write per packet through gorilla: server frames
 // are unmasked and simple, and each delivery costs a system call less.
 // gorilla's handlers that would write (pong, close reply) are routed here
-// by attach, so this goroutine is the only writer.
+// by attach, so this goroutine is the only writer besides direct writes,
+// which it excludes with wmu while it drains and writes.
 func (sock *socket) writeLoop(ws *websocket.Conn) {
 	defer sock.writer.Done()
 	conn := ws.NetConn()
@@ -181,22 +183,30 @@ func (sock *socket) writeLoop(ws *websocket.Conn) {
 		case c := <-sock.control:
 			f.add(c.op, c.data)
 		case <-sock.closed:
+			sock.wmu.Lock()
 			f.reset()
+			sock.takePartial(&f)
 			f.add(opClose, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
 			_ = conn.SetWriteDeadline(time.Now().Add(closeWait))
 			_ = f.writeTo(conn)
+			sock.wmu.Unlock()
 			return
 		}
+		sock.wmu.Lock() // a direct write finishes first; its tail goes first
+		sock.takePartial(&f)
 		var since time.Time
 		f.packets, since = sock.q.drainBatch(f.packets[:0], sock.srv.cfg.Now())
 		for _, b := range f.packets {
 			f.add(opText, b)
 		}
 		if f.empty() {
+			sock.wmu.Unlock()
 			continue
 		}
 		_ = conn.SetWriteDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
-		if err := f.writeTo(conn); err != nil {
+		err := f.writeTo(conn)
+		sock.wmu.Unlock()
+		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && sock.stuckOnce.CompareAndSwap(false, true) {
 				sock.srv.stats.stuck.Add(1) // the peer stopped reading

@@ -1,0 +1,22 @@
+//go:build unix
+
+package relay
+
+import "syscall"
+
+// write makes one non-blocking write(2) attempt of dc.buf and returns how
+// much the kernel took.
+func (dc *directConn) write() (int, error) {
+	dc.n, dc.err = 0, nil
+	if err := dc.rc.Write(dc.try); err != nil {
+		return 0, err
+	}
+	return max(dc.n, 0), dc.err
+}
+
+// tryWrite is rc.Write's callback: it never waits for the socket to
+// become writable.
+func (dc *directConn) tryWrite(fd uintptr) bool {
+	dc.n, dc.err = syscall.Write(int(fd), dc.buf)
+	return true
+}
