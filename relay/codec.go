@@ -97,24 +97,36 @@ func DecodePacket(b []byte) (Packet, error) {
 	return p, nil
 }
 
-// DecodeEvent splits the data of an EVENT or ACK packet. For an ACK the
+// DecodeEvent splits the data of an EVENT or ACK packet, in one
+// validating pass; the arguments are slices of p.Data. For an ACK the
 // name is empty and every element is an argument.
 func DecodeEvent(p Packet) (Event, error) {
-	var arr []json.RawMessage
-	if err := json.Unmarshal(p.Data, &arr); err != nil {
+	r := readJSON(p.Data)
+	defer r.release()
+	if !r.open('[') {
 		return Event{}, fmt.Errorf("%w: event data is not an array", ErrMalformed)
 	}
-	if p.Type == sioAck {
-		return Event{Args: arr}, nil
-	}
-	if len(arr) == 0 {
-		return Event{}, fmt.Errorf("%w: event without a name", ErrMalformed)
-	}
 	var ev Event
-	if err := json.Unmarshal(arr[0], &ev.Name); err != nil {
-		return Event{}, fmt.Errorf("%w: event name is not a string", ErrMalformed)
+	if p.Type != sioAck {
+		if !r.more() {
+			return Event{}, fmt.Errorf("%w: event without a name", ErrMalformed)
+		}
+		name, err := r.str()
+		if err != nil {
+			return Event{}, fmt.Errorf("%w: event name is not a string", ErrMalformed)
+		}
+		ev.Name = name
 	}
-	ev.Args = arr[1:]
+	for r.more() {
+		v, err := r.value()
+		if err != nil {
+			return Event{}, fmt.Errorf("%w: invalid json in the event's arguments", ErrMalformed)
+		}
+		ev.Args = append(ev.Args, v)
+	}
+	if err := r.end(); err != nil {
+		return Event{}, fmt.Errorf("%w: invalid json after the event", ErrMalformed)
+	}
 	return ev, nil
 }
 

@@ -1,7 +1,10 @@
 package relay
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,4 +79,99 @@ func (s *socket) register() { s.srv.register(s) }
 func jsonMarshal(s string) []byte {
 	b, _ := json.Marshal(s)
 	return b
+}
+
+// DecodeEvent agrees with encoding/json: the same inputs are accepted,
+// with the same name and argument bytes.
+func FuzzDecodeEventMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{
+		`["event:broadcast",{"roomCode":"AB-12","eventName":"drum_hit","payload":{"note":"C4"}}]`,
+		`["x"]`, `[]`, `[null]`, `[1]`, `["a",1,"b",[],{}]`, ` [ "a" , {"k":"\ud800"} ] `, `["a"] x`, `["a",]`,
+		`["\u0061\"b",{"a":1,"a":2}]`, `["a",{"x":1e999}]`, `["a",{"x":01}]`, `[` + strings.Repeat("[", 100) + `]`,
+		`["a","\xff"]`, `{"a":1}`, `"a"`, `["a"`, `["a",tru]`,
+	} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, ack bool) {
+		p := Packet{Type: sioEvent, Data: data}
+		if ack {
+			p.Type = sioAck
+		}
+		got, err := DecodeEvent(p)
+
+		var arr []json.RawMessage
+		wantErr := json.Unmarshal(data, &arr)
+		var want Event
+		if wantErr == nil && arr == nil {
+			wantErr = errors.New("null is not an array") // encoding/json takes null for an empty slice
+		}
+		if wantErr == nil && !ack {
+			if len(arr) == 0 {
+				wantErr = errors.New("no name")
+			} else if wantErr = json.Unmarshal(arr[0], &want.Name); wantErr == nil {
+				arr = arr[1:]
+			}
+		}
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("%q: DecodeEvent error %v, encoding/json error %v", data, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		if got.Name != want.Name || len(got.Args) != len(arr) {
+			t.Fatalf("%q: got %q with %d args, encoding/json %q with %d", data, got.Name, len(got.Args), want.Name, len(arr))
+		}
+		for i := range arr {
+			if !bytes.Equal(got.Args[i], arr[i]) {
+				t.Fatalf("%q: arg %d is %q, encoding/json %q", data, i, got.Args[i], arr[i])
+			}
+		}
+	})
+}
+
+// broadcastArg.parse agrees with encoding/json on which arguments are
+// objects with string (or null) roomCode and eventName, and on the
+// payload and seq bytes.
+func FuzzBroadcastArgMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"roomCode":"AB-12","eventName":"drum_hit","payload":{"note":"C4","velocity":100},"seq":7}`,
+		`{}`, `{"roomCode":null}`, `{"roomCode":5}`, `{"payload":null,"seq":null}`, `{"eventName":"a","eventName":"b"}`,
+		`{"r\u006fomCode":"X"}`, `{"extra":[1,2,{"a":"b"}],"roomCode":"X"}`, `[]`, `"x"`, `{"a":1} {}`, `{"a"}`,
+		`{"payload":"\ud800"}`, `{"seq":-0.5e3}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if s := strings.TrimSpace(string(data)); s == "null" {
+			return // encoding/json reads null as an empty struct; parse refuses it (both end in bad_request)
+		}
+		var got broadcastArg
+		err := got.parse(data)
+
+		var m map[string]json.RawMessage
+		wantErr := json.Unmarshal(data, &m)
+		var want broadcastArg
+		if wantErr == nil {
+			for _, f := range []struct {
+				key string
+				dst *string
+			}{{"roomCode", &want.RoomCode}, {"eventName", &want.EventName}} {
+				if raw, ok := m[f.key]; ok && wantErr == nil {
+					wantErr = json.Unmarshal(raw, f.dst)
+				}
+			}
+			want.Payload, want.Seq = m["payload"], m["seq"]
+		}
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("%q: parse error %v, encoding/json error %v", data, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		if got.RoomCode != want.RoomCode || got.EventName != want.EventName ||
+			!bytes.Equal(got.Payload, want.Payload) || !bytes.Equal(got.Seq, want.Seq) {
+			t.Fatalf("%q: parse %+v, encoding/json %+v", data, got, want)
+		}
+	})
 }

@@ -157,16 +157,54 @@ func (s *socket) sendSessionError(err error, code string) {
 // broadcastArg is the argument of event:broadcast. Payload and seq are
 // kept as raw JSON: the relay passes them through untouched.
 type broadcastArg struct {
-	RoomCode  string          `json:"roomCode"`
-	EventName string          `json:"eventName"`
-	Payload   json.RawMessage `json:"payload"`
-	Seq       json.RawMessage `json:"seq"`
+	RoomCode  string
+	EventName string
+	Payload   []byte // slices of the packet
+	Seq       []byte
 }
+
+// parse reads {roomCode, eventName, payload, seq} in one pass; other
+// members are skipped. Names are matched exactly, as PROTOCOL.md spells
+// them; a member given twice takes its last value, as in JavaScript.
+func (a *broadcastArg) parse(arg []byte) error {
+	if len(arg) == 0 {
+		return errNotObject
+	}
+	r := readJSON(arg)
+	defer r.release()
+	if !r.open('{') {
+		return errNotObject
+	}
+	for r.more() {
+		name, err := r.name()
+		if err != nil {
+			return err
+		}
+		switch string(name) {
+		case "roomCode":
+			a.RoomCode, err = r.str()
+		case "eventName":
+			a.EventName, err = r.str()
+		case "payload":
+			a.Payload, err = r.value()
+		case "seq":
+			a.Seq, err = r.value()
+		default:
+			err = r.dec.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return r.end()
+}
+
+var errNotObject = errors.New("not an object")
 
 func (s *socket) onBroadcast(arg json.RawMessage, _ int64) {
 	s.srv.stats.eventsIn.Add(1)
 	var a broadcastArg
-	if err := json.Unmarshal(arg, &a); err != nil {
+	if err := a.parse(arg); err != nil {
 		s.sendError(CodeBadRequest, "event:broadcast takes {roomCode, eventName, payload}")
 		return
 	}
