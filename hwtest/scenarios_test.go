@@ -152,7 +152,11 @@ func TestJamSession(t *testing.T) {
 		daw := start(t, "jambridge", "run", "--config", "daw.yaml", "--relay", j.url, "--room", j.room, "--name", "daw")
 		daw.expect(t, 0, 10*time.Second, "joined session", j.room)
 		in, out := findPort(t, "jambridge in"), findPort(t, "jambridge out")
-		t.Logf("aconnect -l: %q is %s (client %q), %q is %s (client %q)", in.name, in.addr(), in.clientName, out.name, out.addr(), out.clientName)
+		for _, p := range []seqPort{in, out} {
+			if p.clientName != "jambridge" {
+				t.Errorf("aconnect -l: %q is a port of client %q, want \"jambridge\"", p.name, p.clientName)
+			}
+		}
 		// A DAW track sends to "jambridge in" and records "jambridge out":
 		// here virmidi ports 2 and 3 stand in for the DAW.
 		run(t, "aconnect", findPort(t, j.v.port(2)).addr(), in.addr())

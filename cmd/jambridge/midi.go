@@ -67,22 +67,6 @@ func (m *systemMIDI) Outs() ([]drivers.Out, error) {
 	return outs, clean(err)
 }
 
-func (m *systemMIDI) OpenVirtualIn(name string) (drivers.In, error) {
-	if err := m.check(); err != nil {
-		return nil, err
-	}
-	in, err := m.drv.OpenVirtualIn(name)
-	return in, clean(err)
-}
-
-func (m *systemMIDI) OpenVirtualOut(name string) (drivers.Out, error) {
-	if err := m.check(); err != nil {
-		return nil, err
-	}
-	out, err := m.drv.OpenVirtualOut(name)
-	return out, clean(err)
-}
-
 func (m *systemMIDI) Close() error { return m.drv.Close() }
 
 // clean turns rtmidi's error, whose C message often arrives garbled, into
