@@ -3,8 +3,6 @@ package relay_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -45,25 +43,7 @@ func TestStalledReaderResumesWithIntactFrames(t *testing.T) {
 	r := newRelay(t, relay.Config{SendQueue: 4096, WriteTimeout: 20 * time.Second, EventRate: 1e6, EventBurst: 1e6,
 		MaxEventPayload: 1 << 16})
 	code, p := session(t, r, "alice")
-	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err == nil {
-			// A fixed window, so the relay's writes fill it without
-			// autotuning, yet wide enough to read it all back fast.
-			c.(*net.TCPConn).SetReadBuffer(64 << 10)
-		}
-		return c, err
-	}}
-	ws, _, err := d.Dial("ws"+strings.TrimPrefix(r.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	readPrefix(t, ws, "0{")
-	write(t, ws, "40")
-	readPrefix(t, ws, "40")
-	write(t, ws, fmt.Sprintf(`42["session:join",{"roomCode":%q,"name":"stalled"}]`, code))
-	readPrefix(t, ws, `42["session:joined"`)
+	ws := rawMember(t, r, code, "stalled", 64<<10 /* wide enough to read it all back fast */)
 	p[0].next("session:user-joined")
 
 	// Odd-sized events, until a direct write has been cut short (the
@@ -116,23 +96,7 @@ func TestSlowReaderGetsEveryEventInOrder(t *testing.T) {
 	r := newRelay(t, relay.Config{SendQueue: 1 << 14, WriteTimeout: 20 * time.Second, EventRate: 1e6, EventBurst: 1e6,
 		MaxEventPayload: 1 << 16})
 	code, p := session(t, r, "alice")
-	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err == nil {
-			c.(*net.TCPConn).SetReadBuffer(32 << 10)
-		}
-		return c, err
-	}}
-	ws, _, err := d.Dial("ws"+strings.TrimPrefix(r.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	readPrefix(t, ws, "0{")
-	write(t, ws, "40")
-	readPrefix(t, ws, "40")
-	write(t, ws, fmt.Sprintf(`42["session:join",{"roomCode":%q,"name":"slow"}]`, code))
-	readPrefix(t, ws, `42["session:joined"`)
+	ws := rawMember(t, r, code, "slow", 32<<10)
 	p[0].next("session:user-joined")
 
 	const n = 3000

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -290,4 +292,29 @@ func (p *peer) collect(d time.Duration) map[string]int {
 			return n
 		}
 	}
+}
+
+// rawMember joins the session code as a raw websocket whose TCP receive
+// buffer is fixed at readBuffer bytes (no autotuning), so a test controls
+// when the relay's writes to it fill up; it reads nothing by itself.
+func rawMember(t *testing.T, r *testRelay, code, name string, readBuffer int) *websocket.Conn {
+	t.Helper()
+	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			c.(*net.TCPConn).SetReadBuffer(readBuffer)
+		}
+		return c, err
+	}}
+	ws, _, err := d.Dial("ws"+strings.TrimPrefix(r.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	readPrefix(t, ws, "0{")
+	write(t, ws, "40")
+	readPrefix(t, ws, "40")
+	write(t, ws, fmt.Sprintf(`42["session:join",{"roomCode":%q,"name":%q}]`, code, name))
+	readPrefix(t, ws, `42["session:joined"`)
+	return ws
 }

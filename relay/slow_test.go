@@ -1,14 +1,10 @@
 package relay_test
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/jambridge/jambridge/relay"
 )
@@ -22,23 +18,7 @@ func TestSlowMemberNeverDelaysTheOthers(t *testing.T) {
 	alice, bob := p[0], p[1]
 
 	// The stuck member: a tiny receive window, and it never reads again.
-	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err == nil {
-			c.(*net.TCPConn).SetReadBuffer(4096)
-		}
-		return c, err
-	}}
-	ws, _, err := d.Dial("ws"+strings.TrimPrefix(r.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	readPrefix(t, ws, "0{")
-	write(t, ws, "40")
-	readPrefix(t, ws, "40")
-	write(t, ws, fmt.Sprintf(`42["session:join",{"roomCode":%q,"name":"stuck"}]`, code))
-	readPrefix(t, ws, `42["session:joined"`)
+	rawMember(t, r, code, "stuck", 4096)
 	alice.next("session:user-joined")
 	bob.next("session:user-joined")
 

@@ -24,7 +24,7 @@ func (m *systemMIDI) OpenVirtualIn(name string) (drivers.In, error) {
 	if err := in.OpenVirtualPort(name); err != nil {
 		return nil, clean(err)
 	}
-	return &virtualIn{name: name, in: in}, nil
+	return &virtualIn{virtualPort[rtmidi.MIDIIn]{name: name, port: in}}, nil
 }
 
 // OpenVirtualOut creates the output port a DAW records or plays.
@@ -39,36 +39,40 @@ func (m *systemMIDI) OpenVirtualOut(name string) (drivers.Out, error) {
 	if err := out.OpenVirtualPort(name); err != nil {
 		return nil, clean(err)
 	}
-	return &virtualOut{name: name, out: out}, nil
+	return &virtualOut{virtualPort[rtmidi.MIDIOut]{name: name, port: out}}, nil
 }
 
-// virtualIn is a virtual input port, open from its creation until Close;
-// messages reach Listen's callback as they do from rtmididrv's ports.
-type virtualIn struct {
-	name string
-	in   rtmidi.MIDIIn // nil once closed
+// virtualPort is what a virtual input and output share: open from its
+// creation until Close.
+type virtualPort[P interface{ Close() error }] struct {
+	name   string
+	port   P
+	closed bool
 }
 
-func (v *virtualIn) Open() error             { return nil }
-func (v *virtualIn) IsOpen() bool            { return v.in != nil }
-func (v *virtualIn) Number() int             { return -1 }
-func (v *virtualIn) String() string          { return v.name }
-func (v *virtualIn) Underlying() interface{} { return v.in }
+func (v *virtualPort[P]) Open() error             { return nil }
+func (v *virtualPort[P]) IsOpen() bool            { return !v.closed }
+func (v *virtualPort[P]) Number() int             { return -1 }
+func (v *virtualPort[P]) String() string          { return v.name }
+func (v *virtualPort[P]) Underlying() interface{} { return v.port }
 
-func (v *virtualIn) Close() error {
-	if v.in == nil {
+func (v *virtualPort[P]) Close() error {
+	if v.closed {
 		return nil
 	}
-	err := v.in.Close()
-	v.in = nil
-	return clean(err)
+	v.closed = true
+	return clean(v.port.Close())
 }
 
+// virtualIn is a virtual input port; messages reach Listen's callback as
+// they do from rtmididrv's ports.
+type virtualIn struct{ virtualPort[rtmidi.MIDIIn] }
+
 func (v *virtualIn) Listen(onMsg func(msg []byte, milliseconds int32), config drivers.ListenConfig) (func(), error) {
-	if v.in == nil {
+	if v.closed {
 		return nil, drivers.ErrPortClosed
 	}
-	in := v.in
+	in := v.port
 	if err := in.IgnoreTypes(!config.SysEx, !config.TimeCode, !config.ActiveSense); err != nil {
 		return nil, clean(err)
 	}
@@ -81,30 +85,12 @@ func (v *virtualIn) Listen(onMsg func(msg []byte, milliseconds int32), config dr
 	return func() { in.CancelCallback() }, nil
 }
 
-// virtualOut is a virtual output port, open from its creation until Close.
-type virtualOut struct {
-	name string
-	out  rtmidi.MIDIOut // nil once closed
-}
-
-func (v *virtualOut) Open() error             { return nil }
-func (v *virtualOut) IsOpen() bool            { return v.out != nil }
-func (v *virtualOut) Number() int             { return -1 }
-func (v *virtualOut) String() string          { return v.name }
-func (v *virtualOut) Underlying() interface{} { return v.out }
-
-func (v *virtualOut) Close() error {
-	if v.out == nil {
-		return nil
-	}
-	err := v.out.Close()
-	v.out = nil
-	return clean(err)
-}
+// virtualOut is a virtual output port.
+type virtualOut struct{ virtualPort[rtmidi.MIDIOut] }
 
 func (v *virtualOut) Send(b []byte) error {
-	if v.out == nil {
+	if v.closed {
 		return drivers.ErrPortClosed
 	}
-	return clean(v.out.SendMessage(b))
+	return clean(v.port.SendMessage(b))
 }
