@@ -4,10 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-
-	"gitlab.com/gomidi/midi/v2/drivers"
-
-	"github.com/jambridge/jambridge/mapping"
 )
 
 // Bridge connects local MIDI ports to a jam session: local notes go out
@@ -50,52 +46,10 @@ func (b *Bridge) Run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); b.inputs.run(loops) }()
 	go func() { defer wg.Done(); b.player.run(loops) }()
-	if b.cfg.Virtual {
-		b.openVirtual(ctx)
-	}
-	b.scanner.run(ctx) // returns when ctx ends
+	b.scanner.run(ctx) // returns when ctx ends; it also opens the virtual ports
 	stopLoops()
 	wg.Wait()
 	return nil
-}
-
-// openVirtual creates the ports a DAW connects to.
-func (b *Bridge) openVirtual(ctx context.Context) {
-	vo, ok := b.lister.(VirtualOpener)
-	if !ok {
-		b.cfg.Logger.Warn(ErrNoVirtualPorts.Error())
-		return
-	}
-	in, err := vo.OpenVirtualIn(b.cfg.VirtualName + " in")
-	if err == nil {
-		p, perr := b.virtualIn(in)
-		if perr == nil && b.scanner.hand(ctx, portChange{add: p}) {
-			b.cfg.Logger.Info("virtual MIDI input ready: send to it from your DAW", "port", in.String())
-		}
-		err = perr
-	}
-	if err != nil {
-		b.cfg.Logger.Warn("cannot create the virtual MIDI input", "err", err)
-	}
-	out, err := vo.OpenVirtualOut(b.cfg.VirtualName + " out")
-	if err != nil {
-		b.cfg.Logger.Warn("cannot create the virtual MIDI output", "err", err)
-		return
-	}
-	b.scanner.toPlayer(ctx, playerCmd{addOut: out})
-}
-
-// virtualIn starts listening to our own virtual input.
-func (b *Bridge) virtualIn(in drivers.In) (*inPort, error) {
-	mapper, err := mapping.NewInput(b.cfg.VirtualRule)
-	if err != nil {
-		return nil, err
-	}
-	p := &inPort{key: in.String(), in: in, mapper: mapper} // not in the scanner's list: no rescan closes it
-	if err := b.inputs.listen(p); err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // Remote plays an event from another participant. It never blocks: when

@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -200,6 +201,28 @@ func TestVirtualPortsForADAW(t *testing.T) {
 			t.Errorf("the bridge reads %q", in.String())
 		}
 	}
+}
+
+// A box that starts jambridge before its sound modules load gets its
+// virtual ports once the MIDI system answers.
+func TestVirtualPortsComeWithTheMIDISystem(t *testing.T) {
+	f := &miditest.VirtualSystem{System: &miditest.System{}}
+	f.SetListErr(errors.New("no MIDI system: /dev/snd/seq is missing"))
+	h := start(t, bridge.Config{Virtual: true}, f)
+	eventually(t, "the missing MIDI system said", func() bool { return contains(h.logs.String(), "no MIDI system") })
+	time.Sleep(30 * time.Millisecond) // several looks
+	if vin, vout := f.Ports(); vin != nil || vout != nil {
+		t.Fatal("virtual ports opened without a MIDI system")
+	}
+	f.SetListErr(nil)
+	eventually(t, "virtual ports once the MIDI system is there", func() bool {
+		vin, vout := f.Ports()
+		return vin != nil && vin.Listening() && vout != nil
+	})
+	vin, _ := f.Ports()
+	vin.Play(midi.NoteOn(0, 60, 90))
+	name, ev := h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 90})
 }
 
 func TestVirtualPortsUnavailableIsOneWarning(t *testing.T) {

@@ -25,6 +25,16 @@ type scanner struct {
 	ins     map[string]bool // keys handed to the input loop
 	outs    map[string]bool // names handed to the player
 	lastErr string          // the listing error last logged
+
+	virtual virtualState
+}
+
+// virtualState is how far the virtual ports got: they are opened once the
+// MIDI system answers (a box may start jambridge before its sound
+// modules load), and retried at each look until they are.
+type virtualState struct {
+	in, out bool   // opened and handed over
+	lastErr string // the failure last logged, so it is said once
 }
 
 func newScanner(cfg Config, lister Lister, ins *inputs, pl *player) *scanner {
@@ -51,6 +61,9 @@ func (s *scanner) run(ctx context.Context) {
 	for {
 		s.scanInputs(ctx)
 		s.scanOutputs(ctx)
+		if s.cfg.Virtual && s.lastErr == "" {
+			s.openVirtual(ctx)
+		}
 		select {
 		case <-ticker.C:
 		case _, ok := <-hints:
@@ -209,4 +222,63 @@ func (s *scanner) toPlayer(ctx context.Context, c playerCmd) bool {
 		}
 		return false
 	}
+}
+
+// openVirtual creates whichever virtual port a DAW connects to is not
+// open yet.
+func (s *scanner) openVirtual(ctx context.Context) {
+	v := &s.virtual
+	if v.in && v.out {
+		return
+	}
+	vo, ok := s.lister.(VirtualOpener)
+	if !ok {
+		s.virtualFailed(ErrNoVirtualPorts.Error())
+		v.in, v.out = true, true // nothing to retry
+		return
+	}
+	if !v.in {
+		in, err := vo.OpenVirtualIn(s.cfg.VirtualName + " in")
+		if err == nil {
+			var p *inPort
+			if p, err = s.virtualIn(in); err == nil && s.hand(ctx, portChange{add: p}) {
+				v.in = true
+				s.log.Info("virtual MIDI input ready: send to it from your DAW", "port", in.String())
+			}
+		}
+		if err != nil {
+			s.virtualFailed(fmt.Sprintf("cannot create the virtual MIDI input: %v", err))
+		}
+	}
+	if !v.out {
+		out, err := vo.OpenVirtualOut(s.cfg.VirtualName + " out")
+		if err != nil {
+			s.virtualFailed(fmt.Sprintf("cannot create the virtual MIDI output: %v", err))
+		} else if s.toPlayer(ctx, playerCmd{addOut: out}) {
+			v.out = true
+		}
+	}
+}
+
+// virtualFailed logs why the virtual ports are missing, once per reason.
+func (s *scanner) virtualFailed(msg string) {
+	if msg != s.virtual.lastErr {
+		s.log.Warn(msg)
+		s.virtual.lastErr = msg
+	}
+}
+
+// virtualIn starts listening to our own virtual input. It is not in the
+// scanner's list of ports, so no rescan closes it.
+func (s *scanner) virtualIn(in drivers.In) (*inPort, error) {
+	mapper, err := mapping.NewInput(s.cfg.VirtualRule)
+	if err != nil {
+		return nil, err
+	}
+	p := &inPort{key: in.String(), in: in, mapper: mapper}
+	if err := s.inputs.listen(p); err != nil {
+		in.Close()
+		return nil, err
+	}
+	return p, nil
 }

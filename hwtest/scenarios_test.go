@@ -15,8 +15,9 @@ import (
 
 // Without the ALSA sequencer, `jambridge ports` says so in one sentence
 // and exits non-zero; `jambridge run` says it once and keeps the session
-// up, and uses the MIDI devices as soon as the sequencer comes (a box
-// that starts jambridge at boot before its sound modules load).
+// up, and uses the MIDI devices and opens its virtual ports as soon as the
+// sequencer comes (a box that starts jambridge at boot before its sound
+// modules load).
 func TestNoMIDISystem(t *testing.T) {
 	if _, err := os.Stat("/dev/snd/seq"); err == nil {
 		t.Fatal("the sequencer is already loaded: this test must run first, on a machine without sound modules")
@@ -29,13 +30,16 @@ func TestNoMIDISystem(t *testing.T) {
 		t.Errorf("jambridge ports: exit %d, output:\n%s\nwant exit 1 and only:\njambridge: %s", code, out, sentence)
 	}
 
-	daemon := start(t, "jambridge", "run", "--listen", "127.0.0.1:3009", "--room", "NO-MIDI")
+	daemon := start(t, "jambridge", "run", "--listen", "127.0.0.1:3009", "--room", "NO-MIDI", "--virtual")
 	at := daemon.expect(t, 0, 10*time.Second, "level=WARN", sentence)
 	daemon.expect(t, 0, 10*time.Second, "created session", "NO-MIDI")
 	loadSound(t)
 	v := virmidi(waitCard(t, "VirMIDI", true, 5*time.Second))
 	at = daemon.expect(t, at, 10*time.Second, "MIDI system available")
 	daemon.expect(t, at, 10*time.Second, "listening to MIDI input", v.port(0))
+	daemon.expect(t, at, 10*time.Second, "virtual MIDI input ready")
+	findPort(t, "jambridge in")
+	findPort(t, "jambridge out")
 	if n := strings.Count(daemon.output(), sentence); n != 1 {
 		t.Errorf("jambridge run said %d times that there is no MIDI system, want once", n)
 	}
