@@ -4,7 +4,10 @@ package hwtest
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -68,6 +71,43 @@ func TestPortsByRealName(t *testing.T) {
 		if !strings.Contains(ins, name) || !strings.Contains(outs, name) {
 			t.Errorf("jambridge ports: %q missing from the inputs or the outputs:\n%s", name, out)
 		}
+	}
+}
+
+// A user without access to the sequencer (its nodes are root's until
+// udev gives them to the audio group) gets the one sentence that says
+// what to do; done, the same user lists the ports.
+func TestSequencerPermission(t *testing.T) {
+	loadSound(t)
+	const want = "jambridge: no access to /dev/snd/seq: add this user to the audio group " +
+		"(`sudo usermod -aG audio $USER`) and log in again"
+	musician := &syscall.Credential{Uid: 1000, Gid: 1000}
+	out, code := runAs(t, musician, "jambridge", "ports")
+	if code != 1 || strings.TrimSpace(out) != want {
+		t.Errorf("jambridge ports as a user: exit %d, output:\n%s\nwant exit 1 and only:\n%s", code, out, want)
+	}
+
+	// What udev does on a desktop, and the advice: the audio group.
+	const audio = 29
+	nodes, _ := filepath.Glob("/dev/snd/*")
+	for _, n := range nodes {
+		if err := os.Chown(n, 0, audio); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(n, 0o660); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() {
+		for _, n := range nodes {
+			os.Chown(n, 0, 0)
+			os.Chmod(n, 0o600)
+		}
+	}()
+	musician.Groups = []uint32{audio}
+	out, code = runAs(t, musician, "jambridge", "ports")
+	if code != 0 || !strings.Contains(out, "VirMIDI") {
+		t.Errorf("jambridge ports as a member of audio: exit %d, output:\n%s", code, out)
 	}
 }
 
@@ -173,6 +213,19 @@ func TestJamSession(t *testing.T) {
 		send(t, j.v.raw(1), "90 4A 60") // "drums" plays; the DAW hears it
 		track.expect(t, 0, "90 4A 60", 5*time.Second)
 	})
+}
+
+// runAs is runStatus as another user.
+func runAs(t *testing.T, cred *syscall.Credential, name string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	cmd.Env = append(os.Environ(), "HOME=/tmp")
+	out, err := cmd.CombinedOutput()
+	if err != nil && cmd.ProcessState == nil {
+		t.Fatalf("%s as uid %d: %v", name, cred.Uid, err)
+	}
+	return string(out), cmd.ProcessState.ExitCode()
 }
 
 // runStatus runs a program to its end and returns its output and exit
