@@ -31,6 +31,7 @@ func startJam(t *testing.T) *jam {
 	j.keys = start(t, "jambridge", "run", "--relay", j.url, "--room", j.room, "--name", "keys",
 		"--in", "FakeUSBMIDI", "--out", j.v.port(0))
 	j.keys.expect(t, 0, 10*time.Second, "created session", j.room)
+	j.keys.expect(t, 0, 10*time.Second, "playing remote events on output", j.v.port(0))
 	drums := start(t, "jambridge", "run", "--relay", j.url, "--room", j.room, "--name", "drums", "--in", j.v.port(1))
 	drums.expect(t, 0, 10*time.Second, "listening to MIDI input", j.v.port(1))
 	drums.expect(t, 0, 10*time.Second, "joined session", j.room)

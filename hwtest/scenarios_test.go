@@ -195,6 +195,8 @@ func TestJamSession(t *testing.T) {
 	t.Run("virtual ports are seen and used by other ALSA clients", func(t *testing.T) {
 		daw := start(t, "jambridge", "run", "--config", "daw.yaml", "--relay", j.url, "--room", j.room, "--name", "daw")
 		daw.expect(t, 0, 10*time.Second, "joined session", j.room)
+		daw.expect(t, 0, 10*time.Second, "virtual MIDI input ready")
+		daw.expect(t, 0, 10*time.Second, "playing remote events on output", "jambridge out")
 		in, out := findPort(t, "jambridge in"), findPort(t, "jambridge out")
 		for _, p := range []seqPort{in, out} {
 			if p.clientName != "jambridge" {
