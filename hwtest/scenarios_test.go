@@ -41,6 +41,7 @@ func TestNoMIDISystem(t *testing.T) {
 	at = daemon.expect(t, at, 10*time.Second, "MIDI system available")
 	daemon.expect(t, at, 10*time.Second, "listening to MIDI input", v.port(0))
 	daemon.expect(t, at, 10*time.Second, "virtual MIDI input ready")
+	daemon.expect(t, at, 10*time.Second, "playing remote events on output", "jambridge out")
 	findPort(t, "jambridge in")
 	findPort(t, "jambridge out")
 	if n := strings.Count(daemon.output(), sentence); n != 1 {
