@@ -2,7 +2,8 @@
 # make test-hw: the bridge against a real ALSA sequencer and an emulated
 # USB MIDI keyboard, in a virtual machine booted from Debian's own kernel.
 #
-#   hwtest/run.sh [go test flags for the guest, e.g. -test.run Hotplug]
+#   hwtest/run.sh [go test flags for the guest, e.g. -test.run 'Permission|Ports']
+#   HWTEST='-test.run JamSession' hwtest/run.sh      (the same, as make test-hw passes them)
 #
 # It installs what is missing (qemu, busybox, alsa-utils, a kernel image)
 # from the machine's Debian packages, builds jambridge, jamrelay and the
@@ -115,6 +116,12 @@ build_image() {
 
 # --- run --------------------------------------------------------------------
 
+# The guest's go test flags: the arguments, or $HWTEST split at spaces.
+ARGS=("$@")
+if [ ${#ARGS[@]} = 0 ] && [ -n "${HWTEST:-}" ]; then
+	read -r -a ARGS <<<"$HWTEST"
+fi
+
 need_tools
 find_kernel
 say "kernel $KVER, $(qemu-system-x86_64 --version | head -1)"
@@ -126,7 +133,7 @@ mkdir -p "$WORK"
 CGO_ENABLED=0 $GO test -c -tags hwtest -o "$WORK/hwtest.test" ./hwtest
 $GO vet -tags hwtest ./hwtest
 
-build_image "$@"
+build_image "${ARGS[@]}"
 say "image: $(du -h "$WORK/initramfs.cpio" | cut -f1); booting (TCG, up to ${TIMEOUT}s)"
 
 ACCEL=(-accel tcg -cpu max)
