@@ -69,16 +69,16 @@ func (k *keyboard) plug(t *testing.T) {
 		t.Fatal("USB gadget: no device controller (is dummy_hcd loaded?)")
 	}
 	k.write(t, "UDC", filepath.Base(udcs[0]))
-	waitCard(t, k.product, true, 10*time.Second)
 	k.plugged = true
+	waitCard(t, k.product, true, 10*time.Second)
 }
 
 // unplug unbinds it: the cable comes out.
 func (k *keyboard) unplug(t *testing.T) {
 	t.Helper()
 	k.write(t, "UDC", "\n")
-	waitCard(t, k.product, false, 10*time.Second)
 	k.plugged = false
+	waitCard(t, k.product, false, 10*time.Second)
 }
 
 // listen reads what the host sends the keyboard: what its own synth

@@ -38,6 +38,11 @@ func startJam(t *testing.T) *jam {
 	j.watch = &monitor{start(t, "jambridge", "monitor", "--json", "--relay", j.url, "--room", j.room, "--name", "watcher")}
 	j.watch.expect(t, 0, 10*time.Second, "joined session", j.room)
 	j.synth = j.v.listen(t, 0)
+	t.Cleanup(func() {
+		if j.kbd.plugged { // leave the machine as the jam found it
+			j.kbd.unplug(t)
+		}
+	})
 	return j
 }
 

@@ -22,7 +22,7 @@ type proc struct {
 	mu    sync.Mutex
 	lines []string
 	more  chan struct{} // closed and replaced whenever a line arrives
-	done  chan struct{} // closed when the program has exited
+	done  chan struct{} // closed when the program has exited and its output is read
 }
 
 // start runs a program until the test ends; its output is logged when
@@ -45,8 +45,9 @@ func start(t *testing.T, name string, args ...string) *proc {
 			p.more = make(chan struct{})
 			p.mu.Unlock()
 		}
+		close(p.done) // the program has exited and every line is in
 	}()
-	go func() { p.cmd.Wait(); w.Close(); close(p.done) }()
+	go func() { p.cmd.Wait(); w.Close() }()
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {

@@ -169,28 +169,37 @@ func TestJamSession(t *testing.T) {
 		j.watch.expectEvent(t, at, "keys", "piano_note", 67, 96)
 	})
 
-	t.Run("remote events play on the USB keyboard's own synth, across a replug", func(t *testing.T) {
+	t.Run("the USB keyboard as input and synth, replugged, noticed from /dev/snd alone", func(t *testing.T) {
 		if !j.kbd.plugged {
 			j.plugKeyboard(t)
 		}
 		// A rescan tick of ten minutes: only the hotplug hints from
-		// /dev/snd can notice the replug.
+		// /dev/snd can notice the cable coming and going.
 		piano := start(t, "jambridge", "run", "--relay", j.url, "--room", j.room, "--name", "piano",
-			"--in", "/^$/", "--out", "FakeUSBMIDI", "--rescan", "10m")
+			"--in", "FakeUSBMIDI", "--out", "FakeUSBMIDI", "--rescan", "10m")
 		piano.expect(t, 0, 10*time.Second, "playing remote events on output", "FakeUSBMIDI")
+		piano.expect(t, 0, 10*time.Second, "listening to MIDI input", "FakeUSBMIDI")
 		piano.expect(t, 0, 10*time.Second, "joined session", j.room)
 		speaker := j.kbd.listen(t)
 		send(t, j.v.raw(1), "90 3E 55") // "drums" plays; the keyboard sounds it
 		speaker.expect(t, 0, "90 3E 55", 5*time.Second)
 
-		from := piano.mark()
+		from, at := piano.mark(), j.watch.mark()
+		j.play(t, "90 41 50") // held while the cable comes out
+		at = j.watch.expectEvent(t, at, "piano", "piano_note", 65, 80)
 		j.unplugKeyboard(t)
 		piano.expect(t, from, 5*time.Second, "output port gone", "FakeUSBMIDI")
+		piano.expect(t, from, 5*time.Second, "MIDI input closed", "FakeUSBMIDI")
+		at = j.watch.expectEvent(t, at, "piano", "piano_note", 65, 0)
+
 		j.plugKeyboard(t)
 		piano.expect(t, from, 5*time.Second, "playing remote events on output", "FakeUSBMIDI")
+		piano.expect(t, from, 5*time.Second, "listening to MIDI input", "FakeUSBMIDI")
 		speaker = j.kbd.listen(t)
 		send(t, j.v.raw(1), "80 3E 00 90 3F 56")
 		speaker.expect(t, 0, "90 3F 56", 5*time.Second)
+		j.play(t, "90 43 51")
+		j.watch.expectEvent(t, at, "piano", "piano_note", 67, 81)
 	})
 
 	t.Run("virtual ports are seen and used by other ALSA clients", func(t *testing.T) {
