@@ -1,9 +1,6 @@
 package relay
 
-import (
-	"net"
-	"syscall"
-)
+import "syscall"
 
 // Direct writes. Most of the time a member's websocket is idle: nothing
 // queued, no write in progress, room in the kernel's send buffer. A
@@ -33,21 +30,9 @@ type directConn struct {
 	try func(fd uintptr) bool // rc.Write's callback, made once
 }
 
-// newDirectConn returns nil where conn has no raw descriptor (TLS, tests'
-// pipes): every packet then goes through the queue.
-func newDirectConn(conn net.Conn) *directConn {
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	dc := &directConn{rc: rc}
-	dc.try = dc.tryWrite
-	return dc
-}
+// keptFrameBuffer is the largest frame buffer a connection keeps between
+// direct writes; musical events are a few hundred bytes.
+const keptFrameBuffer = 4096
 
 // writeDirect writes packet b as one websocket text frame if the socket
 // is idle, and reports whether it did (or kept the frame's tail for the
@@ -71,6 +56,9 @@ func (s *socket) writeDirect(b []byte) bool {
 		s.partial = append([]byte(nil), dc.buf[n:]...)
 		s.srv.stats.partial.Add(1)
 		s.q.wake()
+	}
+	if cap(dc.buf) > keptFrameBuffer {
+		dc.buf = nil // a rare big event: do not keep its buffer for the connection's life
 	}
 	s.srv.stats.direct.Add(1)
 	s.srv.observeQueueWait(start)

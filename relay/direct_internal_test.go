@@ -3,8 +3,13 @@ package relay
 import (
 	"bytes"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.
@@ -64,5 +69,51 @@ func TestDirectWriteNeverOvertakesTheQueue(t *testing.T) {
 	}
 	if st := srv.Stats(); st.DirectWrites != 1 {
 		t.Errorf("direct writes %d, want 1", st.DirectWrites)
+	}
+}
+
+// The writer sends a cut-short direct write's tail before anything else,
+// a pong included: nothing may land inside a frame.
+func TestWriterSendsThePartialTailBeforeAPong(t *testing.T) {
+	srv, err := NewServer(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := websocket.Upgrader{}
+	serverWS := make(chan *websocket.Conn, 1)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err == nil {
+			serverWS <- ws
+		}
+	}))
+	defer hs.Close()
+	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ws := <-serverWS
+
+	s := newSocket(srv)
+	s.partial = []byte("cd") // the tail of a frame the kernel took "ab" of
+	s.sendControl(opPong, []byte("P"))
+	s.writer.Add(1)
+	go s.writeLoop(ws)
+	defer func() { s.close("done"); s.writer.Wait() }()
+
+	raw := client.NetConn()
+	raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got := make([]byte, 0, 8)
+	buf := make([]byte, 8)
+	for len(got) < 5 {
+		n, err := raw.Read(buf)
+		if err != nil {
+			t.Fatalf("read %q: %v", got, err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if want := "cd\x8a\x01P"; string(got[:5]) != want {
+		t.Errorf("on the wire %q, want the tail then the pong %q", got[:5], want)
 	}
 }

@@ -2,7 +2,26 @@
 
 package relay
 
-import "syscall"
+import (
+	"net"
+	"syscall"
+)
+
+// newDirectConn returns nil where conn has no raw descriptor (TLS, tests'
+// pipes): every packet then goes through the queue.
+func newDirectConn(conn net.Conn) *directConn {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	dc := &directConn{rc: rc}
+	dc.try = dc.tryWrite
+	return dc
+}
 
 // write makes one non-blocking write(2) attempt of dc.buf and returns how
 // much the kernel took.

@@ -70,13 +70,22 @@ func (q *sendQueue) push(b []byte, droppable bool, now time.Time, stuckAfter tim
 	if q.n == len(q.items) {
 		q.dropOne()
 		dropped = 1
-		stuck = now.Sub(q.lastDrain) > stuckAfter
+		// Stuck: nothing drained since the queue last went non-empty
+		// (direct writes may have kept it empty for long).
+		stuck = now.Sub(later(q.lastDrain, q.since)) > stuckAfter
 	}
 	q.items[(q.head+q.n)%len(q.items)] = queued{data: b, droppable: droppable}
 	q.n++
 	q.mu.Unlock()
 	q.wake()
 	return dropped, stuck
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // dropOne removes the oldest droppable packet, or the oldest packet when

@@ -62,7 +62,7 @@ func TestQueuePingJumpsTheLine(t *testing.T) {
 func TestQueueReportsStuckOnlyWhenFullAndUndrained(t *testing.T) {
 	start := time.Now()
 	q := newSendQueue(1, start)
-	if _, stuck := q.push([]byte("a"), true, start.Add(time.Hour), time.Second); stuck {
+	if _, stuck := q.push([]byte("a"), true, start.Add(100*time.Millisecond), time.Second); stuck {
 		t.Error("stuck while not full")
 	}
 	if _, stuck := q.push([]byte("b"), true, start.Add(500*time.Millisecond), time.Second); stuck {
@@ -90,5 +90,21 @@ func TestQueueGrowsOnDemandUpToItsLimit(t *testing.T) {
 	got := drainStrings(q)
 	if len(q.items) != 100 || len(got) != 100 || got[0] != "50" || got[99] != "149" {
 		t.Errorf("ring %d, drained %d from %s to %s; want 100 slots holding 50..149", len(q.items), len(got), got[0], got[len(got)-1])
+	}
+}
+
+// A queue kept empty for long by direct writes is not stuck the moment a
+// burst fills it: stuck counts from when it last went non-empty.
+func TestQueueIdleForLongIsNotStuckAtOnce(t *testing.T) {
+	start := time.Now()
+	q := newSendQueue(2, start)
+	later := start.Add(time.Hour) // an hour of direct writes, no drain
+	for i := range 3 {
+		if _, stuck := q.push([]byte("e"), true, later, time.Second); stuck {
+			t.Fatalf("push %d: stuck, though the queue has been full for no time at all", i)
+		}
+	}
+	if _, stuck := q.push([]byte("e"), true, later.Add(2*time.Second), time.Second); !stuck {
+		t.Error("full and not drained for 2s with a 1s limit: want stuck")
 	}
 }

@@ -162,6 +162,18 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// addConn counts a websocket's goroutines for Close to wait for; false
+// once Close has begun (a WaitGroup must not grow while it is waited on).
+func (s *Server) addConn() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.conns.Add(1)
+	return true
+}
+
 // checkOrigin allows clients without an Origin header, the relay's own
 // origin, and the configured allow-list.
 func (s *Server) checkOrigin(r *http.Request) bool {

@@ -29,8 +29,9 @@ type Stats struct {
 	EventsIn    uint64 `json:"eventsIn"`
 	Deliveries  uint64 `json:"deliveries"`
 	// DirectWrites counts packets (relayed events, replies) written at
-	// once by the goroutine that sent them, the connection being idle;
-	// the others went through the connection's send queue.
+	// once by the goroutine that sent them, the connection being idle
+	// (those the kernel took only part of included: the writer sent the
+	// rest); the others went through the connection's send queue.
 	DirectWrites uint64 `json:"directWrites"`
 	Dropped      uint64 `json:"dropped"`
 	Stuck        uint64 `json:"stuck"`

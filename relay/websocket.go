@@ -39,7 +39,10 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 	// The connection runs on its own goroutines, so net/http's
 	// per-request state (buffers, the request) is freed now: an idle
 	// member costs little.
-	s.conns.Add(1)
+	if !s.addConn() {
+		ws.Close() // shutting down
+		return
+	}
 	go func() {
 		defer s.conns.Done()
 		s.runWebsocket(ws, sock)
@@ -178,10 +181,11 @@ func (sock *socket) writeLoop(ws *websocket.Conn) {
 	conn := ws.NetConn()
 	var f frames
 	for {
+		var ctl *controlFrame
 		select {
 		case <-sock.q.notify:
 		case c := <-sock.control:
-			f.add(c.op, c.data)
+			ctl = &c
 		case <-sock.closed:
 			sock.wmu.Lock()
 			f.reset()
@@ -194,6 +198,9 @@ func (sock *socket) writeLoop(ws *websocket.Conn) {
 		}
 		sock.wmu.Lock() // a direct write finishes first; its tail goes first
 		sock.takePartial(&f)
+		if ctl != nil {
+			f.add(ctl.op, ctl.data)
+		}
 		var since time.Time
 		f.packets, since = sock.q.drainBatch(f.packets[:0], sock.srv.cfg.Now())
 		for _, b := range f.packets {
@@ -205,6 +212,9 @@ func (sock *socket) writeLoop(ws *websocket.Conn) {
 		}
 		_ = conn.SetWriteDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
 		err := f.writeTo(conn)
+		if err != nil {
+			sock.direct.Store(nil) // the stream may end mid-frame: nothing may follow
+		}
 		sock.wmu.Unlock()
 		if err != nil {
 			var ne net.Error
