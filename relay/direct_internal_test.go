@@ -117,3 +117,44 @@ func TestWriterSendsThePartialTailBeforeAPong(t *testing.T) {
 		t.Errorf("on the wire %q, want the tail then the pong %q", got[:5], want)
 	}
 }
+
+// gorilla's own writes after the takeover (a close frame on a protocol
+// error) go after a cut-short direct write's tail, under wmu.
+func TestGorillaWritesGoAfterThePartialTail(t *testing.T) {
+	srv, err := NewServer(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, client := tcpPair(t)
+	c := &wsConn{Conn: server}
+	if _, err := c.Write([]byte("hs")); err != nil { // the handshake: straight through
+		t.Fatal(err)
+	}
+	s := newSocket(srv)
+	c.sock.Store(s)
+	s.partial = []byte("cd")
+	if _, err := c.Write([]byte("\x88\x00")); err != nil { // a close frame
+		t.Fatal(err)
+	}
+	if s.partial != nil {
+		t.Error("the tail is still pending after gorilla's write")
+	}
+	if !s.wmu.TryLock() {
+		t.Fatal("wmu still held after gorilla's write")
+	}
+	s.wmu.Unlock()
+	want := "hscd\x88\x00"
+	got := make([]byte, 0, len(want))
+	buf := make([]byte, 16)
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for len(got) < len(want) {
+		n, err := client.Read(buf)
+		if err != nil {
+			t.Fatalf("read %q: %v", got, err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if string(got) != want {
+		t.Errorf("on the wire %q, want %q", got, want)
+	}
+}

@@ -31,7 +31,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 		http.Error(w, "relay full: too many connections", http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	ws, err := s.upgrader.Upgrade(hijacker{w}, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
@@ -87,7 +87,10 @@ func (sock *socket) attach(ws *websocket.Conn) bool {
 		return nil
 	})
 	ws.SetCloseHandler(func(int, string) error { return nil }) // the reader's error closes the socket
-	sock.direct.Store(newDirectConn(ws.NetConn()))
+	if c, ok := ws.NetConn().(*wsConn); ok {
+		c.sock.Store(sock) // gorilla's own writes now take wmu
+	}
+	sock.direct.Store(newDirectConn(rawConn(ws)))
 	sock.writer.Add(1)
 	go sock.writeLoop(ws)
 	return true
@@ -178,7 +181,7 @@ func readCloseReason(err error) string {
 // which it excludes with wmu while it drains and writes.
 func (sock *socket) writeLoop(ws *websocket.Conn) {
 	defer sock.writer.Done()
-	conn := ws.NetConn()
+	conn := rawConn(ws)
 	var f frames
 	for {
 		var ctl *controlFrame
