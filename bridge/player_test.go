@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,9 +228,29 @@ func TestVirtualPortsComeWithTheMIDISystem(t *testing.T) {
 
 func TestVirtualPortsUnavailableIsOneWarning(t *testing.T) {
 	h := start(t, bridge.Config{Virtual: true}, &miditest.System{})
-	eventually(t, "warning", func() bool { return len(h.logs.String()) > 0 })
-	time.Sleep(30 * time.Millisecond)
-	if got := h.logs.String(); !contains(got, bridge.ErrNoVirtualPorts.Error()) {
-		t.Errorf("logs: %s", got)
+	eventually(t, "warning", func() bool { return contains(h.logs.String(), bridge.ErrNoVirtualPorts.Error()) })
+	time.Sleep(50 * time.Millisecond) // several looks at 10 ms
+	if n := strings.Count(h.logs.String(), bridge.ErrNoVirtualPorts.Error()); n != 1 {
+		t.Errorf("said %d times, want once:\n%s", n, h.logs)
 	}
+}
+
+// Virtual ports that fail to open are retried at each look, each failure
+// said once (the input's and the output's apart), and open when they can.
+func TestVirtualPortsRetriedAndEachFailureSaidOnce(t *testing.T) {
+	f := &miditest.VirtualSystem{System: &miditest.System{}}
+	f.SetVirtualErr(errors.New("the sequencer refused"))
+	h := start(t, bridge.Config{Virtual: true}, f)
+	eventually(t, "warnings", func() bool { return contains(h.logs.String(), "virtual MIDI output") })
+	time.Sleep(50 * time.Millisecond) // several looks at 10 ms
+	for _, w := range []string{"cannot create the virtual MIDI input", "cannot create the virtual MIDI output"} {
+		if n := strings.Count(h.logs.String(), w); n != 1 {
+			t.Errorf("%q said %d times, want once:\n%s", w, n, h.logs)
+		}
+	}
+	f.SetVirtualErr(nil)
+	eventually(t, "virtual ports after the retry", func() bool {
+		vin, vout := f.Ports()
+		return vin != nil && vin.Listening() && vout != nil
+	})
 }

@@ -33,8 +33,8 @@ type scanner struct {
 // MIDI system answers (a box may start jambridge before its sound
 // modules load), and retried at each look until they are.
 type virtualState struct {
-	in, out bool   // opened and handed over
-	lastErr string // the failure last logged, so it is said once
+	in, out       bool   // opened and handed over
+	inErr, outErr string // the failure last logged for each, so it is said once
 }
 
 func newScanner(cfg Config, lister Lister, ins *inputs, pl *player) *scanner {
@@ -61,7 +61,7 @@ func (s *scanner) run(ctx context.Context) {
 	for {
 		s.scanInputs(ctx)
 		s.scanOutputs(ctx)
-		if s.cfg.Virtual && s.lastErr == "" {
+		if s.cfg.Virtual && s.lastErr == "" && ctx.Err() == nil {
 			s.openVirtual(ctx)
 		}
 		select {
@@ -233,7 +233,7 @@ func (s *scanner) openVirtual(ctx context.Context) {
 	}
 	vo, ok := s.lister.(VirtualOpener)
 	if !ok {
-		s.virtualFailed(ErrNoVirtualPorts.Error())
+		s.virtualFailed(&v.inErr, ErrNoVirtualPorts.Error())
 		v.in, v.out = true, true // nothing to retry
 		return
 	}
@@ -247,24 +247,25 @@ func (s *scanner) openVirtual(ctx context.Context) {
 			}
 		}
 		if err != nil {
-			s.virtualFailed(fmt.Sprintf("cannot create the virtual MIDI input: %v", err))
+			s.virtualFailed(&v.inErr, fmt.Sprintf("cannot create the virtual MIDI input: %v", err))
 		}
 	}
 	if !v.out {
 		out, err := vo.OpenVirtualOut(s.cfg.VirtualName + " out")
 		if err != nil {
-			s.virtualFailed(fmt.Sprintf("cannot create the virtual MIDI output: %v", err))
+			s.virtualFailed(&v.outErr, fmt.Sprintf("cannot create the virtual MIDI output: %v", err))
 		} else if s.toPlayer(ctx, playerCmd{addOut: out}) {
 			v.out = true
 		}
 	}
 }
 
-// virtualFailed logs why the virtual ports are missing, once per reason.
-func (s *scanner) virtualFailed(msg string) {
-	if msg != s.virtual.lastErr {
+// virtualFailed logs why a virtual port is missing, once per reason:
+// last is the port's last logged reason.
+func (s *scanner) virtualFailed(last *string, msg string) {
+	if msg != *last {
 		s.log.Warn(msg)
-		s.virtual.lastErr = msg
+		*last = msg
 	}
 }
 

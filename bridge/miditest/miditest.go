@@ -124,12 +124,23 @@ type VirtualSystem struct {
 	vmu  sync.Mutex
 	VIn  *In
 	VOut *Out
+	fail error
+}
+
+// SetVirtualErr makes opening virtual ports fail with err (nil: work).
+func (f *VirtualSystem) SetVirtualErr(err error) {
+	f.vmu.Lock()
+	defer f.vmu.Unlock()
+	f.fail = err
 }
 
 // OpenVirtualIn creates the virtual input a DAW sends to.
 func (f *VirtualSystem) OpenVirtualIn(name string) (drivers.In, error) {
 	f.vmu.Lock()
 	defer f.vmu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
 	f.VIn = &In{name: name, open: true}
 	return f.VIn, nil
 }
@@ -137,6 +148,10 @@ func (f *VirtualSystem) OpenVirtualIn(name string) (drivers.In, error) {
 // OpenVirtualOut creates the virtual output a DAW listens to.
 func (f *VirtualSystem) OpenVirtualOut(name string) (drivers.Out, error) {
 	f.vmu.Lock()
+	if f.fail != nil {
+		defer f.vmu.Unlock()
+		return nil, f.fail
+	}
 	f.VOut = &Out{name: name, open: true, Sent: make(chan []byte, 4096)}
 	f.vmu.Unlock()
 	// Other programs (and our own listings) see the virtual output as

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -14,9 +15,11 @@ const devDir = "/dev"
 // Hotplug implements bridge.HotplugNotifier: rtmidi cannot say when a
 // device is plugged in or out, but the card's nodes in /dev/snd appear
 // and vanish with it, so the bridge looks at once instead of at its next
-// rescan. Where /dev cannot be watched (not Linux), it returns nil and
-// the rescan timer does it all.
+// rescan. Off Linux it returns nil and the rescan timer does it all.
 func (m *systemMIDI) Hotplug(ctx context.Context) <-chan struct{} {
+	if runtime.GOOS != "linux" {
+		return nil // no /dev/snd; and kqueue would open every node in /dev
+	}
 	return watchSoundNodes(ctx, devDir)
 }
 
@@ -36,6 +39,12 @@ func watchSoundNodes(ctx context.Context, dev string) <-chan struct{} {
 	}
 	_ = w.Add(snd) // absent until the first sound module loads
 	hints := make(chan struct{}, 1)
+	hint := func() {
+		select {
+		case hints <- struct{}{}:
+		default: // one pending hint is as good as several
+		}
+	}
 	go func() {
 		defer close(hints)
 		defer w.Close()
@@ -45,19 +54,23 @@ func watchSoundNodes(ctx context.Context, dev string) <-chan struct{} {
 				if !ok {
 					return
 				}
+				if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename) {
+					continue // MIDI traffic on a node is no hotplug
+				}
 				if ev.Name == snd && ev.Has(fsnotify.Create) {
 					_ = w.Add(snd)
 				}
 				if ev.Name == snd || filepath.Dir(ev.Name) == snd {
-					select {
-					case hints <- struct{}{}:
-					default: // one pending hint is as good as several
-					}
+					hint()
 				}
 			case _, ok := <-w.Errors:
 				if !ok {
 					return
 				}
+				// Events may have been lost (a queue overflow): make
+				// sure snd/ is watched, and look.
+				_ = w.Add(snd)
+				hint()
 			case <-ctx.Done():
 				return
 			}

@@ -22,6 +22,7 @@ func (m *systemMIDI) OpenVirtualIn(name string) (drivers.In, error) {
 		return nil, clean(err)
 	}
 	if err := in.OpenVirtualPort(name); err != nil {
+		in.Destroy() // frees its ALSA client: the scanner retries, and clients are few (192)
 		return nil, clean(err)
 	}
 	return &virtualIn{virtualPort[rtmidi.MIDIIn]{name: name, port: in}}, nil
@@ -37,6 +38,7 @@ func (m *systemMIDI) OpenVirtualOut(name string) (drivers.Out, error) {
 		return nil, clean(err)
 	}
 	if err := out.OpenVirtualPort(name); err != nil {
+		out.Destroy()
 		return nil, clean(err)
 	}
 	return &virtualOut{virtualPort[rtmidi.MIDIOut]{name: name, port: out}}, nil
@@ -82,7 +84,11 @@ func (v *virtualIn) Listen(onMsg func(msg []byte, milliseconds int32), config dr
 	}); err != nil {
 		return nil, clean(err)
 	}
-	return func() { in.CancelCallback() }, nil
+	return func() {
+		if !v.closed { // after Close the rtmidi object is gone
+			in.CancelCallback()
+		}
+	}, nil
 }
 
 // virtualOut is a virtual output port.
