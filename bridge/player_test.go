@@ -182,10 +182,7 @@ func TestLoopGuardWithTestdrv(t *testing.T) {
 func TestVirtualPortsForADAW(t *testing.T) {
 	f := &miditest.VirtualSystem{System: &miditest.System{}}
 	h := start(t, bridge.Config{Virtual: true}, f)
-	eventually(t, "virtual ports", func() bool {
-		vin, vout := f.Ports()
-		return vin != nil && vin.Listening() && vout != nil
-	})
+	virtualPortsOpen(t, "virtual ports", f)
 	vin, vout := f.Ports()
 	vin.Play(midi.NoteOn(0, 72, 100))
 	name, ev := h.next()
@@ -216,10 +213,7 @@ func TestVirtualPortsComeWithTheMIDISystem(t *testing.T) {
 		t.Fatal("virtual ports opened without a MIDI system")
 	}
 	f.SetListErr(nil)
-	eventually(t, "virtual ports once the MIDI system is there", func() bool {
-		vin, vout := f.Ports()
-		return vin != nil && vin.Listening() && vout != nil
-	})
+	virtualPortsOpen(t, "virtual ports once the MIDI system is there", f)
 	vin, _ := f.Ports()
 	vin.Play(midi.NoteOn(0, 60, 90))
 	name, ev := h.next()
@@ -249,7 +243,14 @@ func TestVirtualPortsRetriedAndEachFailureSaidOnce(t *testing.T) {
 		}
 	}
 	f.SetVirtualErr(nil)
-	eventually(t, "virtual ports after the retry", func() bool {
+	virtualPortsOpen(t, "virtual ports after the retry", f)
+}
+
+// virtualPortsOpen waits until the bridge has opened both virtual ports
+// and listens to the input.
+func virtualPortsOpen(t *testing.T, what string, f *miditest.VirtualSystem) {
+	t.Helper()
+	eventually(t, what, func() bool {
 		vin, vout := f.Ports()
 		return vin != nil && vin.Listening() && vout != nil
 	})
