@@ -151,22 +151,30 @@ func (s *scanner) scanInputs(ctx context.Context) {
 
 // openIn opens and starts listening to one input; nil when it fails.
 func (s *scanner) openIn(in drivers.In, key string, rule mapping.InputRule) *inPort {
-	mapper, err := mapping.NewInput(rule)
-	if err != nil {
-		s.log.Error("input rule", "port", key, "err", err)
-		return nil
-	}
-	p := &inPort{key: key, in: in, mapper: mapper}
 	if err := in.Open(); err != nil {
 		s.log.Warn("cannot open MIDI input", "port", key, "err", err)
 		return nil
 	}
-	if err := s.inputs.listen(p); err != nil {
-		in.Close()
+	p, err := s.listenTo(in, key, rule)
+	if err != nil {
 		s.log.Warn("cannot listen to MIDI input", "port", key, "err", err)
 		return nil
 	}
 	return p
+}
+
+// listenTo starts listening to an open input with its rule (rules were
+// checked by Config.Validate); on failure the input is closed.
+func (s *scanner) listenTo(in drivers.In, key string, rule mapping.InputRule) (*inPort, error) {
+	mapper, err := mapping.NewInput(rule)
+	if err == nil {
+		p := &inPort{key: key, in: in, mapper: mapper}
+		if err = s.inputs.listen(p); err == nil {
+			return p, nil
+		}
+	}
+	in.Close()
+	return nil, err
 }
 
 func (s *scanner) hand(ctx context.Context, c portChange) bool {
@@ -241,7 +249,8 @@ func (s *scanner) openVirtual(ctx context.Context) {
 		in, err := vo.OpenVirtualIn(s.cfg.VirtualName + " in")
 		if err == nil {
 			var p *inPort
-			if p, err = s.virtualIn(in); err == nil && s.hand(ctx, portChange{add: p}) {
+			// Not in the scanner's list of ports: no rescan closes it.
+			if p, err = s.listenTo(in, in.String(), s.cfg.VirtualRule); err == nil && s.hand(ctx, portChange{add: p}) {
 				v.in = true
 				s.log.Info("virtual MIDI input ready: send to it from your DAW", "port", in.String())
 			}
@@ -267,19 +276,4 @@ func (s *scanner) virtualFailed(last *string, msg string) {
 		s.log.Warn(msg)
 		*last = msg
 	}
-}
-
-// virtualIn starts listening to our own virtual input. It is not in the
-// scanner's list of ports, so no rescan closes it.
-func (s *scanner) virtualIn(in drivers.In) (*inPort, error) {
-	mapper, err := mapping.NewInput(s.cfg.VirtualRule)
-	if err != nil {
-		return nil, err
-	}
-	p := &inPort{key: in.String(), in: in, mapper: mapper}
-	if err := s.inputs.listen(p); err != nil {
-		in.Close()
-		return nil, err
-	}
-	return p, nil
 }
