@@ -1,9 +1,6 @@
 package relay
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 var benchBroadcast = []byte(`42["event:broadcast",{"roomCode":"MUSIC-42","eventName":"drum_hit","payload":{"note":"snare","velocity":100,"timestamp":1764097200123.25,"midi":38,"channel":10},"seq":1234}]`)
 
@@ -47,7 +44,7 @@ func BenchmarkRelayToSession(b *testing.B) {
 		}
 		if i%64 == 0 { // receivers drain, as their writers would
 			for _, s := range members[1:] {
-				sink = s.q.drain(sink[:0], time.Now())
+				sink, _, _ = s.w.pollBatch(sink[:0])
 			}
 		}
 	}

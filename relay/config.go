@@ -33,11 +33,18 @@ type Config struct {
 	// more are refused with 503.
 	MaxConnections int
 
-	// SendQueue is the length of each connection's outbound queue.
-	SendQueue int
+	// SendQueue is the most packets each connection's outbound queue
+	// holds, and SendQueueBytes the most bytes; past either the oldest
+	// relayed events are dropped.
+	SendQueue      int
+	SendQueueBytes int
 	// WriteTimeout bounds one write to a client; a client whose queue
 	// stays full and undrained this long is disconnected.
 	WriteTimeout time.Duration
+
+	// ConnectTimeout is how long a connection may go without sending
+	// the Socket.IO CONNECT packet before it is closed.
+	ConnectTimeout time.Duration
 
 	// AllowOrigins lists browser origins (scheme://host[:port]) allowed
 	// besides the relay's own; "*" allows any. Clients that send no
@@ -61,6 +68,8 @@ func DefaultConfig() Config {
 		EventBurst:      400,
 		MaxMembers:      64,
 		SendQueue:       1024,
+		SendQueueBytes:  1 << 20,
+		ConnectTimeout:  45 * time.Second,
 		MaxConnections:  20000,
 		WriteTimeout:    10 * time.Second,
 	}
@@ -96,6 +105,12 @@ func (c Config) withDefaults() Config {
 	if c.SendQueue == 0 {
 		c.SendQueue = d.SendQueue
 	}
+	if c.SendQueueBytes == 0 {
+		c.SendQueueBytes = d.SendQueueBytes
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = d.ConnectTimeout
+	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = d.WriteTimeout
 	}
@@ -112,8 +127,8 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	switch {
-	case c.PingInterval < 0 || c.PingTimeout < 0 || c.WriteTimeout < 0:
-		return errors.New("ping interval, ping timeout and write timeout must be positive")
+	case c.PingInterval < 0 || c.PingTimeout < 0 || c.WriteTimeout < 0 || c.ConnectTimeout < 0:
+		return errors.New("ping interval, ping timeout, write timeout and connect timeout must be positive")
 	case c.MaxPayload < 64:
 		return fmt.Errorf("max payload %d is too small: use at least 64 bytes", c.MaxPayload)
 	case int64(c.MaxEventPayload) > c.MaxPayload:
@@ -126,6 +141,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max connections %d must be at least 1", c.MaxConnections)
 	case c.SendQueue < 1:
 		return fmt.Errorf("send queue %d must be at least 1", c.SendQueue)
+	case c.SendQueueBytes < c.MaxEventPayload+relayEnvelope:
+		return fmt.Errorf("send queue bytes %d must hold one relayed event of %d bytes", c.SendQueueBytes, c.MaxEventPayload+relayEnvelope)
 	}
 	return nil
 }

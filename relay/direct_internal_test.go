@@ -1,15 +1,10 @@
 package relay
 
 import (
-	"bytes"
+	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.
@@ -37,35 +32,72 @@ func tcpPair(t *testing.T) (server, client net.Conn) {
 	return server, client
 }
 
-// A packet is written directly only when nothing is queued before it:
-// once one packet had to queue (its writer busy), the next ones queue
-// behind it, even with the connection free again.
-func TestDirectWriteNeverOvertakesTheQueue(t *testing.T) {
-	srv, err := NewServer(Config{})
+// newTestWriter returns a connWriter of a fresh server whose failures
+// are reported on the returned channel.
+func newTestWriter(t *testing.T, cfg Config) (*Server, *connWriter, chan string) {
+	t.Helper()
+	srv, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSocket(srv)
+	failed := make(chan string, 4)
+	return srv, newConnWriter(srv, func(reason string) { failed <- reason }), failed
+}
+
+// runWriter runs w's writer goroutine on conn until the test ends.
+func runWriter(t *testing.T, w *connWriter, conn net.Conn) {
+	w.attach(conn)
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(conn) }()
+	t.Cleanup(func() { w.close(); <-done })
+}
+
+func queuedStrings(w *connWriter) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	batch, _ := w.q.drainBatch(nil, time.Now())
+	var out []string
+	for _, b := range batch {
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// readN reads exactly n bytes from c.
+func readN(t *testing.T, c net.Conn, n int) string {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got := make([]byte, n)
+	if _, err := io.ReadFull(c, got); err != nil {
+		t.Fatalf("read %q: %v", got, err)
+	}
+	return string(got)
+}
+
+// A packet is written directly only when nothing is queued before it:
+// once one packet had to queue (its writer busy), the next ones queue
+// behind it, even with the writer idle again.
+func TestDirectWriteNeverOvertakesTheQueue(t *testing.T) {
+	srv, w, _ := newTestWriter(t, Config{})
 	server, client := tcpPair(t)
-	s.direct.Store(newDirectConn(server))
+	w.attach(server)
 
-	s.send([]byte("4first"), true) // idle: written at once
-	s.wmu.Lock()                   // the writer is busy writing
-	s.send([]byte("4second"), true)
-	s.wmu.Unlock() // and done, but has not drained "second" yet
-	s.send([]byte("4third"), true)
+	w.send([]byte("4first"), true) // idle: written at once
+	w.mu.Lock()
+	w.busy = true // the writer is writing a batch
+	w.mu.Unlock()
+	w.send([]byte("4second"), true)
+	w.mu.Lock()
+	w.busy = false // and done, but has not drained "second" yet
+	w.mu.Unlock()
+	w.send([]byte("4third"), true)
 
-	got := s.q.drain(nil, time.Now())
-	if len(got) != 2 || string(got[0]) != "4second" || string(got[1]) != "4third" {
+	if got := queuedStrings(w); len(got) != 2 || got[0] != "4second" || got[1] != "4third" {
 		t.Errorf("queued %q, want 4second then 4third", got)
 	}
-	want := appendFrameHeader(nil, opText, len("4first"))
-	want = append(want, "4first"...)
-	buf := make([]byte, 64)
-	client.SetReadDeadline(time.Now().Add(5 * time.Second))
-	n, err := client.Read(buf)
-	if err != nil || !bytes.Equal(buf[:n], want) {
-		t.Errorf("on the wire %q (%v), want only the first frame %q", buf[:n], err, want)
+	want := string(appendFrameHeader(nil, opText, len("4first"))) + "4first"
+	if got := readN(t, client, len(want)); got != want {
+		t.Errorf("on the wire %q, want only the first frame %q", got, want)
 	}
 	if st := srv.Stats(); st.DirectWrites != 1 {
 		t.Errorf("direct writes %d, want 1", st.DirectWrites)
@@ -75,86 +107,89 @@ func TestDirectWriteNeverOvertakesTheQueue(t *testing.T) {
 // The writer sends a cut-short direct write's tail before anything else,
 // a pong included: nothing may land inside a frame.
 func TestWriterSendsThePartialTailBeforeAPong(t *testing.T) {
-	srv, err := NewServer(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := websocket.Upgrader{}
-	serverWS := make(chan *websocket.Conn, 1)
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err == nil {
-			serverWS <- ws
-		}
-	}))
-	defer hs.Close()
-	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	ws := <-serverWS
-
-	s := newSocket(srv)
-	s.partial = []byte("cd") // the tail of a frame the kernel took "ab" of
-	s.sendControl(opPong, []byte("P"))
-	s.writer.Add(1)
-	go s.writeLoop(ws)
-	defer func() { s.close("done"); s.writer.Wait() }()
-
-	raw := client.NetConn()
-	raw.SetReadDeadline(time.Now().Add(5 * time.Second))
-	got := make([]byte, 0, 8)
-	buf := make([]byte, 8)
-	for len(got) < 5 {
-		n, err := raw.Read(buf)
-		if err != nil {
-			t.Fatalf("read %q: %v", got, err)
-		}
-		got = append(got, buf[:n]...)
-	}
-	if want := "cd\x8a\x01P"; string(got[:5]) != want {
-		t.Errorf("on the wire %q, want the tail then the pong %q", got[:5], want)
+	_, w, _ := newTestWriter(t, Config{})
+	server, client := tcpPair(t)
+	w.partial = []byte("cd") // the tail of a frame the kernel took "ab" of
+	w.controlFrame(opPong, []byte("P"))
+	runWriter(t, w, server)
+	if got, want := readN(t, client, 5), "cd\x8a\x01P"; got != want {
+		t.Errorf("on the wire %q, want the tail then the pong %q", got, want)
 	}
 }
 
 // gorilla's own writes after the takeover (a close frame on a protocol
-// error) go after a cut-short direct write's tail, under wmu.
-func TestGorillaWritesGoAfterThePartialTail(t *testing.T) {
-	srv, err := NewServer(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+// error) go through the writer, after a cut-short direct write's tail,
+// and the writer adds no close frame of its own after it.
+func TestGorillaWritesGoThroughTheWriter(t *testing.T) {
+	_, w, _ := newTestWriter(t, Config{})
 	server, client := tcpPair(t)
 	c := &wsConn{Conn: server}
 	if _, err := c.Write([]byte("hs")); err != nil { // the handshake: straight through
 		t.Fatal(err)
 	}
-	s := newSocket(srv)
-	c.sock.Store(s)
-	s.partial = []byte("cd")
+	c.w.Store(w)
+	w.partial = []byte("cd")
 	if _, err := c.Write([]byte("\x88\x00")); err != nil { // a close frame
 		t.Fatal(err)
 	}
-	if s.partial != nil {
-		t.Error("the tail is still pending after gorilla's write")
+	if err := c.SetWriteDeadline(time.Now()); err != nil { // gorilla's deadline: ignored
+		t.Fatal(err)
 	}
-	if !s.wmu.TryLock() {
-		t.Fatal("wmu still held after gorilla's write")
-	}
-	s.wmu.Unlock()
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(server) }()
 	want := "hscd\x88\x00"
-	got := make([]byte, 0, len(want))
-	buf := make([]byte, 16)
-	client.SetReadDeadline(time.Now().Add(5 * time.Second))
-	for len(got) < len(want) {
-		n, err := client.Read(buf)
-		if err != nil {
-			t.Fatalf("read %q: %v", got, err)
-		}
-		got = append(got, buf[:n]...)
-	}
-	if string(got) != want {
+	if got := readN(t, client, len(want)); got != want {
 		t.Errorf("on the wire %q, want %q", got, want)
+	}
+	w.close()
+	<-done
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := client.Read(make([]byte, 16)); err != io.EOF {
+		t.Errorf("after gorilla's close frame: %d more bytes, %v; want the end of the stream", n, err)
+	}
+}
+
+// The writer holds no lock while it blocks in a write: with a peer that
+// does not read and the writer stuck in a write, senders still get the
+// writer's mutex at once and queue, and close interrupts the stuck write
+// within closeWait.
+func TestWriterBlocksWithoutHoldingItsLock(t *testing.T) {
+	srv, w, failed := newTestWriter(t, Config{WriteTimeout: time.Hour})
+	server, _ := tcpPair(t) // the client end never reads
+	w.attach(server)
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(server) }()
+
+	big := make([]byte, 8<<20) // more than the socket buffers hold
+	w.send(big, true)          // a direct write the kernel takes part of; the writer blocks on the rest
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.Lock() // taken while the writer is blocked: it holds no lock across the write
+		busy := w.busy
+		w.mu.Unlock()
+		if busy {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the writer never started writing the tail")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.send([]byte("4next"), true) // returns: queued behind the stuck write
+	if got := queuedStrings(w); len(got) != 1 || got[0] != "4next" {
+		t.Errorf("queued %q, want 4next", got)
+	}
+	if srv.Stats().DirectWrites != 1 || PartialWrites(srv) != 1 {
+		t.Errorf("stats %+v, partial %d: want one direct write, cut short", srv.Stats(), PartialWrites(srv))
+	}
+	w.close()
+	<-done // within closeWait: Close does not wait for a client that does not read
+	select {
+	case <-failed:
+		t.Error("an interrupted write was reported as a failure of the connection")
+	default:
+	}
+	if st := srv.Stats(); st.Stuck != 0 {
+		t.Errorf("stuck %d: an interrupted write is not a stuck client", st.Stuck)
 	}
 }

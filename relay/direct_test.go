@@ -40,8 +40,8 @@ func TestIdleMembersGetDirectWrites(t *testing.T) {
 // are finished by the writer before anything else, and nothing is
 // reordered (overflow may drop the oldest, never reorder).
 func TestStalledReaderResumesWithIntactFrames(t *testing.T) {
-	r := newRelay(t, relay.Config{SendQueue: 4096, WriteTimeout: 20 * time.Second, EventRate: 1e6, EventBurst: 1e6,
-		MaxEventPayload: 1 << 16})
+	r := newRelay(t, relay.Config{SendQueue: 4096, SendQueueBytes: 64 << 20, WriteTimeout: 20 * time.Second,
+		EventRate: 1e6, EventBurst: 1e6, MaxEventPayload: 1 << 16})
 	code, p := session(t, r, "alice")
 	ws := rawMember(t, r, code, "stalled", 64<<10 /* wide enough to read it all back fast */)
 	p[0].next("session:user-joined")
@@ -93,8 +93,8 @@ func TestStalledReaderResumesWithIntactFrames(t *testing.T) {
 // and direct writes take turns: every event still arrives once, in
 // order (a direct write never overtakes what is queued).
 func TestSlowReaderGetsEveryEventInOrder(t *testing.T) {
-	r := newRelay(t, relay.Config{SendQueue: 1 << 14, WriteTimeout: 20 * time.Second, EventRate: 1e6, EventBurst: 1e6,
-		MaxEventPayload: 1 << 16})
+	r := newRelay(t, relay.Config{SendQueue: 1 << 14, SendQueueBytes: 64 << 20, WriteTimeout: 20 * time.Second,
+		EventRate: 1e6, EventBurst: 1e6, MaxEventPayload: 1 << 16})
 	code, p := session(t, r, "alice")
 	ws := rawMember(t, r, code, "slow", 32<<10)
 	p[0].next("session:user-joined")

@@ -12,21 +12,6 @@ const (
 	opPong  = 0xA
 )
 
-// controlFrame is a websocket control frame for the writer to send.
-type controlFrame struct {
-	op   byte
-	data []byte
-}
-
-// sendControl hands a control frame to the writer; when two are already
-// waiting it is dropped (pongs are idempotent).
-func (s *socket) sendControl(op byte, data []byte) {
-	select {
-	case s.control <- controlFrame{op, data}:
-	default:
-	}
-}
-
 // frames is one batch of server-to-client websocket frames: headers in
 // one buffer, payloads referenced where they are (a relayed event's bytes
 // are shared by every receiver), written with one writev. Owned by the
@@ -60,7 +45,8 @@ func (f *frames) add(op byte, payload []byte) {
 	f.data = append(f.data, payload)
 }
 
-// addRaw appends bytes already framed: the tail of a direct write.
+// addRaw appends bytes already framed: the tail of a direct write, or a
+// control frame.
 func (f *frames) addRaw(b []byte) {
 	f.ends = append(f.ends, len(f.hdrs))
 	f.data = append(f.data, b)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 var seedPackets = []string{
@@ -57,11 +56,12 @@ func FuzzHandleEIO(f *testing.F) {
 		}
 		m, _ := srv.hub.create(a, "", Participant{ID: a.sid})
 		srv.hub.join(other, m.room.code, Participant{ID: other.sid})
-		other.q.drain(nil, time.Now())
+		other.w.pollBatch(nil)
 		before := srv.stats.deliveries.Load()
 		_ = a.handleEIO(b)
 		relayed := srv.stats.deliveries.Load() - before
-		for _, pkt := range other.q.drain(nil, time.Now()) {
+		pkts, _, _ := other.w.pollBatch(nil)
+		for _, pkt := range pkts {
 			if relayed == 0 && string(pkt) != "2" && !hasPrefix(pkt, `42["session:user-left"`) {
 				t.Fatalf("%q leaked %q to the other member", b, pkt)
 			}

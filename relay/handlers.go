@@ -130,7 +130,7 @@ func (s *socket) onLeave(arg json.RawMessage, _ int64) {
 		RoomCode string `json:"roomCode"`
 	}
 	_ = json.Unmarshal(arg, &a) // a missing code leaves the current session
-	m := s.cur.Load()
+	m := s.member()
 	code, _ := normalizeRoomCode(a.RoomCode)
 	if m == nil || (a.RoomCode != "" && code != m.room.code) {
 		s.sendError(CodeNotInSession, "you are not in that session")
@@ -211,7 +211,7 @@ func (s *socket) onBroadcast(arg json.RawMessage, _ int64) {
 	if !s.checkBroadcast(&a) {
 		return
 	}
-	m := s.cur.Load()
+	m := s.member()
 	code, _ := normalizeRoomCode(a.RoomCode)
 	if m == nil || m.room.code != code {
 		s.srv.stats.notMember.Add(1)
@@ -219,6 +219,11 @@ func (s *socket) onBroadcast(arg json.RawMessage, _ int64) {
 		return
 	}
 	msg := s.encodeBroadcast(&a)
+	if len(msg) > s.srv.maxRelayedPacket() { // unreachable while every field is checked: a guard
+		s.srv.stats.tooLarge.Add(1)
+		s.sendError(CodePayloadTooLarge, fmt.Sprintf("the relayed event is %d bytes; the limit is %d", len(msg), s.srv.maxRelayedPacket()))
+		return
+	}
 	n := m.relay(msg)
 	s.srv.stats.deliveries.Add(uint64(n))
 	if s.srv.log.Enabled(context.Background(), slog.LevelInfo) {
@@ -226,11 +231,15 @@ func (s *socket) onBroadcast(arg json.RawMessage, _ int64) {
 	}
 }
 
-// checkBroadcast validates the shape and size of an event:broadcast.
+// checkBroadcast validates the shape and size of an event:broadcast:
+// every field that is relayed is checked, so the relayed packet stays
+// within maxRelayedPacket.
 func (s *socket) checkBroadcast(a *broadcastArg) bool {
 	switch {
 	case !validEventName(a.EventName):
 		s.sendError(CodeBadRequest, "eventName must be 1 to 64 letters, digits or _ : . -")
+	case !validSeq(a.Seq):
+		s.sendError(CodeBadRequest, "seq must be a non-negative integer of at most 2^53")
 	case len(a.Payload) > s.srv.cfg.MaxEventPayload:
 		s.srv.stats.tooLarge.Add(1)
 		s.sendError(CodePayloadTooLarge, fmt.Sprintf("payload is %d bytes; the limit is %d", len(a.Payload), s.srv.cfg.MaxEventPayload))

@@ -126,29 +126,51 @@ func (p *peer) decode(name string, v any) {
 	}
 }
 
-// quiet checks that no event named name arrives within d. A marker round
-// trip (clock:sync) bounds d from below: anything the relay sent before
-// answering the marker has arrived.
-func (p *peer) quiet(name string, d time.Duration) {
+// quiet checks that no event named name has reached p from anything p
+// and the actors sent so far. No waiting for time to pass: a clock:sync
+// round trip of each actor proves the relay has handled (and fanned out)
+// everything that actor sent before, and one of p's own then proves all
+// of that has reached p (the relay writes to p in order, and the client
+// runs OnEvent before it resolves the ack).
+func (p *peer) quiet(name string, actors ...*peer) {
 	p.t.Helper()
+	for _, a := range actors {
+		a.sync()
+	}
 	p.sync()
-	deadline := time.After(d)
+	for _, ev := range p.received() {
+		if ev.Name == name {
+			p.t.Fatalf("%s: unexpected %q: %s", p.ID(), name, arg0(ev))
+		}
+	}
+}
+
+// received moves what has arrived into kept, and returns kept.
+func (p *peer) received() []relay.Event {
 	for {
 		select {
 		case ev := <-p.inbox:
-			if ev.Name == name {
-				p.t.Fatalf("%s: unexpected %q: %s", p.ID(), name, arg0(ev))
-			}
 			p.kept = append(p.kept, ev)
-		case <-deadline:
-			for _, ev := range p.kept {
-				if ev.Name == name {
-					p.t.Fatalf("%s: unexpected %q: %s", p.ID(), name, arg0(ev))
-				}
-			}
-			return
+		default:
+			return p.kept
 		}
 	}
+}
+
+// count returns how many events named name have arrived by now, consuming
+// them; call it after a sync.
+func (p *peer) count(name string) int {
+	n := 0
+	kept := p.kept[:0]
+	for _, ev := range p.received() {
+		if ev.Name == name {
+			n++
+		} else {
+			kept = append(kept, ev)
+		}
+	}
+	p.kept = kept
+	return n
 }
 
 // sync makes a clock:sync round trip, proving the connection is alive
@@ -275,23 +297,26 @@ func contextWithWait() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), wait)
 }
 
-// collect counts, by name, the events that arrive within d (and those
-// already kept), consuming them.
-func (p *peer) collect(d time.Duration) map[string]int {
-	n := map[string]int{}
-	for _, ev := range p.kept {
-		n[ev.Name]++
-	}
-	p.kept = nil
-	deadline := time.After(d)
-	for {
-		select {
-		case ev := <-p.inbox:
-			n[ev.Name]++
-		case <-deadline:
-			return n
-		}
-	}
+// fakeClock is a relay clock (Config.Now) that moves only when told:
+// token buckets and the stuck rule then follow the test, not the
+// machine's speed.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_764_097_200, 0)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // rawMember joins the session code as a raw websocket whose TCP receive
@@ -317,4 +342,17 @@ func rawMember(t *testing.T, r *testRelay, code, name string, readBuffer int) *w
 	write(t, ws, fmt.Sprintf(`42["session:join",{"roomCode":%q,"name":%q}]`, code, name))
 	readPrefix(t, ws, `42["session:joined"`)
 	return ws
+}
+
+// waitUntil polls cond until it holds, failing the test after wait. It
+// waits for something to happen, never for time to pass.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", wait, what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

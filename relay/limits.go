@@ -1,6 +1,9 @@
 package relay
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // tokenBucket limits one connection's event rate: rate tokens per second
 // refill a bucket of burst tokens, and each event takes one. Owned by the
@@ -51,3 +54,32 @@ func validEventName(name string) bool {
 	}
 	return true
 }
+
+// maxSeq is the largest seq accepted: 2^53, the largest integer a
+// JavaScript number holds exactly.
+const maxSeq = 1 << 53
+
+// validSeq reports whether seq, raw JSON, is absent, null, or a
+// non-negative integer of at most 2^53 written in plain digits (as
+// JavaScript writes such a number): anything else is refused, never
+// relayed.
+func validSeq(seq []byte) bool {
+	if len(seq) == 0 || string(seq) == "null" {
+		return true
+	}
+	if len(seq) > 16 || !allDigits(seq) || (len(seq) > 1 && seq[0] == '0') {
+		return false // 2^53 has 16 digits
+	}
+	v, err := strconv.ParseUint(string(seq), 10, 64)
+	return err == nil && v <= maxSeq
+}
+
+// relayEnvelope bounds what a relayed event:broadcast adds to its
+// payload: the packet prefix and field names (about 80 bytes), eventName
+// (64), senderId (20), seq (16 digits) and serverTime (about 20).
+const relayEnvelope = 512
+
+// maxRelayedPacket is the largest event:broadcast the relay sends: the
+// event limit counts the whole relayed packet, whose only unbounded part
+// is the payload.
+func (s *Server) maxRelayedPacket() int { return s.cfg.MaxEventPayload + relayEnvelope }

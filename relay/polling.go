@@ -41,27 +41,31 @@ func (s *Server) openPolling(w http.ResponseWriter) {
 		http.Error(w, "relay shutting down or full", http.StatusServiceUnavailable)
 		return
 	}
-	sock.startHeartbeat()
+	sock.startTimers()
 	writePollBody(w, [][]byte{s.openPacket(sock, `"websocket"`)})
 }
 
+var (
+	noopPacket  = []byte{eioNoop}
+	closePacket = []byte{eioClose}
+)
+
 // poll answers a long-poll GET with every queued packet, waiting for one
-// if none is queued. Two overlapping GETs break the protocol.
+// if none is queued. Two overlapping GETs break the protocol. During an
+// upgrade the client pauses polling: the pending (or next) GET gets a
+// noop, and a GET after that waits for the upgrade's outcome, so a GET
+// of an upgraded session is always refused.
 func (sock *socket) poll(w http.ResponseWriter, r *http.Request) {
-	sock.mu.Lock()
-	if sock.ws != nil { // upgraded: refuse the poll, keep the socket
-		sock.mu.Unlock()
+	if !sock.awaitUpgrade(r) {
+		return
+	}
+	if ok, overlap := sock.startPoll(); !ok {
+		if overlap {
+			sock.close("overlapping poll")
+		}
 		errBadRequest.write(w, http.StatusBadRequest)
 		return
 	}
-	if sock.polling {
-		sock.mu.Unlock()
-		sock.close("overlapping poll")
-		errBadRequest.write(w, http.StatusBadRequest)
-		return
-	}
-	sock.polling = true
-	sock.mu.Unlock()
 	defer func() {
 		sock.mu.Lock()
 		sock.polling = false
@@ -70,13 +74,25 @@ func (sock *socket) poll(w http.ResponseWriter, r *http.Request) {
 	var batch [][]byte
 	var since time.Time // when the batch's first packet was queued
 	for len(batch) == 0 {
+		if sock.takePause() {
+			batch = append(batch, noopPacket)
+			break
+		}
 		select {
-		case <-sock.q.notify:
-			batch, since = sock.q.drainBatch(batch, sock.srv.cfg.Now())
+		case <-sock.w.notify:
+			if sock.takePause() {
+				batch = append(batch, noopPacket)
+				break
+			}
+			var upgraded bool
+			if batch, since, upgraded = sock.w.pollBatch(batch); upgraded {
+				sock.w.wake() // the notice was the websocket writer's
+				batch = append(batch, noopPacket)
+			}
 		case <-sock.upgraded:
-			batch = append(batch, []byte{eioNoop})
+			batch = append(batch, noopPacket)
 		case <-sock.closed:
-			batch = append(batch, []byte{eioClose})
+			batch = append(batch, sock.goodbye())
 		case <-r.Context().Done():
 			sock.close("poll aborted")
 			return
@@ -88,6 +104,68 @@ func (sock *socket) poll(w http.ResponseWriter, r *http.Request) {
 	sock.srv.observeQueueWait(since)
 }
 
+// awaitUpgrade holds a GET that comes while an upgrade is under way and
+// polling already paused, until the upgrade ends. false: the request
+// ended first.
+func (sock *socket) awaitUpgrade(r *http.Request) bool {
+	sock.mu.Lock()
+	var done chan struct{}
+	if sock.paused {
+		done = sock.probeDone
+	}
+	sock.mu.Unlock()
+	if done == nil {
+		return true
+	}
+	select {
+	case <-done:
+		return true
+	case <-sock.closed:
+		return true // poll answers a closed socket
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// startPoll marks a GET pending. It fails when the websocket has taken
+// over (the socket stays), or when another GET is pending: overlap, which
+// closes the socket, as engine.io does.
+func (sock *socket) startPoll() (ok, overlap bool) {
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	switch {
+	case sock.ws != nil:
+		return false, false
+	case sock.polling:
+		return false, true
+	}
+	sock.polling = true
+	return true, false
+}
+
+// takePause reports whether an upgrade asks polling to pause and no GET
+// has been told yet; the caller answers with a noop.
+func (sock *socket) takePause() bool {
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	if sock.pausing && !sock.paused {
+		sock.paused = true
+		return true
+	}
+	return false
+}
+
+// goodbye is what a pending GET of a closed socket gets: a noop when the
+// client itself said close (as engine.io answers), else a close packet.
+func (sock *socket) goodbye() []byte {
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	if sock.clientClose {
+		return noopPacket
+	}
+	return closePacket
+}
+
 func writePollBody(w http.ResponseWriter, packets [][]byte) {
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -95,7 +173,9 @@ func writePollBody(w http.ResponseWriter, packets [][]byte) {
 }
 
 // post handles a long-polling POST: packets separated by 0x1e, at most
-// MaxPayload bytes in all.
+// MaxPayload bytes in all, to arrive within WriteTimeout. A body that
+// does not arrive whole is answered 400 (413 when too large) and closes
+// the session, as engine.io does.
 func (sock *socket) post(w http.ResponseWriter, r *http.Request) {
 	sock.mu.Lock()
 	if sock.posting {
@@ -120,7 +200,8 @@ func (sock *socket) post(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		sock.close("transport error")
+		sock.close("post body cut short: " + err.Error())
+		errBadRequest.write(w, http.StatusBadRequest)
 		return
 	}
 	for _, pkt := range splitPollPayload(body) {

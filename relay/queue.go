@@ -1,27 +1,26 @@
 package relay
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
-// sendQueue is one socket's outbound queue of encoded Engine.IO packets.
+// sendQueue is one connection's outbound queue of encoded Engine.IO
+// packets. It has no lock of its own: its connWriter's mu guards it.
 //
-// Overflow policy: producers never block. When the queue is full the
-// oldest droppable packet (a relayed musical event) is dropped and
-// counted; essential packets (replies, presence, errors) are only dropped
-// when nothing else is queued. Live music prefers a fresh note to a stale
-// one, and presence must survive so receivers never keep a departed
-// member's notes sounding. A queue that stays full while nothing drains it
-// for the stuck timeout reports itself stuck, and its socket is closed.
+// Bounds: at most limit packets and at most maxBytes bytes of packets.
+// Overflow policy: producers never block. When a push would break either
+// bound, the oldest droppable packet (a relayed musical event) is dropped
+// and counted, as many times as needed; essential packets (replies,
+// presence, errors) are dropped only when nothing droppable is left. Live
+// music prefers a fresh note to a stale one, and presence must survive so
+// receivers never keep a departed member's notes sounding. A queue that
+// had to drop while nothing drained it for the stuck timeout reports
+// itself stuck, and its connection is closed.
 type sendQueue struct {
-	notify chan struct{} // capacity 1: "there is something to drain"
+	limit    int // most packets held
+	maxBytes int // most bytes held
 
-	limit int // most packets held
-
-	mu        sync.Mutex // guards the fields below
-	items     []queued   // ring buffer; grows on demand up to limit
+	items     []queued // ring buffer; grows on demand up to limit
 	head, n   int
+	bytes     int       // sum of the queued packets' lengths
 	ping      bool      // a ping is due; drained before any data
 	dropped   uint64    // packets dropped on overflow
 	lastDrain time.Time // when a consumer last took packets
@@ -37,10 +36,10 @@ type queued struct {
 // connections stay small, busy ones grow up to the limit.
 const initialQueue = 8
 
-func newSendQueue(limit int, now time.Time) *sendQueue {
-	return &sendQueue{
-		notify:    make(chan struct{}, 1),
+func newSendQueue(limit, maxBytes int, now time.Time) sendQueue {
+	return sendQueue{
 		limit:     limit,
+		maxBytes:  maxBytes,
 		items:     make([]queued, min(limit, initialQueue)),
 		lastDrain: now,
 	}
@@ -56,28 +55,30 @@ func (q *sendQueue) grow() {
 }
 
 // push appends b. It reports how many packets were dropped to make room
-// (0 or 1) and whether the queue is stuck: full, and not drained since
-// before now-stuckAfter. A push to an empty queue starts a batch: its time
-// is what drainBatch reports as the batch's wait.
+// and whether the queue is stuck: it had to drop, and nothing drained it
+// since before now-stuckAfter. A push to an empty queue starts a batch:
+// its time is what drainBatch reports as the batch's wait. A packet
+// larger than the byte bound alone is queued alone (everything else
+// dropped): the event limit keeps relayed packets far below the bound.
 func (q *sendQueue) push(b []byte, droppable bool, now time.Time, stuckAfter time.Duration) (dropped int, stuck bool) {
-	q.mu.Lock()
 	if q.n == 0 {
 		q.since = now
 	}
-	if q.n == len(q.items) && len(q.items) < q.limit {
-		q.grow()
-	}
-	if q.n == len(q.items) {
+	for q.n > 0 && (q.n == q.limit || q.bytes+len(b) > q.maxBytes) {
 		q.dropOne()
-		dropped = 1
+		dropped++
+	}
+	if dropped > 0 {
 		// Stuck: nothing drained since the queue last went non-empty
 		// (direct writes may have kept it empty for long).
 		stuck = now.Sub(later(q.lastDrain, q.since)) > stuckAfter
 	}
+	if q.n == len(q.items) {
+		q.grow()
+	}
 	q.items[(q.head+q.n)%len(q.items)] = queued{data: b, droppable: droppable}
 	q.n++
-	q.mu.Unlock()
-	q.wake()
+	q.bytes += len(b)
 	return dropped, stuck
 }
 
@@ -98,6 +99,7 @@ func (q *sendQueue) dropOne() {
 			break
 		}
 	}
+	q.bytes -= len(q.items[(q.head+victim)%len(q.items)].data)
 	for i := victim; i > 0; i-- { // shift the older ones up by one
 		q.items[(q.head+i)%len(q.items)] = q.items[(q.head+i-1)%len(q.items)]
 	}
@@ -107,37 +109,14 @@ func (q *sendQueue) dropOne() {
 	q.dropped++
 }
 
-// pushPing marks a ping as due; it jumps ahead of queued data so a
-// backlog never delays the heartbeat.
-func (q *sendQueue) pushPing() {
-	q.mu.Lock()
-	q.ping = true
-	q.mu.Unlock()
-	q.wake()
-}
-
-func (q *sendQueue) wake() {
-	select {
-	case q.notify <- struct{}{}:
-	default:
-	}
-}
-
 var pingPacket = []byte{eioPing}
 
-// drain moves every queued packet into dst, a due ping first.
-func (q *sendQueue) drain(dst [][]byte, now time.Time) [][]byte {
-	dst, _ = q.drainBatch(dst, now)
-	return dst
-}
-
-// drainBatch is drain that also reports when the batch's first packet was
-// queued: zero when it took no packet (nothing, or a ping alone). On
-// overflow the first packet may have been dropped since: the time is then
-// an upper bound of the oldest packet's wait.
+// drainBatch moves every queued packet into dst, a due ping first, and
+// reports when the batch's first packet was queued: zero when it took no
+// packet (nothing, or a ping alone). On overflow the first packet may
+// have been dropped since: the time is then an upper bound of the oldest
+// packet's wait.
 func (q *sendQueue) drainBatch(dst [][]byte, now time.Time) (_ [][]byte, since time.Time) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	q.lastDrain = now
 	if q.n > 0 {
 		since = q.since
@@ -151,19 +130,9 @@ func (q *sendQueue) drainBatch(dst [][]byte, now time.Time) (_ [][]byte, since t
 		q.items[q.head] = queued{}
 		q.head = (q.head + 1) % len(q.items)
 	}
+	q.bytes = 0
 	return dst, since
 }
 
 // empty reports whether no packet is queued (a due ping aside).
-func (q *sendQueue) empty() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.n == 0
-}
-
-// droppedTotal returns how many packets overflow has dropped.
-func (q *sendQueue) droppedTotal() uint64 {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.dropped
-}
+func (q *sendQueue) empty() bool { return q.n == 0 }

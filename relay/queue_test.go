@@ -2,21 +2,28 @@ package relay
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
 
 func drainStrings(q *sendQueue) []string {
 	var out []string
-	for _, b := range q.drain(nil, time.Now()) {
+	batch, _ := q.drainBatch(nil, time.Now())
+	for _, b := range batch {
 		out = append(out, string(b))
 	}
 	return out
 }
 
+func newQ(limit, maxBytes int, now time.Time) *sendQueue {
+	q := newSendQueue(limit, maxBytes, now)
+	return &q
+}
+
 func TestQueueDropsOldestDroppableFirst(t *testing.T) {
 	now := time.Now()
-	q := newSendQueue(3, now)
+	q := newQ(3, 1<<20, now)
 	q.push([]byte("joined"), false, now, time.Hour)
 	q.push([]byte("e1"), true, now, time.Hour)
 	q.push([]byte("e2"), true, now, time.Hour)
@@ -28,14 +35,14 @@ func TestQueueDropsOldestDroppableFirst(t *testing.T) {
 	if want := "[joined e3 left]"; got != want {
 		t.Errorf("queue = %s, want %s (essential kept, oldest events dropped, order kept)", got, want)
 	}
-	if q.droppedTotal() != 2 {
-		t.Errorf("dropped total = %d, want 2", q.droppedTotal())
+	if q.dropped != 2 {
+		t.Errorf("dropped total = %d, want 2", q.dropped)
 	}
 }
 
 func TestQueueDropsEssentialOnlyWhenNothingElse(t *testing.T) {
 	now := time.Now()
-	q := newSendQueue(2, now)
+	q := newQ(2, 1<<20, now)
 	for _, s := range []string{"a", "b", "c"} {
 		q.push([]byte(s), false, now, time.Hour)
 	}
@@ -46,22 +53,17 @@ func TestQueueDropsEssentialOnlyWhenNothingElse(t *testing.T) {
 
 func TestQueuePingJumpsTheLine(t *testing.T) {
 	now := time.Now()
-	q := newSendQueue(4, now)
+	q := newQ(4, 1<<20, now)
 	q.push([]byte("e1"), true, now, time.Hour)
-	q.pushPing()
+	q.ping = true
 	if got := fmt.Sprint(drainStrings(q)); got != "[2 e1]" {
 		t.Errorf("queue = %s, want the ping first", got)
-	}
-	select {
-	case <-q.notify:
-	default:
-		t.Error("push did not signal the consumer")
 	}
 }
 
 func TestQueueReportsStuckOnlyWhenFullAndUndrained(t *testing.T) {
 	start := time.Now()
-	q := newSendQueue(1, start)
+	q := newQ(1, 1<<20, start)
 	if _, stuck := q.push([]byte("a"), true, start.Add(100*time.Millisecond), time.Second); stuck {
 		t.Error("stuck while not full")
 	}
@@ -71,7 +73,7 @@ func TestQueueReportsStuckOnlyWhenFullAndUndrained(t *testing.T) {
 	if _, stuck := q.push([]byte("c"), true, start.Add(2*time.Second), time.Second); !stuck {
 		t.Error("full and undrained past the timeout, but not stuck")
 	}
-	q.drain(nil, start.Add(3*time.Second))
+	q.drainBatch(nil, start.Add(3*time.Second))
 	q.push([]byte("d"), true, start.Add(3*time.Second), time.Second)
 	if _, stuck := q.push([]byte("e"), true, start.Add(3500*time.Millisecond), time.Second); stuck {
 		t.Error("stuck right after a drain")
@@ -80,7 +82,7 @@ func TestQueueReportsStuckOnlyWhenFullAndUndrained(t *testing.T) {
 
 func TestQueueGrowsOnDemandUpToItsLimit(t *testing.T) {
 	now := time.Now()
-	q := newSendQueue(100, now)
+	q := newQ(100, 1<<20, now)
 	if len(q.items) != initialQueue {
 		t.Fatalf("new queue holds %d slots, want %d", len(q.items), initialQueue)
 	}
@@ -97,7 +99,7 @@ func TestQueueGrowsOnDemandUpToItsLimit(t *testing.T) {
 // burst fills it: stuck counts from when it last went non-empty.
 func TestQueueIdleForLongIsNotStuckAtOnce(t *testing.T) {
 	start := time.Now()
-	q := newSendQueue(2, start)
+	q := newQ(2, 1<<20, start)
 	later := start.Add(time.Hour) // an hour of direct writes, no drain
 	for i := range 3 {
 		if _, stuck := q.push([]byte("e"), true, later, time.Second); stuck {
@@ -106,5 +108,47 @@ func TestQueueIdleForLongIsNotStuckAtOnce(t *testing.T) {
 	}
 	if _, stuck := q.push([]byte("e"), true, later.Add(2*time.Second), time.Second); !stuck {
 		t.Error("full and not drained for 2s with a 1s limit: want stuck")
+	}
+}
+
+// The queue holds at most maxBytes: a burst of big events keeps the
+// newest that fit, in order, and counts the rest as dropped; presence
+// survives while there are events to drop instead.
+func TestQueueIsBoundedInBytes(t *testing.T) {
+	now := time.Now()
+	q := newQ(1000, 1000, now)
+	q.push([]byte("joined"), false, now, time.Hour)
+	dropped := 0
+	for i := range 10 {
+		ev := []byte(fmt.Sprintf("%d%s", i, strings.Repeat("x", 299)))
+		d, _ := q.push(ev, true, now, time.Hour)
+		dropped += d
+		if q.bytes > 1000 {
+			t.Fatalf("after event %d the queue holds %d bytes, bound 1000", i, q.bytes)
+		}
+	}
+	got := drainStrings(q)
+	if len(got) != 4 || got[0] != "joined" || got[1][0] != '7' || got[3][0] != '9' {
+		t.Errorf("queue holds %d packets starting %q; want joined then events 7, 8, 9", len(got), got[0])
+	}
+	if dropped != 7 || q.dropped != 7 {
+		t.Errorf("dropped %d (total %d), want 7", dropped, q.dropped)
+	}
+	if q.bytes != 0 {
+		t.Errorf("a drained queue counts %d bytes", q.bytes)
+	}
+}
+
+// A packet bigger than the whole bound is kept alone: the queue never
+// refuses the newest packet.
+func TestQueueKeepsAnOversizedPacketAlone(t *testing.T) {
+	now := time.Now()
+	q := newQ(10, 100, now)
+	q.push([]byte("a"), true, now, time.Hour)
+	if d, _ := q.push(make([]byte, 500), true, now, time.Hour); d != 1 {
+		t.Errorf("dropped %d, want 1", d)
+	}
+	if q.n != 1 || q.bytes != 500 {
+		t.Errorf("queue holds %d packets, %d bytes; want the big one alone", q.n, q.bytes)
 	}
 }

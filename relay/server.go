@@ -27,10 +27,15 @@ type Server struct {
 	// packet's push to the batch written. Safe for concurrent use.
 	queueWait prometheus.Histogram
 
-	mu      sync.Mutex // guards sockets and closing
+	// mu guards sockets and closing. It is a leaf: nothing else is
+	// locked under it, and it may be taken under any other lock.
+	mu      sync.Mutex
 	sockets map[string]*socket
 	closing bool
-	conns   sync.WaitGroup // websocket handler goroutines
+	// conns counts every goroutine the relay starts (a websocket's
+	// reader and writer, timer callbacks, closes done on the side), for
+	// Close to wait for. It grows only under mu while !closing.
+	conns sync.WaitGroup
 }
 
 // NewServer returns a relay with cfg; zero fields take their defaults.
@@ -51,12 +56,16 @@ func NewServer(cfg Config) (*Server, error) {
 		}),
 	}
 	s.upgrader = websocket.Upgrader{
-		HandshakeTimeout: 10 * time.Second,
+		HandshakeTimeout: handshakeTimeout,
 		WriteBufferPool:  &sync.Pool{}, // idle connections hold no write buffer
 		CheckOrigin:      s.checkOrigin,
 	}
 	return s, nil
 }
+
+// handshakeTimeout bounds the websocket opening handshake (the HTTP
+// upgrade response gorilla writes).
+const handshakeTimeout = 10 * time.Second
 
 // Engine.IO handshake errors, as the reference server words them.
 var (
@@ -113,13 +122,19 @@ func (s *Server) register(sock *socket) bool {
 		return false
 	}
 	s.sockets[sock.eid] = sock
-	s.stats.open.Add(1)
 	return true
 }
 
 // full reports whether the relay serves MaxConnections already.
 func (s *Server) full() bool {
-	return s.stats.open.Load() >= int64(s.cfg.MaxConnections)
+	return s.open() >= s.cfg.MaxConnections
+}
+
+// open returns the number of Engine.IO sessions open now.
+func (s *Server) open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sockets)
 }
 
 func (s *Server) lookup(eid string) *socket {
@@ -133,7 +148,6 @@ func (s *Server) forget(sock *socket) {
 	defer s.mu.Unlock()
 	if s.sockets[sock.eid] == sock {
 		delete(s.sockets, sock.eid)
-		s.stats.open.Add(-1)
 	}
 }
 
@@ -144,8 +158,9 @@ func (s *Server) openPacket(sock *socket, upgrades string) []byte {
 }
 
 // Close disconnects every client cleanly (a websocket close frame, or a
-// close packet to a pending long-poll) and waits for the connections'
-// goroutines, at most about a second for clients that do not answer.
+// close packet to a pending long-poll) and waits for every goroutine of
+// the relay's, at most about a second (twice closeWait) for clients that
+// do not read.
 // Clients see a transport close and reconnect to the next relay.
 func (s *Server) Close() error {
 	s.mu.Lock()
@@ -162,8 +177,9 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// addConn counts a websocket's goroutines for Close to wait for; false
-// once Close has begun (a WaitGroup must not grow while it is waited on).
+// addConn counts a goroutine for Close to wait for; false once Close has
+// begun (a WaitGroup must not grow while it is waited on). Close closes
+// every socket itself, so work refused then is not lost.
 func (s *Server) addConn() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -172,6 +188,31 @@ func (s *Server) addConn() bool {
 	}
 	s.conns.Add(1)
 	return true
+}
+
+// spawn runs f on a goroutine Close waits for; false, and f not run, once
+// Close has begun.
+func (s *Server) spawn(f func()) bool {
+	if !s.addConn() {
+		return false
+	}
+	go func() {
+		defer s.conns.Done()
+		f()
+	}()
+	return true
+}
+
+// afterFunc is time.AfterFunc whose f Close waits for; once Close has
+// begun f no longer runs.
+func (s *Server) afterFunc(d time.Duration, f func()) *time.Timer {
+	return time.AfterFunc(d, func() {
+		if !s.addConn() {
+			return
+		}
+		defer s.conns.Done()
+		f()
+	})
 }
 
 // checkOrigin allows clients without an Origin header, the relay's own

@@ -60,7 +60,7 @@ func TestJoinIsCaseInsensitiveAndAnnounced(t *testing.T) {
 	// Joining again is harmless and announces nothing.
 	bob.emit("session:join", map[string]any{"roomCode": "MUSIC-42"})
 	bob.decode("session:joined", &j)
-	alice.quiet("session:user-joined", 50*time.Millisecond)
+	alice.quiet("session:user-joined", bob)
 }
 
 func TestLeaveAndDisconnectAreAnnounced(t *testing.T) {
@@ -83,7 +83,7 @@ func TestLeaveAndDisconnectAreAnnounced(t *testing.T) {
 	// Carol no longer receives the session's events.
 	alice.emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit", "payload": 1})
 	bob.next("event:broadcast")
-	carol.quiet("event:broadcast", 50*time.Millisecond)
+	carol.quiet("event:broadcast", alice)
 
 	bob.Close()
 	var u struct{ UserID string }
@@ -163,8 +163,8 @@ func TestErrorsGoToTheOffenderOnly(t *testing.T) {
 	}
 	// The others saw none of it, and the offender is still connected.
 	for _, o := range p {
-		o.quiet("error", 0)
-		o.quiet("event:broadcast", 50*time.Millisecond)
+		o.quiet("error", bad)
+		o.quiet("event:broadcast")
 	}
 	bad.sync()
 	// An event of exactly the limit passes.
@@ -180,7 +180,7 @@ func TestSessionFull(t *testing.T) {
 	if msg := d.wantError(relay.CodeSessionFull); !strings.Contains(msg, "3") {
 		t.Errorf("message %q does not say the limit", msg)
 	}
-	p[0].quiet("session:user-joined", 50*time.Millisecond)
+	p[0].quiet("session:user-joined", d)
 	// A place frees up when someone leaves.
 	p[2].Close()
 	p[0].next("session:user-left")
@@ -189,28 +189,42 @@ func TestSessionFull(t *testing.T) {
 }
 
 func TestRateLimitDropsTheFloodNotTheSender(t *testing.T) {
-	r := newRelay(t, relay.Config{EventRate: 1, EventBurst: 10})
+	clock := newFakeClock() // stopped: no token refills until the test says so
+	r := newRelay(t, relay.Config{EventRate: 1, EventBurst: 10, Now: clock.Now})
 	code, p := session(t, r, "alice", "bob")
 	for i := range 30 {
 		p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit", "payload": i})
 	}
-	got := p[1].collect(300 * time.Millisecond)["event:broadcast"]
-	// 10 tokens at the start, 1 spent on CONNECT and 1 on create, plus
-	// at most a few refilled while sending.
-	if got < 8 || got > 11 {
-		t.Errorf("bob got %d of 30 flooded events, want about 8", got)
+	waitUntil(t, "the relay to take the flood", func() bool {
+		st := r.Stats()
+		return st.EventsIn+st.RateLimited == 30
+	})
+	// The limit refills: two seconds later alice is heard again (a
+	// token for the event, one for her clock:sync below).
+	clock.Advance(2 * time.Second)
+	p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit", "payload": "again"})
+	// Everything of the flood that passed reached bob before "again":
+	// 10 tokens at the start, 1 spent on CONNECT and 1 on create.
+	got := 0
+	for {
+		var ev struct{ Payload any }
+		p[1].decode("event:broadcast", &ev)
+		if ev.Payload == "again" {
+			break
+		}
+		got++
 	}
-	if st := r.Stats(); st.RateLimited < 18 {
-		t.Errorf("rate limited %d, want at least 18", st.RateLimited)
+	if got != 8 {
+		t.Errorf("bob got %d of 30 flooded events, want 8", got)
+	}
+	if st := r.Stats(); st.RateLimited != 22 {
+		t.Errorf("rate limited %d, want 22", st.RateLimited)
 	}
 	// One rate_limited error per second at most, not one per event.
-	if n := p[0].collect(100 * time.Millisecond)["error"]; n != 1 {
+	p[0].sync()
+	if n := p[0].count("error"); n != 1 {
 		t.Errorf("alice got %d errors, want exactly 1 rate_limited", n)
 	}
-	// The limit refills: after a second alice is heard again.
-	time.Sleep(1100 * time.Millisecond)
-	p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit", "payload": "again"})
-	p[1].next("event:broadcast")
 }
 
 func TestParticipantNamesAreBounded(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -17,39 +16,37 @@ import (
 // socket is one Engine.IO session and its Socket.IO connection on "/".
 //
 // Concurrency: inbound packets are handled one at a time under inMu (the
-// websocket reader, or one long-polling POST). Outbound packets go
-// through q, which never blocks the producer; exactly one consumer drains
-// it (the pending long-poll GET, or the websocket writer goroutine after
-// the upgrade). mu guards the transport state. The heartbeat runs on a
-// timer.
+// websocket reader, or one long-polling POST). Everything outbound goes
+// through w, the connection's one owner of writes (writer.go), which
+// never blocks its callers. mu guards the transport state and the
+// timers; memberMu the session membership. Lock order (see doc.go):
+// inMu, then memberMu, then hub.mu, then room.mu, then a connWriter's mu;
+// mu is never held while another of these is taken.
 type socket struct {
-	srv *Server
-	eid string       // Engine.IO session id
-	log *slog.Logger // never reassigned: read from any goroutine
-	q   *sendQueue
-	// control carries websocket control frames (pongs) to the writer.
-	control chan controlFrame
-	closed  chan struct{} // closed by close
-	once    sync.Once
-	cur     atomic.Pointer[member] // the session s is in; see hub
-	writer  sync.WaitGroup         // the websocket writer goroutine
-	// stuckOnce marks the socket closed for being stuck (counted once).
-	stuckOnce atomic.Bool
+	srv    *Server
+	eid    string        // Engine.IO session id
+	log    *slog.Logger  // never reassigned: read from any goroutine
+	w      *connWriter   // set by newSocket, never reassigned
+	closed chan struct{} // closed by close
+	once   sync.Once
+	writer sync.WaitGroup // the websocket writer goroutine, for runWebsocket to wait for
 
-	// Direct writes (direct.go): whoever writes to the websocket holds
-	// wmu, the writer goroutine or a sender finding the socket idle.
-	direct  atomic.Pointer[directConn] // set by attach where the conn allows
-	wmu     sync.Mutex
-	partial []byte // guarded by wmu: a direct write's unwritten tail, sent next
+	memberMu sync.Mutex // guards cur
+	cur      *member    // the session s is in; see hub
 
-	mu        sync.Mutex // guards the fields below
-	ws        *websocket.Conn
-	upgraded  chan struct{}   // closed when websocket takes over from polling
-	probing   *websocket.Conn // an upgrade in progress; closed with the socket
-	polling   bool            // a long-poll GET is pending
-	posting   bool            // a long-poll POST is being handled
-	pingTimer *time.Timer
-	awaitPong bool
+	mu           sync.Mutex // guards the fields below
+	ws           *websocket.Conn
+	upgraded     chan struct{}   // closed when websocket takes over from polling
+	probing      *websocket.Conn // an upgrade in progress; closed with the socket
+	probeDone    chan struct{}   // closed when that upgrade ends, either way
+	pausing      bool            // the upgrade asks polling to pause: the next GET gets a noop
+	paused       bool            // a GET got that noop: the client polls no more until the upgrade ends
+	polling      bool            // a long-poll GET is pending
+	posting      bool            // a long-poll POST is being handled
+	clientClose  bool            // the client sent a close packet
+	pingTimer    *time.Timer
+	connectTimer *time.Timer // stopped by the Socket.IO CONNECT
+	awaitPong    bool
 
 	inMu       sync.Mutex // guards the fields below: inbound handling
 	sid        string     // Socket.IO id once connected to "/", else ""
@@ -61,12 +58,11 @@ func newSocket(srv *Server) *socket {
 	s := &socket{
 		srv:      srv,
 		eid:      randomID(),
-		q:        newSendQueue(srv.cfg.SendQueue, srv.cfg.Now()),
-		control:  make(chan controlFrame, 2),
 		closed:   make(chan struct{}),
 		upgraded: make(chan struct{}),
 		bucket:   newTokenBucket(srv.cfg.EventRate, srv.cfg.EventBurst, srv.cfg.Now()),
 	}
+	s.w = newConnWriter(srv, s.close)
 	s.log = srv.log.With("eio", s.eid)
 	return s
 }
@@ -89,70 +85,52 @@ func (s *socket) isClosed() bool {
 	}
 }
 
-// send queues one encoded Engine.IO packet, or writes it at once when
-// the websocket is idle (writeDirect). droppable marks relayed musical
-// events, which overflow may drop (see sendQueue).
-func (s *socket) send(b []byte, droppable bool) {
-	if s.writeDirect(b) {
-		return
-	}
-	now := s.srv.cfg.Now()
-	s.srv.stats.queued.Add(1)
-	dropped, stuck := s.q.push(b, droppable, now, s.srv.cfg.WriteTimeout)
-	if dropped > 0 {
-		s.srv.stats.dropped.Add(uint64(dropped))
-	}
-	if stuck && s.stuckOnce.CompareAndSwap(false, true) {
-		s.srv.stats.stuck.Add(1)
-		// Closing takes locks that the caller (a room) may hold; do it
-		// on the side.
-		go s.close("send queue stuck")
-	}
-}
+// send hands one encoded Engine.IO packet to the connection's writer; it
+// never blocks. droppable marks relayed musical events, which overflow
+// may drop (see sendQueue).
+func (s *socket) send(b []byte, droppable bool) { s.w.send(b, droppable) }
 
-// close ends the socket once: it leaves the session (telling the others),
-// stops the heartbeat and wakes the transport so its goroutines return.
+// close ends the socket once: it stops the timers, says goodbye on the
+// transport (a close frame, or a close packet to a pending long-poll),
+// leaves the session (telling the others) and unregisters. It takes no
+// lock that its callers hold, except when called by the socket's own
+// reader, which holds inMu.
 func (s *socket) close(reason string) {
 	s.once.Do(func() {
 		s.mu.Lock()
-		if s.pingTimer != nil {
-			s.pingTimer.Stop()
-		}
-		ws := s.ws
+		stopTimer(s.pingTimer)
+		stopTimer(s.connectTimer)
 		if s.probing != nil {
 			s.probing.NetConn().Close()
 		}
 		close(s.closed) // under mu, so attach sees it
 		s.mu.Unlock()
+		s.w.close()
 		if code := s.srv.hub.leave(s); code != "" {
 			s.log.Debug("left session on close", "room", code)
 		}
 		s.srv.forget(s)
-		if ws == nil {
-			return
-		}
-		// The writer sends the close frame. If it is stuck in a write,
-		// a deadline in the past unblocks it.
-		go func() {
-			t := time.NewTimer(time.Second)
-			defer t.Stop()
-			done := make(chan struct{})
-			go func() { s.writer.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-t.C:
-			}
-			ws.NetConn().Close()
-		}()
 		s.log.Debug("socket closed", "reason", reason)
 	})
 }
 
-// startHeartbeat schedules the first ping.
-func (s *socket) startHeartbeat() {
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// startTimers schedules the first ping, and the close of a connection
+// that does not send the Socket.IO CONNECT within ConnectTimeout.
+func (s *socket) startTimers() {
 	s.mu.Lock()
-	s.pingTimer = time.AfterFunc(s.srv.cfg.PingInterval, s.heartbeat)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	s.pingTimer = s.srv.afterFunc(s.srv.cfg.PingInterval, s.heartbeat)
+	s.connectTimer = s.srv.afterFunc(s.srv.cfg.ConnectTimeout, func() {
+		s.srv.stats.connectTimeouts.Add(1)
+		s.log.Info("closing connection: no socket.io connect", "timeout", s.srv.cfg.ConnectTimeout)
+		s.close("connect timeout")
+	})
 }
 
 // heartbeat runs on the ping timer: ping, then wait pingTimeout for the
@@ -171,7 +149,7 @@ func (s *socket) heartbeat() {
 	s.awaitPong = true
 	s.pingTimer.Reset(s.srv.cfg.PingTimeout)
 	s.mu.Unlock()
-	s.q.pushPing()
+	s.w.pushPing()
 }
 
 func (s *socket) pong() {
@@ -204,6 +182,9 @@ func (s *socket) handleEIO(b []byte) error {
 	case eioPong:
 		s.pong()
 	case eioClose:
+		s.mu.Lock()
+		s.clientClose = true
+		s.mu.Unlock()
 		return errClientClose
 	case eioNoop:
 	case 'b': // base64 binary over polling: an attachment we refuse
@@ -258,6 +239,9 @@ func (s *socket) handleMessage(b []byte) error {
 // connect answers a CONNECT to "/" with the socket's id.
 func (s *socket) connect() {
 	if s.sid == "" {
+		s.mu.Lock()
+		stopTimer(s.connectTimer)
+		s.mu.Unlock()
 		s.sid = randomID()
 		s.srv.stats.connects.Add(1)
 		s.log.Debug("connected", "sid", s.sid)

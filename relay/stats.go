@@ -2,23 +2,24 @@ package relay
 
 import "sync/atomic"
 
-// counters are the relay's running totals, updated lock-free.
+// counters are the relay's running totals, updated lock-free (atomics
+// only: no lock guards them).
 type counters struct {
-	open        atomic.Int64  // Engine.IO sessions open now
-	connects    atomic.Uint64 // Socket.IO connects to "/"
-	eventsIn    atomic.Uint64 // event:broadcast received
-	deliveries  atomic.Uint64 // relayed events queued to members
-	direct      atomic.Uint64 // packets written at once, without the queue
-	partial     atomic.Uint64 // direct writes the kernel took only part of
-	queued      atomic.Uint64 // packets that went through a send queue
-	dropped     atomic.Uint64 // queued packets dropped on overflow
-	stuck       atomic.Uint64 // connections closed for not taking their data
-	rateLimited atomic.Uint64 // events refused by the rate limit
-	tooLarge    atomic.Uint64 // events refused for their payload size
-	notMember   atomic.Uint64 // broadcasts from non-members, dropped
-	malformed   atomic.Uint64 // connections closed for a bad packet
-	errors      atomic.Uint64 // error events sent to clients
-	unknown     atomic.Uint64 // unknown events ignored
+	connects        atomic.Uint64 // Socket.IO connects to "/"
+	eventsIn        atomic.Uint64 // event:broadcast received
+	deliveries      atomic.Uint64 // relayed events queued to members
+	direct          atomic.Uint64 // packets written at once, without the queue
+	partial         atomic.Uint64 // direct writes the kernel took only part of
+	queued          atomic.Uint64 // packets that went through a send queue
+	dropped         atomic.Uint64 // queued packets dropped on overflow
+	stuck           atomic.Uint64 // connections closed for not taking their data
+	connectTimeouts atomic.Uint64 // connections closed for no Socket.IO CONNECT in time
+	rateLimited     atomic.Uint64 // events refused by the rate limit
+	tooLarge        atomic.Uint64 // events refused for their payload size
+	notMember       atomic.Uint64 // broadcasts from non-members, dropped
+	malformed       atomic.Uint64 // connections closed for a bad packet
+	errors          atomic.Uint64 // error events sent to clients
+	unknown         atomic.Uint64 // unknown events ignored
 }
 
 // Stats is a snapshot of the relay's counters.
@@ -35,31 +36,35 @@ type Stats struct {
 	DirectWrites uint64 `json:"directWrites"`
 	Dropped      uint64 `json:"dropped"`
 	Stuck        uint64 `json:"stuck"`
-	RateLimited  uint64 `json:"rateLimited"`
-	TooLarge     uint64 `json:"tooLarge"`
-	NotMember    uint64 `json:"notMember"`
-	Malformed    uint64 `json:"malformed"`
-	Errors       uint64 `json:"errors"`
-	Unknown      uint64 `json:"unknown"`
+	// ConnectTimeouts counts connections closed for not sending the
+	// Socket.IO CONNECT within ConnectTimeout.
+	ConnectTimeouts uint64 `json:"connectTimeouts"`
+	RateLimited     uint64 `json:"rateLimited"`
+	TooLarge        uint64 `json:"tooLarge"`
+	NotMember       uint64 `json:"notMember"`
+	Malformed       uint64 `json:"malformed"`
+	Errors          uint64 `json:"errors"`
+	Unknown         uint64 `json:"unknown"`
 }
 
 // Stats returns the relay's counters now.
 func (s *Server) Stats() Stats {
 	c := &s.stats
 	return Stats{
-		Connections:  c.open.Load(),
-		Sessions:     s.hub.count(),
-		Connects:     c.connects.Load(),
-		EventsIn:     c.eventsIn.Load(),
-		Deliveries:   c.deliveries.Load(),
-		DirectWrites: c.direct.Load(),
-		Dropped:      c.dropped.Load(),
-		Stuck:        c.stuck.Load(),
-		RateLimited:  c.rateLimited.Load(),
-		TooLarge:     c.tooLarge.Load(),
-		NotMember:    c.notMember.Load(),
-		Malformed:    c.malformed.Load(),
-		Errors:       c.errors.Load(),
-		Unknown:      c.unknown.Load(),
+		Connections:     int64(s.open()),
+		Sessions:        s.hub.count(),
+		Connects:        c.connects.Load(),
+		EventsIn:        c.eventsIn.Load(),
+		Deliveries:      c.deliveries.Load(),
+		DirectWrites:    c.direct.Load(),
+		Dropped:         c.dropped.Load(),
+		Stuck:           c.stuck.Load(),
+		ConnectTimeouts: c.connectTimeouts.Load(),
+		RateLimited:     c.rateLimited.Load(),
+		TooLarge:        c.tooLarge.Load(),
+		NotMember:       c.notMember.Load(),
+		Malformed:       c.malformed.Load(),
+		Errors:          c.errors.Load(),
+		Unknown:         c.unknown.Load(),
 	}
 }

@@ -159,8 +159,14 @@ func TestHeartbeat(t *testing.T) {
 	readClosed(t, silent)      // ...and hangs up on silence.
 	p[0].next("session:user-joined")
 	p[0].next("session:user-left")
-	time.Sleep(200 * time.Millisecond) // several intervals
-	p[0].sync()
+	// One that answers stays past several intervals.
+	ws := rawWS(t, r)
+	for range 4 {
+		readPrefix(t, ws, "2")
+		write(t, ws, "3")
+	}
+	write(t, ws, `421["clock:sync",{"t0":1}]`)
+	readPrefix(t, ws, `431[{"t0":1,`)
 }
 
 func TestMalformedPacketClosesOnlyThatConnection(t *testing.T) {
@@ -208,7 +214,7 @@ func TestBinaryIsRefusedWithoutHarm(t *testing.T) {
 	readPrefix(t, ws, `42["error"`)
 	write(t, ws, "421[\"clock:sync\",{\"t0\":1}]")
 	readPrefix(t, ws, `431[{"t0":1,`) // still alive
-	p[0].quiet("event:broadcast", 50*time.Millisecond)
+	p[0].quiet("event:broadcast")
 }
 
 func TestOversizedWebsocketPacketClosesOnlyThatConnection(t *testing.T) {
@@ -281,7 +287,7 @@ func TestCloseDisconnectsEveryClient(t *testing.T) {
 	pl.get()
 	pending := make(chan []string, 1)
 	go func() { pending <- pl.get() }()
-	time.Sleep(20 * time.Millisecond) // let the poll reach the relay
+	waitUntil(t, "the poll to reach the relay", func() bool { return relay.PollPending(r.Server, pl.sid) })
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}

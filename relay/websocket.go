@@ -3,15 +3,11 @@ package relay
 import (
 	"bytes"
 	"errors"
-	"net"
 	"net/http"
 	"time"
 
 	"github.com/gorilla/websocket"
 )
-
-// closeWait bounds the close frame written on shutdown.
-const closeWait = 500 * time.Millisecond
 
 // serveWebsocket handles a websocket: a fresh Engine.IO session when sid
 // is empty, or the upgrade of a long-polling one.
@@ -59,8 +55,12 @@ func (s *Server) runWebsocket(ws *websocket.Conn, sock *socket) {
 			return
 		}
 		sock.send(s.openPacket(sock, ""), false)
-		sock.attach(ws)
-		sock.startHeartbeat()
+		sock.startTimers()
+		if !sock.attach(ws) {
+			sock.close("server shutdown")
+			ws.Close()
+			return
+		}
 	} else if !sock.probe(ws) {
 		ws.Close()
 		return
@@ -71,49 +71,46 @@ func (s *Server) runWebsocket(ws *websocket.Conn, sock *socket) {
 }
 
 // attach makes ws the socket's transport and starts its writer. It
-// fails when the socket has closed meanwhile.
+// fails when the socket has closed meanwhile, or the server is closing.
 func (sock *socket) attach(ws *websocket.Conn) bool {
 	sock.mu.Lock()
 	defer sock.mu.Unlock()
 	if sock.ws != nil || sock.isClosed() {
 		return false
 	}
-	sock.ws = ws
-	close(sock.upgraded)
 	// gorilla would answer pings and close frames itself, writing
 	// beside our writer: hand those to the writer instead.
 	ws.SetPingHandler(func(data string) error {
-		sock.sendControl(opPong, []byte(data))
+		sock.w.controlFrame(opPong, []byte(data))
 		return nil
 	})
 	ws.SetCloseHandler(func(int, string) error { return nil }) // the reader's error closes the socket
-	if c, ok := ws.NetConn().(*wsConn); ok {
-		c.sock.Store(sock) // gorilla's own writes now take wmu
-	}
-	sock.direct.Store(newDirectConn(rawConn(ws)))
+	conn := rawConn(ws)
 	sock.writer.Add(1)
-	go sock.writeLoop(ws)
+	if !sock.srv.spawn(func() { defer sock.writer.Done(); sock.w.run(conn) }) {
+		sock.writer.Done()
+		return false
+	}
+	if c, ok := ws.NetConn().(*wsConn); ok {
+		c.w.Store(sock.w) // gorilla's own writes now go through the writer
+	}
+	sock.w.attach(conn)
+	sock.ws = ws
+	close(sock.upgraded)
 	return true
 }
 
 // probe runs the upgrade handshake on ws for a long-polling socket:
-// 2probe, 3probe, then 5 (upgrade). A pending long-poll is answered with
-// a noop so the client can pause polling.
+// 2probe, 3probe, then 5 (upgrade). Once 3probe is out, polling is asked
+// to pause: the pending (or next) GET gets a noop, and a GET after that
+// waits for the upgrade's outcome (see poll).
 func (sock *socket) probe(ws *websocket.Conn) bool {
-	sock.mu.Lock()
-	busy := sock.probing != nil || sock.ws != nil || sock.isClosed()
-	if !busy {
-		sock.probing = ws
-	}
-	sock.mu.Unlock()
-	if busy {
+	done, ok := sock.startProbe(ws)
+	if !ok {
 		return false
 	}
-	defer func() {
-		sock.mu.Lock()
-		sock.probing = nil
-		sock.mu.Unlock()
-	}()
+	upgraded := false
+	defer func() { sock.endProbe(done, upgraded) }()
 	ws.SetReadDeadline(time.Now().Add(sock.srv.cfg.PingTimeout))
 	defer ws.SetReadDeadline(time.Time{})
 	_, msg, err := ws.ReadMessage()
@@ -124,7 +121,10 @@ func (sock *socket) probe(ws *websocket.Conn) bool {
 	if ws.WriteMessage(websocket.TextMessage, []byte("3probe")) != nil {
 		return false
 	}
-	sock.send([]byte{eioNoop}, false)
+	sock.mu.Lock()
+	sock.pausing = true
+	sock.mu.Unlock()
+	sock.w.wake() // a pending GET looks at pausing
 	for {
 		_, msg, err = ws.ReadMessage()
 		if err != nil {
@@ -137,7 +137,33 @@ func (sock *socket) probe(ws *websocket.Conn) bool {
 			return false
 		}
 	}
-	return sock.attach(ws)
+	upgraded = sock.attach(ws)
+	return upgraded
+}
+
+// startProbe marks an upgrade under way; false when one already is, or
+// the socket is upgraded or closed.
+func (sock *socket) startProbe(ws *websocket.Conn) (chan struct{}, bool) {
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	if sock.probing != nil || sock.ws != nil || sock.isClosed() {
+		return nil, false
+	}
+	sock.probing = ws
+	sock.probeDone = make(chan struct{})
+	return sock.probeDone, true
+}
+
+// endProbe ends the upgrade; when it failed, polling resumes.
+func (sock *socket) endProbe(done chan struct{}, upgraded bool) {
+	sock.mu.Lock()
+	sock.probing, sock.probeDone = nil, nil
+	sock.pausing, sock.paused = false, false
+	close(done)
+	sock.mu.Unlock()
+	if !upgraded {
+		sock.w.wake() // a GET may wait for packets queued meanwhile
+	}
 }
 
 // readLoop is the one reader of ws. It returns when the connection fails
@@ -169,64 +195,4 @@ func readCloseReason(err error) string {
 		return "packet larger than max payload"
 	}
 	return "transport close"
-}
-
-// writeLoop is the one writer of ws: it drains the send queue (a due
-// ping first) until the socket closes, then says goodbye with a close
-// frame. It frames the packets itself and writes a whole batch with one
-// writev, instead of one write per packet through gorilla: server frames
-// are unmasked and simple, and each delivery costs a system call less.
-// gorilla's handlers that would write (pong, close reply) are routed here
-// by attach, so this goroutine is the only writer besides direct writes,
-// which it excludes with wmu while it drains and writes.
-func (sock *socket) writeLoop(ws *websocket.Conn) {
-	defer sock.writer.Done()
-	conn := rawConn(ws)
-	var f frames
-	for {
-		var ctl *controlFrame
-		select {
-		case <-sock.q.notify:
-		case c := <-sock.control:
-			ctl = &c
-		case <-sock.closed:
-			sock.wmu.Lock()
-			f.reset()
-			sock.takePartial(&f)
-			f.add(opClose, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
-			_ = conn.SetWriteDeadline(time.Now().Add(closeWait))
-			_ = f.writeTo(conn)
-			sock.wmu.Unlock()
-			return
-		}
-		sock.wmu.Lock() // a direct write finishes first; its tail goes first
-		sock.takePartial(&f)
-		if ctl != nil {
-			f.add(ctl.op, ctl.data)
-		}
-		var since time.Time
-		f.packets, since = sock.q.drainBatch(f.packets[:0], sock.srv.cfg.Now())
-		for _, b := range f.packets {
-			f.add(opText, b)
-		}
-		if f.empty() {
-			sock.wmu.Unlock()
-			continue
-		}
-		_ = conn.SetWriteDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
-		err := f.writeTo(conn)
-		if err != nil {
-			sock.direct.Store(nil) // the stream may end mid-frame: nothing may follow
-		}
-		sock.wmu.Unlock()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && sock.stuckOnce.CompareAndSwap(false, true) {
-				sock.srv.stats.stuck.Add(1) // the peer stopped reading
-			}
-			sock.close("write failed: " + err.Error())
-			return
-		}
-		sock.srv.observeQueueWait(since)
-	}
 }

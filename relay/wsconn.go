@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -14,34 +15,40 @@ import (
 // the socket takes the connection over, and a close frame from inside
 // ReadMessage when a client breaks the protocol or sends more than the
 // read limit. Before the takeover writes pass straight through. After it,
-// gorilla's writes take the socket's wmu like every other write: they go
-// after a cut-short direct write's tail, never inside a frame, and a
-// sender finding wmu taken queues its packet instead of waiting behind a
-// client that does not read. The socket itself writes to the raw
-// connection underneath.
+// gorilla's writes are handed to the connection's connWriter, which
+// writes them in turn (after a cut-short direct write's tail, never
+// inside a frame), and its write deadlines are ignored: the writer owns
+// the deadline. The writer itself writes to the raw connection
+// underneath.
 type wsConn struct {
 	net.Conn
-	sock atomic.Pointer[socket] // set by attach
+	w atomic.Pointer[connWriter] // set once, at the takeover
 }
 
 func (c *wsConn) Write(b []byte) (int, error) {
-	s := c.sock.Load()
-	if s == nil {
-		return c.Conn.Write(b)
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.partial != nil {
-		if _, err := c.Conn.Write(s.partial); err != nil {
-			return 0, err
-		}
-		s.partial = nil
+	if w := c.w.Load(); w != nil {
+		w.controlRaw(b)
+		return len(b), nil
 	}
 	return c.Conn.Write(b)
 }
 
-// rawConn returns the connection under ws, which only the socket's
-// writer and direct writes use.
+func (c *wsConn) SetWriteDeadline(t time.Time) error {
+	if c.w.Load() != nil {
+		return nil
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *wsConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// rawConn returns the connection under ws, which only the connection's
+// writer (and direct writes) use.
 func rawConn(ws *websocket.Conn) net.Conn {
 	if c, ok := ws.NetConn().(*wsConn); ok {
 		return c.Conn

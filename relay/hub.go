@@ -23,9 +23,17 @@ var (
 	errSocketClosed    = errors.New("socket closed")
 )
 
-// hub owns the sessions. Lock order: hub.mu, then room.mu. Membership
-// changes (create, join, leave) take both; relaying an event takes only
-// the room's read lock, so sessions never contend with each other.
+// hub owns the sessions.
+//
+// Locks, in order: a socket's memberMu (serialises that socket's
+// membership changes and guards socket.cur), then hub.mu (the map of
+// rooms, nothing else), then a room's mu (its members and dead flag).
+// No packet is sent under hub.mu, which every session shares. Packets
+// are sent under a room's lock: presence under the write lock, relayed
+// events under the read lock. That is safe because a send never blocks
+// (connWriter: a non-blocking write or a bounded queue), and it is what
+// keeps a member's last events ahead of its session:user-left for every
+// receiver.
 type hub struct {
 	maxMembers int
 
@@ -37,8 +45,9 @@ type hub struct {
 type room struct {
 	code string
 
-	mu      sync.RWMutex // guards members and each member's gone flag
+	mu      sync.RWMutex // guards members, dead and each member's gone flag
 	members []*member
+	dead    bool // emptied and removed from the hub: nobody may join it
 }
 
 // member ties a socket to the room it is in.
@@ -91,45 +100,52 @@ func normalizeRoomCode(code string) (string, bool) {
 	return strings.ToUpper(code), true
 }
 
-// create makes a session, with code when given, and puts s in it alone.
+// create makes a session, with code when given, and puts s in it alone,
+// leaving the session s was in.
 func (h *hub) create(s *socket, code string, p Participant) (*member, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	s.memberMu.Lock()
+	defer s.memberMu.Unlock()
 	if s.isClosed() {
 		return nil, errSocketClosed
 	}
-	if code == "" {
-		for code = newRoomCode(); h.rooms[code] != nil; code = newRoomCode() {
-		}
-	} else if h.rooms[code] != nil {
-		return nil, errSessionExists
-	}
-	h.leaveLocked(s)
 	r := &room{code: code}
 	m := &member{room: r, s: s, info: p}
 	r.members = []*member{m}
-	h.rooms[code] = r
-	s.cur.Store(m)
+	h.mu.Lock()
+	if code == "" {
+		for r.code = newRoomCode(); h.rooms[r.code] != nil; r.code = newRoomCode() {
+		}
+	} else if h.rooms[code] != nil {
+		h.mu.Unlock()
+		return nil, errSessionExists
+	}
+	h.rooms[r.code] = r
+	h.mu.Unlock()
+	h.leaveLocked(s)
+	s.cur = m
 	return m, nil
 }
 
-// join puts s in the session code and tells the others. Joining the
-// session s is already in returns its current membership.
+// join puts s in the session code and tells the others, leaving the
+// session s was in first. Joining the session s is already in returns
+// its current membership.
 func (h *hub) join(s *socket, code string, p Participant) (*member, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	s.memberMu.Lock()
+	defer s.memberMu.Unlock()
 	if s.isClosed() {
 		return nil, errSocketClosed
 	}
+	h.mu.Lock()
 	r := h.rooms[code]
+	h.mu.Unlock()
 	if r == nil {
 		return nil, errSessionNotFound
 	}
-	if m := s.cur.Load(); m != nil && m.room == r {
-		return m, nil
+	if s.cur != nil && s.cur.room == r {
+		return s.cur, nil
 	}
-	if len(r.members) >= h.maxMembers {
-		return nil, errSessionFull
+	if err := r.canJoin(h.maxMembers); err != nil {
+		return nil, err // and s stays where it is
 	}
 	h.leaveLocked(s)
 	m := &member{room: r, s: s, info: p}
@@ -138,28 +154,50 @@ func (h *hub) join(s *socket, code string, p Participant) (*member, error) {
 	}{p})
 	msg := AppendEvent(nil, -1, "session:user-joined", user)
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.canJoinLocked(h.maxMembers); err != nil {
+		return nil, err // emptied or filled meanwhile
+	}
 	for _, o := range r.members {
 		o.s.send(msg, false)
 	}
 	r.members = append(r.members, m)
-	r.mu.Unlock()
-	s.cur.Store(m)
+	s.cur = m
 	return m, nil
+}
+
+func (r *room) canJoin(maxMembers int) error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.canJoinLocked(maxMembers)
+}
+
+func (r *room) canJoinLocked(maxMembers int) error {
+	switch {
+	case r.dead:
+		return errSessionNotFound
+	case len(r.members) >= maxMembers:
+		return errSessionFull
+	}
+	return nil
 }
 
 // leave takes s out of its session, if any, and tells the others. It
 // returns the session's code, or "" when s was in none.
 func (h *hub) leave(s *socket) string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	s.memberMu.Lock()
+	defer s.memberMu.Unlock()
 	return h.leaveLocked(s)
 }
 
+// leaveLocked is leave for a caller holding s.memberMu. A session left
+// empty is removed.
 func (h *hub) leaveLocked(s *socket) string {
-	m := s.cur.Swap(nil)
+	m := s.cur
 	if m == nil {
 		return ""
 	}
+	s.cur = nil
 	r := m.room
 	left, _ := json.Marshal(struct {
 		UserID string `json:"userId"`
@@ -179,9 +217,30 @@ func (h *hub) leaveLocked(s *socket) string {
 	empty := len(kept) == 0
 	r.mu.Unlock()
 	if empty {
-		delete(h.rooms, r.code)
+		h.remove(r)
 	}
 	return r.code
+}
+
+// remove deletes r from the hub if it is still empty.
+func (h *hub) remove(r *room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.members) == 0 && !r.dead {
+		r.dead = true
+		if h.rooms[r.code] == r {
+			delete(h.rooms, r.code)
+		}
+	}
+}
+
+// member returns the session membership of s, nil when it is in none.
+func (s *socket) member() *member {
+	s.memberMu.Lock()
+	defer s.memberMu.Unlock()
+	return s.cur
 }
 
 // participants lists the members of m's session.

@@ -1,0 +1,261 @@
+package relay
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// closeWait bounds the goodbye: the close frame written when a
+// websocket closes, and a write in progress when Close interrupts it.
+const closeWait = 500 * time.Millisecond
+
+// maxControl is how many pongs may wait for the writer; more are dropped
+// (a pong answers the latest ping as well as any). gorilla's close frame
+// is always kept.
+const maxControl = 4
+
+// connWriter owns everything written to one connection: the send queue
+// (bounded in packets and bytes, dropping the oldest), the websocket's
+// frames, the tail of a direct write the kernel took only part of, the
+// direct write itself, control frames (pongs, gorilla's close frame), and
+// the goodbye.
+//
+// Who writes: while long-polling, the pending GET takes the queue
+// (pollBatch). Once a websocket is attached, its writer goroutine (run)
+// is the only one to block in a write, and it holds no lock while it
+// does: it takes a batch under mu, marks itself busy, and writes outside
+// mu. A sender finding the connection idle (not busy, nothing queued, no
+// tail) writes its packet at once with one non-blocking write under mu
+// (direct.go); otherwise it queues. So frames never interleave, nothing
+// overtakes what is queued, and no goroutine ever waits on mu for longer
+// than a non-blocking system call.
+type connWriter struct {
+	srv    *Server
+	fail   func(reason string) // closes the connection; called without locks
+	notify chan struct{}       // capacity 1: "there is something to write"
+
+	mu          sync.Mutex // guards the fields below; never held across a blocking call
+	q           sendQueue
+	control     [][]byte    // framed control frames, written before data
+	closeQueued bool        // gorilla's close frame is among control
+	partial     []byte      // a direct write's unwritten tail, written before anything else
+	conn        net.Conn    // the raw websocket connection once attached; nil while long-polling
+	direct      *directConn // non-blocking writes to conn; nil where the system has none
+	busy        bool        // the writer goroutine is writing a batch outside mu
+	broken      bool        // a write failed, maybe mid-frame: nothing more may be written
+	closed      bool        // close was called: the writer says goodbye and stops
+	stuck       bool        // reported stuck (counted once)
+}
+
+func newConnWriter(srv *Server, fail func(string)) *connWriter {
+	return &connWriter{
+		srv:    srv,
+		fail:   fail,
+		notify: make(chan struct{}, 1),
+		q:      newSendQueue(srv.cfg.SendQueue, srv.cfg.SendQueueBytes, srv.cfg.Now()),
+	}
+}
+
+func (w *connWriter) wake() {
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
+}
+
+// send writes one encoded Engine.IO packet at once when the websocket is
+// idle, or queues it; it never blocks. droppable marks relayed musical
+// events, which overflow may drop (see sendQueue).
+func (w *connWriter) send(b []byte, droppable bool) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	if w.writeDirect(b) {
+		tail := w.partial != nil
+		w.mu.Unlock()
+		if tail {
+			w.wake()
+		}
+		return
+	}
+	dropped, stuck := w.q.push(b, droppable, w.srv.cfg.Now(), w.srv.cfg.WriteTimeout)
+	stuck = stuck && !w.stuck
+	w.stuck = w.stuck || stuck
+	w.mu.Unlock()
+	w.wake()
+	w.srv.stats.queued.Add(1)
+	if dropped > 0 {
+		w.srv.stats.dropped.Add(uint64(dropped))
+	}
+	if stuck {
+		w.srv.stats.stuck.Add(1)
+		// The caller may hold a room's lock, which closing takes: close
+		// on a goroutine of the server's.
+		w.srv.spawn(func() { w.fail("send queue stuck") })
+	}
+}
+
+// pushPing marks a ping as due; it jumps ahead of queued data so a
+// backlog never delays the heartbeat.
+func (w *connWriter) pushPing() {
+	w.mu.Lock()
+	w.q.ping = true
+	w.mu.Unlock()
+	w.wake()
+}
+
+// controlFrame queues a websocket control frame (a pong) for the writer.
+func (w *connWriter) controlFrame(op byte, data []byte) {
+	w.controlRaw(append(appendFrameHeader(nil, op, len(data)), data...))
+}
+
+// controlRaw queues frame, already framed, for the writer: a pong, or
+// gorilla's close frame (see wsConn).
+func (w *connWriter) controlRaw(frame []byte) {
+	isClose := len(frame) > 0 && frame[0]&0x0F == opClose
+	w.mu.Lock()
+	switch {
+	case w.closeQueued:
+		// nothing may follow a close frame
+	case isClose:
+		w.closeQueued = true
+		w.control = append(w.control, append([]byte(nil), frame...))
+	case len(w.control) < maxControl:
+		w.control = append(w.control, append([]byte(nil), frame...))
+	}
+	w.mu.Unlock()
+	w.wake()
+}
+
+// attach hands the connection over from long-polling to conn, the raw
+// websocket connection; the caller then starts run.
+func (w *connWriter) attach(conn net.Conn) {
+	w.mu.Lock()
+	w.conn = conn
+	w.direct = newDirectConn(conn)
+	w.mu.Unlock()
+	w.wake() // packets queued while polling
+}
+
+// pollBatch takes every queued packet for a long-poll GET. upgraded
+// means a websocket has taken over: the GET gets nothing.
+func (w *connWriter) pollBatch(dst [][]byte) (_ [][]byte, since time.Time, upgraded bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.conn != nil {
+		return dst, since, true
+	}
+	dst, since = w.q.drainBatch(dst, w.srv.cfg.Now())
+	return dst, since, false
+}
+
+// close makes the writer say goodbye and stop. A write in progress gets
+// closeWait more to finish: a client that does not read cannot hold the
+// writer.
+func (w *connWriter) close() {
+	w.mu.Lock()
+	w.closed = true
+	if w.busy && w.conn != nil {
+		_ = w.conn.SetWriteDeadline(time.Now().Add(closeWait))
+	}
+	w.mu.Unlock()
+	w.wake()
+}
+
+// droppedTotal returns how many packets overflow has dropped.
+func (w *connWriter) droppedTotal() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.q.dropped
+}
+
+// run is the websocket's writer goroutine: it writes batches (a tail,
+// control frames, a due ping, then queued packets) with one writev each,
+// until the connection closes; then it writes a close frame and closes
+// conn, which ends the reader too.
+func (w *connWriter) run(conn net.Conn) {
+	defer conn.Close()
+	var f frames
+	for {
+		<-w.notify
+		since, closing := w.take(&f, conn)
+		if f.empty() {
+			if closing {
+				return
+			}
+			continue
+		}
+		err := f.writeTo(conn)
+		w.mu.Lock()
+		w.busy = false
+		w.broken = w.broken || err != nil
+		interrupted := w.closed
+		w.mu.Unlock()
+		switch {
+		case closing:
+			return
+		case err != nil && !interrupted: // else close cut it short: the goodbye is next
+			w.writeFailed(err)
+		default:
+			w.srv.observeQueueWait(since)
+		}
+	}
+}
+
+// take moves what is due into f and sets the write deadline, under mu.
+// closing reports that f is the goodbye.
+func (w *connWriter) take(f *frames, conn net.Conn) (since time.Time, closing bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.broken {
+		return since, w.closed // the stream may end mid-frame: nothing may follow
+	}
+	if w.partial != nil {
+		f.addRaw(w.partial)
+		w.partial = nil
+	}
+	for i, c := range w.control {
+		f.addRaw(c)
+		w.control[i] = nil
+	}
+	w.control = w.control[:0]
+	timeout := w.srv.cfg.WriteTimeout
+	if w.closed {
+		if !w.closeQueued {
+			f.add(opClose, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
+		}
+		timeout = closeWait // queued packets are dropped: the connection is going away
+	} else {
+		f.packets, since = w.q.drainBatch(f.packets[:0], w.srv.cfg.Now())
+		for _, b := range f.packets {
+			f.add(opText, b)
+		}
+	}
+	if !f.empty() {
+		w.busy = true
+		_ = conn.SetWriteDeadline(time.Now().Add(timeout))
+	}
+	return since, w.closed
+}
+
+// writeFailed closes the connection after a failed write; a timeout means
+// the peer stopped reading.
+func (w *connWriter) writeFailed(err error) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		w.mu.Lock()
+		first := !w.stuck
+		w.stuck = true
+		w.mu.Unlock()
+		if first {
+			w.srv.stats.stuck.Add(1)
+		}
+	}
+	w.fail("write failed: " + err.Error())
+}
