@@ -175,3 +175,26 @@ func FuzzBroadcastArgMatchesEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// splitPollPayload splits a long-polling body into its packets: joined
+// again with the separator they are the body, none holds a separator,
+// and there is one more packet than separators.
+func FuzzSplitPollPayload(f *testing.F) {
+	for _, s := range []string{"", "40", "40\x1e42[\"x\"]", "\x1e", "\x1e\x1e", "1\x1e", "\x1e6", "2probe", "bAQID\x1e3"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		pkts := splitPollPayload(body)
+		if got := bytes.Join(pkts, []byte{pollSeparator}); !bytes.Equal(got, body) {
+			t.Fatalf("%q split into %q, which joins back as %q", body, pkts, got)
+		}
+		if len(pkts) != bytes.Count(body, []byte{pollSeparator})+1 {
+			t.Fatalf("%q split into %d packets", body, len(pkts))
+		}
+		for _, p := range pkts {
+			if bytes.IndexByte(p, pollSeparator) >= 0 {
+				t.Fatalf("%q: packet %q holds a separator", body, p)
+			}
+		}
+	})
+}
