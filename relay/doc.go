@@ -15,8 +15,12 @@
 //
 // Bad input gets an `error {message, code}` sent to the offender only; a
 // packet that breaks the protocol closes only its own connection. Limits
-// (Config) cover packet size, payload size, event names, a per-connection
-// token bucket and members per session.
+// (Config) cover packet size, payload size, event names, seq (an integer
+// from 0 to 2^53, else bad_request), a per-connection token bucket,
+// members per session, the time to the Socket.IO CONNECT
+// (ConnectTimeout), and each connection's send queue, in packets and in
+// bytes. Every relayed field is checked, so a relayed event is at most
+// the payload limit plus a fixed envelope (maxRelayedPacket).
 //
 // # Client and Session
 //
@@ -32,21 +36,48 @@
 //
 // # Concurrency
 //
-// Each connection has one reader (the websocket reader, or one
-// long-polling POST at a time, serialised by socket.inMu) and one writer
-// (the websocket writer goroutine, or the pending long-poll GET). Writers
-// drain a bounded send queue that never blocks its producers: on overflow
-// the oldest relayed event is dropped and counted, and a connection whose
-// queue stays full and undrained for WriteTimeout is closed, so a slow
-// member never delays the others. Each relayed event is encoded once and
-// the same bytes are queued to every receiver.
+// Each connection has one reader: the websocket reader goroutine, or one
+// long-polling POST at a time; inbound packets are handled under
+// socket.inMu. Each connection has one owner of its writes, its
+// connWriter (writer.go): the send queue, the frames, the tail of a
+// cut-short write, the direct write, control frames and the close. While
+// long-polling, the pending GET takes the queue; after the upgrade, the
+// writer goroutine is the only one to block in a write, and it holds no
+// lock while it does. Any goroutine may send: it writes at once with one
+// non-blocking write when the connection is idle, or queues, never
+// waiting on a slow member. The queue is bounded in packets and in bytes;
+// on overflow the oldest relayed event is dropped and counted, and a
+// connection that had to drop while undrained for WriteTimeout is closed.
+// Each relayed event is encoded once and the same bytes go to every
+// receiver.
 //
-// Sessions are owned by a hub: hub.mu guards the map of rooms and is taken
-// for membership changes; each room's RWMutex guards its members and is
-// read-locked to relay, so busy sessions do not contend with each other.
-// Presence packets are queued under the room lock, so a receiver always
-// sees a member's last event before its session:user-left.
+// Locks, in the order they may be taken (never the reverse):
 //
+//  1. socket.inMu: inbound handling of one connection.
+//  2. socket.memberMu: that connection's session membership (cur).
+//  3. hub.mu: the map of sessions, nothing else. No packet is sent under
+//     it, so sessions never wait for each other.
+//  4. room.mu: a session's members. Presence is sent under its write
+//     lock and relayed events under its read lock. Sending there is safe
+//     because a send never blocks (a non-blocking write, or a bounded
+//     queue), and it is what keeps a member's last events ahead of its
+//     session:user-left for every receiver.
+//  5. socket.mu: the transport state (websocket, upgrade, pending
+//     requests) and the timers; nothing of 1-4 is taken under it.
+//  6. connWriter.mu: one connection's writes. Held only for queue
+//     operations and non-blocking system calls, never across a blocking
+//     one.
+//  7. Server.mu: the registry of connections; a leaf, taken under any.
+//
+// Goroutines: a websocket's reader and writer, timer callbacks (ping,
+// connect timeout) and closes done on the side are all counted in
+// Server.conns, which grows only while the server is not closing.
 // Server.Close closes every connection (a websocket close frame, or a
-// close packet to a pending long-poll) and waits for their goroutines.
+// close packet to a pending long-poll) and waits for all of them; a
+// client that does not read holds it at most twice closeWait.
+//
+// Timeouts are named: closeWait, handshakeTimeout, rateLimitedErrorEvery,
+// and the Config fields PingInterval, PingTimeout (also the upgrade
+// probe's), WriteTimeout (a write, a long-poll response, a POST body)
+// and ConnectTimeout.
 package relay

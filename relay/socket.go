@@ -163,6 +163,10 @@ func (s *socket) pong() {
 
 var errClientClose = errors.New("client closed")
 
+// rateLimitedErrorEvery spaces the rate_limited errors a flooding
+// connection gets: one per interval, not one per refused packet.
+const rateLimitedErrorEvery = time.Second
+
 // handleEIO handles one inbound Engine.IO packet from either transport.
 // An error means the peer broke the protocol (or said close); the caller
 // closes the socket.
@@ -269,7 +273,7 @@ func (s *socket) allow() bool {
 		return true
 	}
 	s.srv.stats.rateLimited.Add(1)
-	if ms := now.UnixMilli(); ms-s.lastRateMs >= 1000 {
+	if ms := now.UnixMilli(); ms-s.lastRateMs >= rateLimitedErrorEvery.Milliseconds() {
 		s.lastRateMs = ms
 		s.sendError(CodeRateLimited, "too many events: slow down")
 	}

@@ -48,6 +48,7 @@ func newApp() *cli.App {
 			&cli.IntFlag{Name: "max-connections", Value: d.MaxConnections, EnvVars: []string{"JAMRELAY_MAX_CONNECTIONS"}, Usage: "connections served at once"},
 			&cli.IntFlag{Name: "send-queue", Value: d.SendQueue, EnvVars: []string{"JAMRELAY_SEND_QUEUE"}, Usage: "packets queued per slow client before the oldest are dropped"},
 			&cli.DurationFlag{Name: "write-timeout", Value: d.WriteTimeout, EnvVars: []string{"JAMRELAY_WRITE_TIMEOUT"}, Usage: "disconnect a client stuck this long"},
+			&cli.DurationFlag{Name: "connect-timeout", Value: d.ConnectTimeout, EnvVars: []string{"JAMRELAY_CONNECT_TIMEOUT"}, Usage: "close a connection that sends no Socket.IO CONNECT this long"},
 			&cli.StringSliceFlag{Name: "allow-origin", EnvVars: []string{"JAMRELAY_ALLOW_ORIGIN"}, Usage: "browser origin allowed besides the relay's own (repeat; '*' for any)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"JAMRELAY_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"JAMRELAY_LOG_FORMAT"}, Usage: "text or json"},
@@ -84,6 +85,7 @@ func configFrom(c *cli.Context, log *slog.Logger) relay.Config {
 		SendQueue:       c.Int("send-queue"),
 		MaxConnections:  c.Int("max-connections"),
 		WriteTimeout:    c.Duration("write-timeout"),
+		ConnectTimeout:  c.Duration("connect-timeout"),
 		AllowOrigins:    c.StringSlice("allow-origin"),
 		Logger:          log,
 	}
@@ -92,7 +94,7 @@ func configFrom(c *cli.Context, log *slog.Logger) relay.Config {
 // checkPositive refuses zero or negative numeric flags, which would
 // otherwise silently mean "default" in relay.Config.
 func checkPositive(c *cli.Context) error {
-	for _, name := range []string{"ping-interval", "ping-timeout", "write-timeout"} {
+	for _, name := range []string{"ping-interval", "ping-timeout", "write-timeout", "connect-timeout"} {
 		if c.Duration(name) <= 0 {
 			return fmt.Errorf("--%s must be positive, got %v", name, c.Duration(name))
 		}

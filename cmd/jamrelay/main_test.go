@@ -198,6 +198,7 @@ func TestBadFlagsGiveOneSentence(t *testing.T) {
 		{"--log-format", "xml"},
 		{"--max-members", "0"},
 		{"--ping-interval", "0s"},
+		{"--connect-timeout", "0s"},
 		{"--listen", "127.0.0.1:99999"},
 		{"--metrics-listen", "127.0.0.1:99999", "--listen", "127.0.0.1:0"},
 	} {
