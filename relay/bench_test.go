@@ -1,6 +1,14 @@
 package relay
 
-import "testing"
+import (
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
 
 var benchBroadcast = []byte(`42["event:broadcast",{"roomCode":"MUSIC-42","eventName":"drum_hit","payload":{"note":"snare","velocity":100,"timestamp":1764097200123.25,"midi":38,"channel":10},"seq":1234}]`)
 
@@ -49,4 +57,55 @@ func BenchmarkRelayToSession(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*4)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+// BenchmarkRelayToWebsockets: one event:broadcast handled end to end and
+// written to 4 members on real loopback websockets that keep up (their
+// clients read all the time), so most deliveries are direct writes.
+func BenchmarkRelayToWebsockets(b *testing.B) {
+	srv, err := NewServer(Config{EventRate: 1e12, EventBurst: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close()
+	sender := newSocket(srv)
+	srv.register(sender)
+	sender.handleEIO([]byte("40"))
+	srv.hub.create(sender, "MUSIC-42", Participant{ID: sender.sid})
+	var got atomic.Int64
+	for range 4 {
+		ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		ws.ReadMessage() // open
+		ws.WriteMessage(websocket.TextMessage, []byte("40"))
+		ws.ReadMessage() // connected
+		ws.WriteMessage(websocket.TextMessage, []byte(`42["session:join",{"roomCode":"MUSIC-42"}]`))
+		ws.ReadMessage() // joined: the relay has added it
+		go func() {
+			for {
+				if _, _, err := ws.ReadMessage(); err != nil {
+					return
+				}
+				got.Add(1)
+			}
+		}()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := sender.handleEIO(benchBroadcast); err != nil {
+			b.Fatal(err)
+		}
+	}
+	want := int64(b.N * 4)
+	for got.Load() < want*9/10 { // most delivered; a slow tail may be dropped
+		time.Sleep(time.Millisecond)
+	}
+	b.ReportMetric(float64(b.N*4)/b.Elapsed().Seconds(), "deliveries/s")
+	b.ReportMetric(float64(srv.Stats().DirectWrites)/float64(b.N*4), "direct/delivery")
 }

@@ -70,6 +70,8 @@ var (
 			"the others went through its send queue and writer.", nil, nil)
 	descStuck = prometheus.NewDesc("jamrelay_stuck_disconnects_total",
 		"Connections closed for not taking their data within the write timeout.", nil, nil)
+	descConnectTimeouts = prometheus.NewDesc("jamrelay_connect_timeouts_total",
+		"Connections closed for sending no Socket.IO CONNECT within the connect timeout.", nil, nil)
 	descMalformed = prometheus.NewDesc("jamrelay_malformed_total",
 		"Connections closed for a packet that breaks the protocol.", nil, nil)
 	descErrorsSent = prometheus.NewDesc("jamrelay_errors_sent_total",
@@ -86,7 +88,7 @@ type collector struct {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descConnections, descSessions, descConnects, descEventsIn, descDeliveries,
-		descDirect, descDropped, descStuck, descMalformed, descErrorsSent, descUnknown,
+		descDirect, descDropped, descStuck, descConnectTimeouts, descMalformed, descErrorsSent, descUnknown,
 	} {
 		ch <- d
 	}
@@ -112,6 +114,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descDropped, st.TooLarge, dropPayloadTooLarge)
 	counter(descDropped, st.NotMember, dropNotMember)
 	counter(descStuck, st.Stuck)
+	counter(descConnectTimeouts, st.ConnectTimeouts)
 	counter(descMalformed, st.Malformed)
 	counter(descErrorsSent, st.Errors)
 	counter(descUnknown, st.Unknown)

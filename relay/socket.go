@@ -19,9 +19,8 @@ import (
 // websocket reader, or one long-polling POST). Everything outbound goes
 // through w, the connection's one owner of writes (writer.go), which
 // never blocks its callers. mu guards the transport state and the
-// timers; memberMu the session membership. Lock order (see doc.go):
-// inMu, then memberMu, then hub.mu, then room.mu, then a connWriter's mu;
-// mu is never held while another of these is taken.
+// timers; memberMu the session membership. The lock order is written in
+// doc.go.
 type socket struct {
 	srv    *Server
 	eid    string        // Engine.IO session id
@@ -92,9 +91,9 @@ func (s *socket) send(b []byte, droppable bool) { s.w.send(b, droppable) }
 
 // close ends the socket once: it stops the timers, says goodbye on the
 // transport (a close frame, or a close packet to a pending long-poll),
-// leaves the session (telling the others) and unregisters. It takes no
-// lock that its callers hold, except when called by the socket's own
-// reader, which holds inMu.
+// leaves the session (telling the others) and unregisters. Its caller
+// holds none of the socket's or the sessions' locks: a close needed under
+// one (a stuck queue) runs on a goroutine of the server's.
 func (s *socket) close(reason string) {
 	s.once.Do(func() {
 		s.mu.Lock()
