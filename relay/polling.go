@@ -71,18 +71,29 @@ func (sock *socket) poll(w http.ResponseWriter, r *http.Request) {
 		sock.polling = false
 		sock.mu.Unlock()
 	}()
-	var batch [][]byte
-	var since time.Time // when the batch's first packet was queued
+	batch, since, ok := sock.nextBatch(r)
+	if !ok {
+		return
+	}
+	// A client that stops reading must not pin the batch forever.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
+	writePollBody(w, batch)
+	sock.srv.observeQueueWait(since)
+}
+
+// nextBatch waits for what a pending GET answers: queued packets, a
+// noop (polling pauses, or the websocket took over) or the goodbye.
+// false: the request ended first, which closes the socket. since is when
+// the batch's first packet was queued.
+func (sock *socket) nextBatch(r *http.Request) (batch [][]byte, since time.Time, ok bool) {
 	for len(batch) == 0 {
 		if sock.takePause() {
-			batch = append(batch, noopPacket)
-			break
+			return append(batch, noopPacket), since, true
 		}
 		select {
 		case <-sock.w.notify:
 			if sock.takePause() {
-				batch = append(batch, noopPacket)
-				break
+				return append(batch, noopPacket), since, true
 			}
 			var upgraded bool
 			if batch, since, upgraded = sock.w.pollBatch(batch); upgraded {
@@ -95,13 +106,10 @@ func (sock *socket) poll(w http.ResponseWriter, r *http.Request) {
 			batch = append(batch, sock.goodbye())
 		case <-r.Context().Done():
 			sock.close("poll aborted")
-			return
+			return nil, since, false
 		}
 	}
-	// A client that stops reading must not pin the batch forever.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(sock.srv.cfg.WriteTimeout))
-	writePollBody(w, batch)
-	sock.srv.observeQueueWait(since)
+	return batch, since, true
 }
 
 // awaitUpgrade holds a GET that comes while an upgrade is under way and
