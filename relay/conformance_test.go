@@ -51,15 +51,15 @@ func TestSeqMustBeAnInteger(t *testing.T) {
 // stays within its byte bound, the oldest are dropped and counted, and
 // the others get everything.
 func TestSlowMemberQueueIsBoundedInBytes(t *testing.T) {
-	const bound = 256 << 10
-	r := newRelay(t, relay.Config{MaxEventPayload: 60 << 10, SendQueueBytes: bound, SendQueue: 1024,
+	const bound = 128 << 10
+	r := newRelay(t, relay.Config{MaxEventPayload: 30 << 10, SendQueueBytes: bound, SendQueue: 1024,
 		WriteTimeout: time.Minute, EventRate: 1e6, EventBurst: 1e6})
 	code, p := session(t, r, "alice", "bob")
 	rawMember(t, r, code, "never-reads", 4096)
 	p[0].next("session:user-joined")
 	p[1].next("session:user-joined")
-	pad := strings.Repeat("x", 50<<10)
-	const n = 200 // 10 MB for the member that never reads
+	pad := strings.Repeat("x", 25<<10)
+	const n = 400 // 10 MB for the member that never reads
 	for i := range n {
 		p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "piano_note", "payload": map[string]any{"i": i, "pad": pad}})
 		var ev struct{ Payload struct{ I int } }
@@ -74,8 +74,8 @@ func TestSlowMemberQueueIsBoundedInBytes(t *testing.T) {
 	p[0].sync()
 	most, dropped := relay.QueuedBytes(r.Server)
 	st := r.Stats()
-	// The kernel's buffers take a few events; the queue about 5; the
-	// rest is dropped.
+	// The kernel's buffers take at most 4 MB (tcp_wmem's usual maximum:
+	// 160 events), the queue 5; the rest is dropped.
 	if most > bound || dropped < n/2 || st.Dropped != dropped || st.Stuck != 0 {
 		t.Errorf("queue holds %d bytes (bound %d), %d dropped, stats %+v: want most of %d dropped, counted, none stuck",
 			most, bound, dropped, st, n)
@@ -125,12 +125,15 @@ func TestConnectTimeoutClosesSilentConnections(t *testing.T) {
 	readPrefix(t, ws, "0{")
 	readClosed(t, ws) // it answers nothing, and is closed
 	pl := openPolling(t, r)
-	if got := pl.get(); len(got) != 1 || got[0] != "1" {
-		t.Errorf("poll of a silent polling session = %q, want a close packet", got)
+	// A GET pending at the timeout gets a close packet; one that comes
+	// later finds the session gone. Either way it ends.
+	if got := getRaw(pl.url); got != "200 1" && !strings.HasPrefix(got, "400 ") {
+		t.Errorf("poll of a silent polling session = %q, want a close packet or 400", got)
 	}
+	waitUntil(t, "the polling session to time out", func() bool { return r.Stats().ConnectTimeouts == 2 })
 	httpDo(t, "GET", pl.url, "", http.StatusBadRequest)
-	if st := r.Stats(); st.ConnectTimeouts != 2 || st.Connections != 0 {
-		t.Errorf("stats %+v: want 2 connect timeouts and nothing open", st)
+	if st := r.Stats(); st.Connections != 0 {
+		t.Errorf("stats %+v: want nothing open", st)
 	}
 }
 

@@ -89,9 +89,9 @@ func (s *socket) isClosed() bool {
 // may drop (see sendQueue).
 func (s *socket) send(b []byte, droppable bool) { s.w.send(b, droppable) }
 
-// close ends the socket once: it stops the timers, says goodbye on the
-// transport (a close frame, or a close packet to a pending long-poll),
-// leaves the session (telling the others) and unregisters. Its caller
+// close ends the socket once: it stops the timers, unregisters, says
+// goodbye on the transport (a close frame, or a close packet to a pending
+// long-poll) and leaves the session (telling the others). Its caller
 // holds none of the socket's or the sessions' locks: a close needed under
 // one (a stuck queue) runs on a goroutine of the server's.
 func (s *socket) close(reason string) {
@@ -104,11 +104,11 @@ func (s *socket) close(reason string) {
 		}
 		close(s.closed) // under mu, so attach sees it
 		s.mu.Unlock()
+		s.srv.forget(s) // from now on its id is unknown: requests get 400
 		s.w.close()
 		if code := s.srv.hub.leave(s); code != "" {
 			s.log.Debug("left session on close", "room", code)
 		}
-		s.srv.forget(s)
 		s.log.Debug("socket closed", "reason", reason)
 	})
 }
@@ -126,9 +126,9 @@ func (s *socket) startTimers() {
 	defer s.mu.Unlock()
 	s.pingTimer = s.srv.afterFunc(s.srv.cfg.PingInterval, s.heartbeat)
 	s.connectTimer = s.srv.afterFunc(s.srv.cfg.ConnectTimeout, func() {
-		s.srv.stats.connectTimeouts.Add(1)
 		s.log.Info("closing connection: no socket.io connect", "timeout", s.srv.cfg.ConnectTimeout)
 		s.close("connect timeout")
+		s.srv.stats.connectTimeouts.Add(1) // counted once closed
 	})
 }
 
