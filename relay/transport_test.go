@@ -149,7 +149,10 @@ func TestPollingUpgradesToWebsocket(t *testing.T) {
 }
 
 func TestHeartbeat(t *testing.T) {
-	r := newRelay(t, relay.Config{PingInterval: 50 * time.Millisecond, PingTimeout: 50 * time.Millisecond})
+	// A pong may take PingTimeout: generous, so a loaded machine (-race)
+	// does not drop the clients that answer. The exact timing is
+	// TestHeartbeatInFakeTime's.
+	r := newRelay(t, relay.Config{PingInterval: 50 * time.Millisecond, PingTimeout: 500 * time.Millisecond})
 	// A client that answers pings stays (relay.Client pongs).
 	code, p := session(t, r, "alice")
 	// A client that never answers is dropped, and its session hears it.
