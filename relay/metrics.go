@@ -12,8 +12,8 @@ import (
 // pays nothing for metrics beyond the atomic counters it already keeps.
 //
 // Drops are counted per reason, and reasons count different things:
-// queue_full counts packets dropped from one member's send queue (one
-// relayed event to one receiver), rate_limited counts inbound Socket.IO
+// queue_full counts packets dropped from one member's send queue, full
+// in packets or in bytes (one relayed event to one receiver), rate_limited counts inbound Socket.IO
 // packets refused by a connection's token bucket, payload_too_large and
 // not_member count refused event:broadcast.
 //
@@ -61,7 +61,7 @@ var (
 	descDeliveries = prometheus.NewDesc("jamrelay_deliveries_total",
 		"Relayed events queued to receivers (one per receiver).", nil, nil)
 	descDropped = prometheus.NewDesc("jamrelay_dropped_total",
-		"Packets dropped, by reason: queue_full (a relayed event dropped from a slow member's queue), "+
+		"Packets dropped, by reason: queue_full (a relayed event dropped from a slow member's queue, full in packets or bytes), "+
 			"rate_limited (an inbound packet over the token bucket), "+
 			"payload_too_large and not_member (a refused event:broadcast).",
 		[]string{"reason"}, nil)
