@@ -99,11 +99,12 @@ func (s *socket) close(reason string) {
 		s.mu.Lock()
 		stopTimer(s.pingTimer)
 		stopTimer(s.connectTimer)
-		if s.probing != nil {
-			s.probing.NetConn().Close()
-		}
+		probing := s.probing
 		close(s.closed) // under mu, so attach sees it
 		s.mu.Unlock()
+		if probing != nil {
+			probing.NetConn().Close() // ends the upgrade under way
+		}
 		s.srv.forget(s) // from now on its id is unknown: requests get 400
 		s.w.close()
 		if code := s.srv.hub.leave(s); code != "" {
