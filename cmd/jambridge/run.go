@@ -15,6 +15,7 @@ import (
 
 	"github.com/jambridge/jambridge/bridge"
 	"github.com/jambridge/jambridge/relay"
+	"github.com/jambridge/jambridge/rtmidiport"
 )
 
 func runCommand() *cli.Command {
@@ -141,7 +142,7 @@ func runAction(c *cli.Context) error {
 		defer host.Close()
 		url = host.localURL
 	}
-	midi := newSystemMIDI()
+	midi := rtmidiport.New()
 	defer midi.Close()
 	return runJam(c.Context, jamSetup{
 		Session: relay.SessionConfig{URL: url, Room: p.room, Name: p.st.str("name", p.st.file.Name), Logger: p.log},
