@@ -95,7 +95,7 @@ func withSession(ctx context.Context, sess *relay.Session, joined <-chan struct{
 type relayClock struct{ sess *relay.Session }
 
 func (c relayClock) Now() time.Time {
-	return time.UnixMicro(int64(c.sess.RelayTime(time.Now()) * 1000))
+	return mapping.TimeOfUnixMillis(c.sess.RelayTime(time.Now()))
 }
 
 func (c relayClock) Sleep(ctx context.Context, d time.Duration) error {

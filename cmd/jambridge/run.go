@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,13 +80,12 @@ func checkRoom(st settings, room string) error {
 	if room == "" {
 		return nil
 	}
-	if !roomCode.MatchString(room) {
-		return fmt.Errorf("%s: %q is not a room code: use 3 to 32 letters, digits or '-', like MUSIC-42", st.where("room", st.file.Room), room)
+	if !relay.ValidRoomCode(room) {
+		return fmt.Errorf("%s: %q is not a room code: use %d to %d letters, digits or '-', like MUSIC-42",
+			st.where("room", st.file.Room), room, relay.MinRoomCode, relay.MaxRoomCode)
 	}
 	return nil
 }
-
-var roomCode = regexp.MustCompile(`^[A-Za-z0-9-]{3,32}$`)
 
 // configError puts the config file's name in front of an error about one
 // of its keys.
