@@ -175,7 +175,8 @@ func firstKey(m map[string]any) string {
 	return ""
 }
 
-// inputRule turns one inputs[] entry into a mapping rule.
+// rule turns one inputs[] entry into a mapping rule. The rule's Validate
+// checks the numbers; its errors name the key.
 func (ic inputConfig) rule() (mapping.InputRule, error) {
 	r := mapping.DefaultInputRule()
 	var err error
@@ -189,9 +190,6 @@ func (ic inputConfig) rule() (mapping.InputRule, error) {
 			return r, fmt.Errorf("curve: %w", err)
 		}
 	}
-	if err := ic.checkRanges(); err != nil {
-		return r, err
-	}
 	r.Channels, r.DrumChannels, r.Transpose, r.MinVelocity = ic.Channels, ic.DrumChannels, ic.Transpose, ic.MinVelocity
 	if len(ic.Controllers) > 0 {
 		r.Controllers = ic.Controllers
@@ -203,39 +201,6 @@ func (ic inputConfig) rule() (mapping.InputRule, error) {
 		return r, err
 	}
 	return r, r.Validate()
-}
-
-// checkRanges checks the numbers of one inputs[] entry, naming the key.
-func (ic inputConfig) checkRanges() error {
-	if err := inRange("min-velocity", ic.MinVelocity, 0, 127); err != nil {
-		return err
-	}
-	if err := inRange("transpose", ic.Transpose, -127, 127); err != nil {
-		return err
-	}
-	for _, ch := range ic.Channels {
-		if err := inRange("channels", ch, 1, 16); err != nil {
-			return err
-		}
-	}
-	for _, ch := range ic.DrumChannels {
-		if err := inRange("drum-channels", ch, 1, 16); err != nil {
-			return err
-		}
-	}
-	for _, cc := range ic.Controllers {
-		if err := inRange("controllers", cc, 0, 127); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func inRange(key string, v, lo, hi int) error {
-	if v < lo || v > hi {
-		return fmt.Errorf("%s: %d is not in %d-%d", key, v, lo, hi)
-	}
-	return nil
 }
 
 // padMins resolves pad-min-velocity, keyed by drum name or key number.
@@ -253,9 +218,6 @@ func (ic inputConfig) padMins() (map[int]int, error) {
 		if !ok {
 			return nil, fmt.Errorf("pad-min-velocity: %q is not a drum name or key number", pad)
 		}
-		if v < 0 || v > 127 {
-			return nil, fmt.Errorf("pad-min-velocity: %s: %d is not in 0-127", pad, v)
-		}
 		if other, dup := names[key]; dup {
 			return nil, fmt.Errorf("pad-min-velocity: %q and %q are the same pad (key %d): keep one", other, pad, key)
 		}
@@ -271,28 +233,6 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func (oc outputConfig) checkRanges() error {
-	if oc.DrumChannel != 0 {
-		if err := inRange("drum-channel", oc.DrumChannel, 1, 16); err != nil {
-			return err
-		}
-	}
-	if oc.KeysChannel != 0 {
-		if err := inRange("keys-channel", oc.KeysChannel, 1, 16); err != nil {
-			return err
-		}
-	}
-	if err := inRange("transpose", oc.Transpose, -127, 127); err != nil {
-		return err
-	}
-	for _, name := range sortedKeys(oc.DrumMap) {
-		if err := inRange("drum-map: "+name, oc.DrumMap[name], 0, 127); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // bridgeRules builds the bridge's inputs and output rule from the file
@@ -319,9 +259,6 @@ func bridgeRules(fc fileConfig, in []string) ([]bridge.InputSpec, mapping.Output
 	}
 	out := mapping.DefaultOutputRule()
 	oc := fc.Output
-	if err := oc.checkRanges(); err != nil {
-		return nil, out, fmt.Errorf("output.%w", err)
-	}
 	if oc.DrumChannel != 0 {
 		out.DrumChannel = oc.DrumChannel
 	}
@@ -330,7 +267,7 @@ func bridgeRules(fc fileConfig, in []string) ([]bridge.InputSpec, mapping.Output
 	}
 	out.Transpose, out.DrumMap = oc.Transpose, oc.DrumMap
 	if err := out.Validate(); err != nil {
-		return nil, out, fmt.Errorf("output: %w", err)
+		return nil, out, fmt.Errorf("output.%w", err)
 	}
 	return specs, out, nil
 }
