@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"regexp"
 	"sort"
@@ -90,22 +92,58 @@ func parseDuration(key, s string, least time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
+// maxConfigSize bounds a config file: the examples are 2 KB, and a
+// path such as /dev/zero must not be read until memory runs out.
+const maxConfigSize = 1 << 20
+
 // loadFile reads a config file; every error names the file, the key and
 // what is wrong.
 func loadFile(path string) (fileConfig, error) {
-	var fc fileConfig
-	b, err := os.ReadFile(path)
+	b, err := readConfig(path)
 	if err != nil {
-		return fc, fmt.Errorf("config %s: %w", path, errors.Unwrap(err))
+		return fileConfig{}, fmt.Errorf("config %s: %w", path, err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&fc); err != nil && err.Error() != "EOF" {
-		return fc, fmt.Errorf("config %s: %s", path, yamlMessage(err, b))
-	}
-	if err := fc.unknownKeys(); err != nil {
+	fc, err := parseConfig(b)
+	if err != nil {
 		return fc, fmt.Errorf("config %s: %w", path, err)
 	}
 	return fc, nil
+}
+
+// readConfig reads at most maxConfigSize bytes of the file at path.
+func readConfig(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, withoutPath(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	switch {
+	case err != nil:
+		return nil, withoutPath(err)
+	case len(b) > maxConfigSize:
+		return nil, fmt.Errorf("larger than %d KiB: not a config file", maxConfigSize>>10)
+	}
+	return b, nil
+}
+
+// withoutPath is a *fs.PathError's cause: the caller names the file once.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// parseConfig decodes a config file's contents and refuses unknown keys.
+func parseConfig(b []byte) (fileConfig, error) {
+	var fc fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return fc, errors.New(yamlMessage(err, b))
+	}
+	return fc, fc.unknownKeys()
 }
 
 var (
@@ -240,7 +278,7 @@ func sortedKeys(m map[string]int) []string {
 func bridgeRules(fc fileConfig, in []string) ([]bridge.InputSpec, mapping.OutputRule, error) {
 	var specs []bridge.InputSpec
 	for i, ic := range fc.Inputs {
-		m, err := bridge.ParseMatch(ic.Match)
+		m, err := parseMatch(ic.Match)
 		if err != nil {
 			return nil, mapping.OutputRule{}, fmt.Errorf("inputs[%d].match: %w", i, err)
 		}
@@ -251,7 +289,7 @@ func bridgeRules(fc fileConfig, in []string) ([]bridge.InputSpec, mapping.Output
 		specs = append(specs, bridge.InputSpec{Match: m, Rule: r})
 	}
 	for _, pat := range in {
-		m, err := bridge.ParseMatch(pat)
+		m, err := parseMatch(pat)
 		if err != nil {
 			return nil, mapping.OutputRule{}, fmt.Errorf("--in: %w", err)
 		}
@@ -271,3 +309,16 @@ func bridgeRules(fc fileConfig, in []string) ([]bridge.InputSpec, mapping.Output
 	}
 	return specs, out, nil
 }
+
+// parseMatch is bridge.ParseMatch with an error on one line: a pattern
+// may hold a line break, and the regexp's message repeats the pattern.
+func parseMatch(pattern string) (bridge.Match, error) {
+	m, err := bridge.ParseMatch(pattern)
+	if err != nil {
+		return m, errors.New(controlEscaper.Replace(err.Error()))
+	}
+	return m, nil
+}
+
+// controlEscaper writes line breaks and tabs as Go escapes.
+var controlEscaper = strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`)

@@ -48,7 +48,7 @@ func bridgeConfig(st settings, log *slog.Logger) (bridge.Config, error) {
 	if err != nil {
 		return bridge.Config{}, configError(st, err)
 	}
-	out, err := bridge.ParseMatch(st.str("out", st.file.Out))
+	out, err := parseMatch(st.str("out", st.file.Out))
 	if err != nil {
 		return bridge.Config{}, fmt.Errorf("%s: %w", st.where("out", st.file.Out), err)
 	}
