@@ -58,7 +58,7 @@ func TestConfigReadIsBounded(t *testing.T) {
 	}
 	dir := t.TempDir()
 	line := "# a comment line of a long config file, sixty-four bytes long..\n"
-	fits := strings.Repeat(line, maxConfigSize/len(line)) + "room: X-1\n"
+	fits := strings.Repeat(line, maxConfigSize/len(line)-1) + "room: X-1\n"
 	fits += strings.Repeat("#", maxConfigSize-len(fits))
 	for _, tc := range []struct {
 		name, data string
