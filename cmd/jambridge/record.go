@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -99,27 +100,35 @@ func recordSession(ctx context.Context, t toolSetup, timing bridge.RecordTiming,
 	return rec, err
 }
 
-// clockPoll is how often the recorder looks whether its clock estimate
-// is ready, until it is.
+// clockPoll is how often a tool looks whether its clock estimate is
+// ready, until it is.
 const clockPoll = 100 * time.Millisecond
+
+// clockReady waits until sess has an estimate of the relay's clock, for
+// at most within; false when it has none by then or ctx ended.
+func clockReady(ctx context.Context, sess *relay.Session, within time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	tick := time.NewTicker(clockPoll)
+	defer tick.Stop()
+	for !sess.ClockStats().OK {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
 
 // sayWhenSynced logs once when the session's clock estimate is ready:
 // from then on events are placed at their senders' time (before, at
 // their arrival).
 func sayWhenSynced(ctx context.Context, sess *relay.Session, log *slog.Logger) {
-	tick := time.NewTicker(clockPoll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if st := sess.ClockStats(); st.OK {
-				log.Info("clock synchronised with the relay: events are placed at their senders' time",
-					"offset_ms", fmt.Sprintf("%.2f", st.Offset), "rtt_ms", fmt.Sprintf("%.2f", st.RTT))
-				return
-			}
-		}
+	if clockReady(ctx, sess, math.MaxInt64) {
+		st := sess.ClockStats()
+		log.Info("clock synchronised with the relay: events are placed at their senders' time",
+			"offset_ms", fmt.Sprintf("%.2f", st.Offset), "rtt_ms", fmt.Sprintf("%.2f", st.RTT))
 	}
 }
 
