@@ -125,6 +125,7 @@ func TestFlagsMayFollowArguments(t *testing.T) {
 	app := newApp()
 	for _, tc := range []struct{ in, want string }{
 		{"jambridge record jam.mid --relay URL --room R", "jambridge record --relay URL --room R jam.mid"},
+		{"jambridge record jam.mid --force --relay URL --timing arrival", "jambridge record --force --relay URL --timing arrival jam.mid"},
 		{"jambridge play --room R song.mid --relay=URL", "jambridge play --room R --relay=URL song.mid"},
 		{"jambridge monitor --json --relay URL --room R", "jambridge monitor --json --relay URL --room R"},
 		{"jambridge run --virtual --in a --in b", "jambridge run --virtual --in a --in b"},
