@@ -136,7 +136,7 @@ func (r *Recorder) Add(rem Remote, name string) {
 		msgs, err = r.rule.ToMIDI(ev)
 	}
 	var latency time.Duration
-	var why *int
+	var why atArrival
 	if err == nil && r.timing == RecordSender {
 		latency, why = r.latency(ev.Timestamp, rem.Received)
 	}
@@ -147,12 +147,18 @@ func (r *Recorder) Add(rem Remote, name string) {
 		return
 	}
 	r.stats.Events++
-	if why != nil {
-		*why++
+	switch why {
+	case unstamped:
+		r.stats.Unstamped++
+	case skewed:
+		r.stats.Skewed++
+	case unsynced:
+		r.stats.Unsynced++
 	}
 	t := r.track(rem.SenderID, name)
-	// Never before the participant's previous event: the relay keeps a
-	// sender's order, and a note-off must not come before its note-on.
+	// Never before the participant's previous event (nor the start): the
+	// relay keeps a sender's order, and a note-off must not come before
+	// its note-on.
 	at := max(r.offset(rem.Received)-latency, t.heard)
 	for _, m := range msgs {
 		t.add(at, m)
@@ -171,22 +177,32 @@ func (r *Recorder) Add(rem Remote, name string) {
 	}
 }
 
+// atArrival says why an event is placed at its arrival under RecordSender.
+type atArrival uint8
+
+const (
+	notAtArrival atArrival = iota // placed at its sender's time
+	unstamped
+	skewed
+	unsynced
+)
+
 // latency is how long before its arrival an event was played, by its
-// sender's timestamp in relay time; 0 and the counter of the reason when
-// it is placed at its arrival instead. Called without r.mu.
-func (r *Recorder) latency(stamp float64, arrival time.Time) (time.Duration, *int) {
+// sender's timestamp in relay time; 0 and the reason when it is placed
+// at its arrival instead. It reads no field under r.mu.
+func (r *Recorder) latency(stamp float64, arrival time.Time) (time.Duration, atArrival) {
 	if !(stamp > 0) || math.IsInf(stamp, 0) {
-		return 0, &r.stats.Unstamped
+		return 0, unstamped
 	}
 	now, ok := r.relayTime(arrival)
 	if !ok {
-		return 0, &r.stats.Unsynced
+		return 0, unsynced
 	}
 	d := time.Duration((now - stamp) * float64(time.Millisecond))
 	if d < -recordMaxAhead || d > recordMaxBehind {
-		return 0, &r.stats.Skewed
+		return 0, skewed
 	}
-	return d, nil
+	return d, notAtArrival
 }
 
 // Left ends the notes and pedals senderID holds at at, for a participant
