@@ -77,7 +77,7 @@ type PerformStats struct {
 // Perform plays p into the session in real time: every message goes
 // through rule (one mapping.Input per track, so each track has its own
 // held notes) at the start plus its At, and the resulting event is
-// broadcast through send, its timestamp the time it is sent (unix ms).
+// broadcast through send, its timestamp the time it is due (unix ms).
 // Events are sent in order even when late.
 //
 // At the end of p (its Length), or as soon as ctx ends, Perform releases
@@ -124,7 +124,9 @@ func (pf *performer) play(ctx context.Context, events []TimedMessage, start time
 			return err
 		}
 		now := pf.clock.Now()
-		ev, ok := pf.input(tm.Track).FromMIDI(tm.Msg, unixMillis(now))
+		// Stamped with its time in the file: sent late, it still says
+		// when it sounds, so a recorder or a playout puts it there.
+		ev, ok := pf.input(tm.Track).FromMIDI(tm.Msg, unixMillis(due))
 		if !ok {
 			continue
 		}

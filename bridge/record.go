@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,18 +29,82 @@ type RecordStats struct {
 	Events       int // musical events recorded
 	Skipped      int // events not recorded: unparseable, unknown, unplayable, or pattern_change
 	Participants int // tracks: participants heard
+	// Events placed at their arrival although the timing is RecordSender,
+	// and why: no timestamp; a timestamp too far from the arrival (the
+	// sender's clock is off); our clock not yet synchronised.
+	Unstamped, Skewed, Unsynced int
 }
 
-// Recorder writes the musical events of a session, timed by their
-// arrival, to a Standard MIDI File with one track per participant.
+// RecordTiming is where a Recorder places each event in the file.
+type RecordTiming uint8
+
+const (
+	// RecordSender places each event at its sender's timestamp (relay
+	// time, clock-synchronised by the sender), so the recording has the
+	// rhythm as played, without the network's jitter. An event without
+	// a usable timestamp is placed at its arrival.
+	RecordSender RecordTiming = iota
+	// RecordArrival places each event at its arrival.
+	RecordArrival
+)
+
+// String returns t as ParseRecordTiming reads it.
+func (t RecordTiming) String() string {
+	if t == RecordArrival {
+		return "arrival"
+	}
+	return "sender"
+}
+
+// ParseRecordTiming reads "sender" or "arrival".
+func ParseRecordTiming(s string) (RecordTiming, error) {
+	switch strings.ToLower(s) {
+	case "sender":
+		return RecordSender, nil
+	case "arrival":
+		return RecordArrival, nil
+	}
+	return RecordSender, fmt.Errorf("record timing %q: want sender or arrival", s)
+}
+
+// A timestamp more than recordMaxAhead after its arrival or more than
+// recordMaxBehind before it says the sender's clock is off: the event is
+// placed at its arrival, as the playout Scheduler plays it.
+const (
+	recordMaxAhead  = time.Second
+	recordMaxBehind = 10 * time.Second
+)
+
+// RecordConfig sets up a Recorder.
+type RecordConfig struct {
+	// Rule turns events into MIDI, as it would for a synth.
+	Rule mapping.OutputRule
+	// Start is the file's time zero, on the local clock.
+	Start time.Time
+	// Timing places events at their sender's stamp (the default) or at
+	// their arrival.
+	Timing RecordTiming
+	// RelayTime converts a local time to the relay's clock (unix ms), as
+	// relay.Session's clock sync estimates it; ok is false until it has
+	// an estimate, and events are then placed at their arrival. nil: the
+	// local clock is the relay's (sender and recorder on one machine).
+	RelayTime func(time.Time) (ms float64, ok bool)
+}
+
+// Recorder writes the musical events of a session to a Standard MIDI
+// File with one track per participant, each event at its sender's time
+// or at its arrival (RecordConfig.Timing). A participant's events keep
+// the order they arrived in.
 //
 // A Recorder is safe for concurrent use: Add and Left are called from the
 // relay client's reader goroutine, WriteTo from the command at exit.
 type Recorder struct {
-	rule  mapping.OutputRule
-	start time.Time
-	gate  time.Duration // how long a drum hit sounds
-	now   func() time.Time
+	rule      mapping.OutputRule
+	start     time.Time
+	timing    RecordTiming
+	relayTime func(time.Time) (float64, bool)
+	gate      time.Duration // how long a drum hit sounds
+	now       func() time.Time
 
 	mu     sync.Mutex // guards the fields below
 	tracks []*recTrack
@@ -46,25 +112,33 @@ type Recorder struct {
 	stats  RecordStats
 }
 
-// NewRecorder returns a Recorder whose file starts at start, playing
-// events as rule does.
-func NewRecorder(rule mapping.OutputRule, start time.Time) *Recorder {
+// NewRecorder returns a Recorder as cfg says.
+func NewRecorder(cfg RecordConfig) *Recorder {
+	rt := cfg.RelayTime
+	if rt == nil {
+		rt = func(t time.Time) (float64, bool) { return mapping.UnixMillis(t), true }
+	}
 	return &Recorder{
-		rule: rule, start: start, gate: DefaultDrumGate, now: time.Now,
-		byID: map[string]*recTrack{},
+		rule: cfg.Rule, start: cfg.Start, timing: cfg.Timing, relayTime: rt,
+		gate: DefaultDrumGate, now: time.Now, byID: map[string]*recTrack{},
 	}
 }
 
-// Add records one event of a participant at rem.Received; name is their
-// display name, the name of their track. Events that do not parse, are
-// not musical events or play no MIDI (pattern_change) are counted as
-// skipped. A drum hit is ended DefaultDrumGate later, or just before the
-// same drum is hit again, and so is a piano note that gives its duration.
+// Add records one event of a participant; name is their display name,
+// the name of their track. Events that do not parse, are not musical
+// events or play no MIDI (pattern_change) are counted as skipped. A drum
+// hit is ended DefaultDrumGate later, or just before the same drum is hit
+// again, and so is a piano note that gives its duration.
 func (r *Recorder) Add(rem Remote, name string) {
 	ev, err := mapping.ParseEvent(rem.EventName, rem.Payload)
 	var msgs []midi.Message
 	if err == nil {
 		msgs, err = r.rule.ToMIDI(ev)
+	}
+	var latency time.Duration
+	var why atArrival
+	if err == nil && r.timing == RecordSender {
+		latency, why = r.latency(ev.Timestamp, rem.Received)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -73,8 +147,19 @@ func (r *Recorder) Add(rem Remote, name string) {
 		return
 	}
 	r.stats.Events++
+	switch why {
+	case unstamped:
+		r.stats.Unstamped++
+	case skewed:
+		r.stats.Skewed++
+	case unsynced:
+		r.stats.Unsynced++
+	}
 	t := r.track(rem.SenderID, name)
-	at := r.offset(rem.Received)
+	// Never before the participant's previous event (nor the start): the
+	// relay keeps a sender's order, and a note-off must not come before
+	// its note-on.
+	at := max(r.offset(rem.Received)-latency, t.heard)
 	for _, m := range msgs {
 		t.add(at, m)
 	}
@@ -90,6 +175,34 @@ func (r *Recorder) Add(rem Remote, name string) {
 	if off, err := r.rule.NoteOff(ev); err == nil {
 		t.schedule(end, off)
 	}
+}
+
+// atArrival says why an event is placed at its arrival under RecordSender.
+type atArrival uint8
+
+const (
+	notAtArrival atArrival = iota // placed at its sender's time
+	unstamped
+	skewed
+	unsynced
+)
+
+// latency is how long before its arrival an event was played, by its
+// sender's timestamp in relay time; 0 and the reason when it is placed
+// at its arrival instead. It reads no field under r.mu.
+func (r *Recorder) latency(stamp float64, arrival time.Time) (time.Duration, atArrival) {
+	if !(stamp > 0) || math.IsInf(stamp, 0) {
+		return 0, unstamped
+	}
+	now, ok := r.relayTime(arrival)
+	if !ok {
+		return 0, unsynced
+	}
+	d := time.Duration((now - stamp) * float64(time.Millisecond))
+	if d < -recordMaxAhead || d > recordMaxBehind {
+		return 0, skewed
+	}
+	return d, notAtArrival
 }
 
 // Left ends the notes and pedals senderID holds at at, for a participant
@@ -175,7 +288,7 @@ type recTrack struct {
 	name   string             // the participant's name; "" if none heard
 	events []recEvent         // in arrival order; sorted (stably) when written
 	last   time.Duration      // the latest event time
-	heard  time.Duration      // the latest arrival
+	heard  time.Duration      // the latest event's time (not counting scheduled ends)
 	held   map[voice]struct{} // notes sounding until a release, Left or the end
 	pedals map[voice]struct{} // switch pedals down, by channel and controller
 	offs   map[voice]int      // index in events of a note's scheduled note-off
@@ -246,7 +359,7 @@ func (t *recTrack) releases(at time.Duration) []recEvent {
 }
 
 // releaseAt ends everything t holds or has scheduled at at, or at the
-// latest arrival if that is later, so that no note ends before it starts.
+// latest event if that is later, so that no note ends before it starts.
 func (t *recTrack) releaseAt(at time.Duration) {
 	at = max(at, t.heard)
 	for _, i := range t.offs {

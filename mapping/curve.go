@@ -106,13 +106,14 @@ func ParseCurve(s string) (Curve, error) {
 	return Curve{Kind: Fixed, Fixed: n}, nil
 }
 
-// validate reports a curve ParseCurve would not produce.
+// validate reports a curve ParseCurve would not produce, as a
+// *FieldError of the field "curve".
 func (c Curve) validate() error {
 	switch {
 	case c.Kind < Linear || c.Kind > Fixed:
-		return fmt.Errorf("velocity curve: unknown kind %d", c.Kind)
+		return &FieldError{"curve", fmt.Sprintf("unknown kind %d", c.Kind)}
 	case c.Kind == Fixed && (c.Fixed < 1 || c.Fixed > maxKey):
-		return fmt.Errorf("velocity curve: fixed velocity %d not in 1-127", c.Fixed)
+		return &FieldError{"curve", fmt.Sprintf("fixed velocity %d is not in 1-127", c.Fixed)}
 	}
 	return nil
 }

@@ -37,6 +37,18 @@
 // controllers on their hinted channel or a default one. Drum hits have no
 // release on the wire; the caller ends them with OutputRule.NoteOff.
 //
+// # Rules
+//
+// InputRule.Validate and OutputRule.Validate report a value out of range
+// as a *FieldError whose Field is spelt as in config files
+// ("min-velocity", "drum-channels", "drum-map"), so a caller only adds
+// where the rule was written: inputs[0].min-velocity: 200 is not in 0-127.
+//
+// # Time
+//
+// Timestamps are unix milliseconds with microseconds as the fraction, as
+// on the wire; UnixMillis and TimeOfUnixMillis convert.
+//
 // # Channels
 //
 // Channels are 1-16 in this package's API and on the wire, and 0-15 in

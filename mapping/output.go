@@ -40,31 +40,41 @@ func DefaultOutputRule() OutputRule {
 }
 
 // Validate reports a field out of range, or two DrumMap names for the
-// same key with different targets (which would make ToMIDI pick either).
+// same key with different targets (which would make ToMIDI pick either),
+// as a *FieldError naming the field as config files spell it. A zero
+// channel is the default.
 func (r OutputRule) Validate() error {
 	checks := []rangeCheck{
-		{"drum channel", []int{r.DrumChannel}, 0, 16},
-		{"keys channel", []int{r.KeysChannel}, 0, 16},
-		{"transpose", []int{r.Transpose}, -maxKey, maxKey},
+		{"drum-channel", "", nonZero(r.DrumChannel), 1, 16},
+		{"keys-channel", "", nonZero(r.KeysChannel), 1, 16},
+		{"transpose", "", []int{r.Transpose}, -maxKey, maxKey},
 	}
 	byKey := map[int]string{}
 	for _, name := range slices.Sorted(maps.Keys(r.DrumMap)) {
-		checks = append(checks, rangeCheck{"drum map " + name, []int{r.DrumMap[name]}, 0, maxKey})
+		checks = append(checks, rangeCheck{"drum-map", name + ": ", []int{r.DrumMap[name]}, 0, maxKey})
 		key, ok := ResolveDrum(name)
 		if !ok {
 			continue
 		}
 		if other, dup := byKey[key]; dup && r.DrumMap[other] != r.DrumMap[name] {
-			return fmt.Errorf("output rule: drum map names %s and %s both mean key %d", other, name, key)
+			return &FieldError{"drum-map", fmt.Sprintf("%s and %s both mean key %d: keep one", other, name, key)}
 		}
 		byKey[key] = name
 	}
 	for _, c := range checks {
 		if err := c.check(); err != nil {
-			return fmt.Errorf("output rule: %w", err)
+			return err
 		}
 	}
 	return nil
+}
+
+// nonZero is v to check, or nothing when v is 0 (the default).
+func nonZero(v int) []int {
+	if v == 0 {
+		return nil
+	}
+	return []int{v}
 }
 
 // ToMIDI returns the messages that play e:

@@ -3,7 +3,6 @@ package mapping_test
 import (
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/jambridge/jambridge/mapping"
@@ -109,19 +108,21 @@ func TestOutputRuleValidate(t *testing.T) {
 		{mapping.DefaultOutputRule(), ""},
 		{mapping.OutputRule{}, ""},
 		{mapping.OutputRule{DrumMap: map[string]int{"hihat": 22, "hihat_closed": 22, "weird": 1}}, ""},
-		{mapping.OutputRule{DrumChannel: 17}, "drum channel 17"},
-		{mapping.OutputRule{KeysChannel: -1}, "keys channel -1"},
-		{mapping.OutputRule{Transpose: -128}, "transpose"},
-		{mapping.OutputRule{DrumMap: map[string]int{"kick": 128}}, "drum map kick"},
-		{mapping.OutputRule{DrumMap: map[string]int{"hihat": 22, "hihat_closed": 23}}, "both mean key 42"},
-		{mapping.OutputRule{DrumMap: map[string]int{"kick": 1, "C2": 2}}, "both mean key 36"},
+		{mapping.OutputRule{DrumChannel: 17}, "drum-channel: 17 is not in 1-16"},
+		{mapping.OutputRule{KeysChannel: -1}, "keys-channel: -1 is not in 1-16"},
+		{mapping.OutputRule{Transpose: -128}, "transpose: -128 is not between -127 and 127"},
+		{mapping.OutputRule{DrumMap: map[string]int{"kick": 128}}, "drum-map: kick: 128 is not in 0-127"},
+		{mapping.OutputRule{DrumMap: map[string]int{"hihat": 22, "hihat_closed": 23}}, "drum-map: hihat and hihat_closed both mean key 42: keep one"},
+		{mapping.OutputRule{DrumMap: map[string]int{"kick": 1, "C2": 2}}, "drum-map: C2 and kick both mean key 36: keep one"},
 	} {
 		err := tt.r.Validate()
 		switch {
 		case tt.want == "" && err != nil:
 			t.Errorf("Validate(%+v) = %v", tt.r, err)
-		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-			t.Errorf("Validate(%+v) = %v, want an error about %q", tt.r, err, tt.want)
+		case tt.want != "" && (err == nil || err.Error() != tt.want):
+			t.Errorf("Validate(%+v) = %v, want %q", tt.r, err, tt.want)
+		case err != nil && !errors.As(err, new(*mapping.FieldError)):
+			t.Errorf("Validate(%+v) = %T, want a *mapping.FieldError", tt.r, err)
 		}
 	}
 }

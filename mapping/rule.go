@@ -102,46 +102,69 @@ func DefaultInputRule() InputRule {
 	}
 }
 
-// Validate reports the first field out of range. NewInput calls it.
+// Validate reports the first field out of range, as a *FieldError
+// naming the field as config files spell it. NewInput calls it.
 func (r InputRule) Validate() error {
 	if r.Role < Auto || r.Role > Keys {
-		return fmt.Errorf("input rule: role %d unknown", int(r.Role))
+		return &FieldError{"role", fmt.Sprintf("%d is not auto, drums or keys", int(r.Role))}
 	}
 	if err := r.Curve.validate(); err != nil {
-		return fmt.Errorf("input rule: %w", err)
+		return err
 	}
 	checks := []rangeCheck{
-		{"channel", r.Channels, 1, 16},
-		{"drum channel", r.DrumChannels, 1, 16},
-		{"controller", r.Controllers, 0, maxKey},
-		{"transpose", []int{r.Transpose}, -maxKey, maxKey},
-		{"min velocity", []int{r.MinVelocity}, 0, maxKey},
+		{"channels", "", r.Channels, 1, 16},
+		{"drum-channels", "", r.DrumChannels, 1, 16},
+		{"controllers", "", r.Controllers, 0, maxKey},
+		{"transpose", "", []int{r.Transpose}, -maxKey, maxKey},
+		{"min-velocity", "", []int{r.MinVelocity}, 0, maxKey},
 	}
 	for _, key := range slices.Sorted(maps.Keys(r.PadMinVelocity)) {
-		v := r.PadMinVelocity[key]
 		checks = append(checks,
-			rangeCheck{"pad key", []int{key}, 0, maxKey},
-			rangeCheck{fmt.Sprintf("pad %d min velocity", key), []int{v}, 0, maxKey})
+			rangeCheck{"pad-min-velocity", "key ", []int{key}, 0, maxKey},
+			rangeCheck{"pad-min-velocity", padName(key) + ": ", []int{r.PadMinVelocity[key]}, 0, maxKey})
 	}
 	for _, c := range checks {
 		if err := c.check(); err != nil {
-			return fmt.Errorf("input rule: %w", err)
+			return err
 		}
 	}
 	return nil
 }
 
+// padName names a drum key for an error: "snare (38)", or "key 22".
+func padName(key int) string {
+	if name, ok := DrumName(key); ok {
+		return fmt.Sprintf("%s (%d)", name, key)
+	}
+	return fmt.Sprintf("key %d", key)
+}
+
+// FieldError is a rule field with a value out of range. Field is the
+// field as config files and flags spell it ("min-velocity",
+// "drum-channels", "pad-min-velocity", "drum-map"), so a caller can say
+// where it was written: inputs[0].min-velocity.
+type FieldError struct {
+	Field string
+	Msg   string // what is wrong with the value, e.g. "200 is not in 0-127"
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
 // rangeCheck is one rule of a Validate method: every value in lo-hi.
 type rangeCheck struct {
 	field  string
+	what   string // said before the value: "key ", "snare (38): "
 	values []int
 	lo, hi int
 }
 
 func (c rangeCheck) check() error {
 	for _, v := range c.values {
-		if v < c.lo || v > c.hi {
-			return fmt.Errorf("%s %d not in %d-%d", c.field, v, c.lo, c.hi)
+		switch {
+		case (v < c.lo || v > c.hi) && c.lo < 0:
+			return &FieldError{c.field, fmt.Sprintf("%s%d is not between %d and %d", c.what, v, c.lo, c.hi)}
+		case v < c.lo || v > c.hi:
+			return &FieldError{c.field, fmt.Sprintf("%s%d is not in %d-%d", c.what, v, c.lo, c.hi)}
 		}
 	}
 	return nil

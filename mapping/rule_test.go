@@ -1,7 +1,7 @@
 package mapping_test
 
 import (
-	"strings"
+	"errors"
 	"testing"
 
 	"github.com/jambridge/jambridge/mapping"
@@ -18,16 +18,17 @@ func TestInputRuleValidate(t *testing.T) {
 			r.Role, r.Channels, r.Transpose, r.MinVelocity = mapping.Drums, []int{1, 16}, -127, 127
 			r.PadMinVelocity, r.Controllers = map[int]int{0: 0, 127: 127}, []int{0, 127}
 		}, ""},
-		{"role", func(r *mapping.InputRule) { r.Role = 3 }, "role"},
-		{"channel 0", func(r *mapping.InputRule) { r.Channels = []int{0} }, "channel 0"},
-		{"channel 17", func(r *mapping.InputRule) { r.Channels = []int{1, 17} }, "channel 17"},
-		{"drum channel", func(r *mapping.InputRule) { r.DrumChannels = []int{17} }, "drum channel 17"},
-		{"transpose", func(r *mapping.InputRule) { r.Transpose = 128 }, "transpose"},
-		{"min velocity", func(r *mapping.InputRule) { r.MinVelocity = -1 }, "min velocity"},
-		{"pad key", func(r *mapping.InputRule) { r.PadMinVelocity = map[int]int{128: 1} }, "pad key"},
-		{"pad velocity", func(r *mapping.InputRule) { r.PadMinVelocity = map[int]int{38: 200} }, "pad 38"},
-		{"controller", func(r *mapping.InputRule) { r.Controllers = []int{128} }, "controller 128"},
-		{"curve", func(r *mapping.InputRule) { r.Curve = mapping.Curve{Kind: mapping.Fixed} }, "fixed"},
+		{"role", func(r *mapping.InputRule) { r.Role = 3 }, "role: 3 is not auto, drums or keys"},
+		{"channel 0", func(r *mapping.InputRule) { r.Channels = []int{0} }, "channels: 0 is not in 1-16"},
+		{"channel 17", func(r *mapping.InputRule) { r.Channels = []int{1, 17} }, "channels: 17 is not in 1-16"},
+		{"drum channel", func(r *mapping.InputRule) { r.DrumChannels = []int{17} }, "drum-channels: 17 is not in 1-16"},
+		{"transpose", func(r *mapping.InputRule) { r.Transpose = 128 }, "transpose: 128 is not between -127 and 127"},
+		{"min velocity", func(r *mapping.InputRule) { r.MinVelocity = -1 }, "min-velocity: -1 is not in 0-127"},
+		{"pad key", func(r *mapping.InputRule) { r.PadMinVelocity = map[int]int{128: 1} }, "pad-min-velocity: key 128 is not in 0-127"},
+		{"pad velocity", func(r *mapping.InputRule) { r.PadMinVelocity = map[int]int{38: 200} }, "pad-min-velocity: snare (38): 200 is not in 0-127"},
+		{"pad velocity, no drum", func(r *mapping.InputRule) { r.PadMinVelocity = map[int]int{20: -1} }, "pad-min-velocity: key 20: -1 is not in 0-127"},
+		{"controller", func(r *mapping.InputRule) { r.Controllers = []int{128} }, "controllers: 128 is not in 0-127"},
+		{"curve", func(r *mapping.InputRule) { r.Curve = mapping.Curve{Kind: mapping.Fixed} }, "curve: fixed velocity 0 is not in 1-127"},
 	} {
 		r := mapping.DefaultInputRule()
 		tt.edit(&r)
@@ -35,8 +36,10 @@ func TestInputRuleValidate(t *testing.T) {
 		switch {
 		case tt.want == "" && err != nil:
 			t.Errorf("%s: NewInput: %v", tt.name, err)
-		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-			t.Errorf("%s: NewInput error %v, want one about %q", tt.name, err, tt.want)
+		case tt.want != "" && (err == nil || err.Error() != tt.want):
+			t.Errorf("%s: NewInput error %v, want %q", tt.name, err, tt.want)
+		case err != nil && !errors.As(err, new(*mapping.FieldError)):
+			t.Errorf("%s: NewInput error is a %T, want a *mapping.FieldError", tt.name, err)
 		}
 	}
 }

@@ -3,12 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/jambridge/jambridge/cmd/internal/logging"
 )
 
 // version is set by the linker: -X main.version=...
@@ -66,22 +66,6 @@ func logFlags() []cli.Flag {
 	}
 }
 
-// newLogger builds the logger the flags ask for.
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, flagError{"log-level", fmt.Sprintf("%q: want debug, info, warn or error", level)}
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch strings.ToLower(format) {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, flagError{"log-format", fmt.Sprintf("%q: want text or json", format)}
-}
-
 // settings are a command's flags, merged: a flag or environment variable
 // wins over the config file, which wins over the flag's default.
 type settings struct {
@@ -133,19 +117,11 @@ func (s settings) where(name, fromFile string) string {
 }
 
 func (s settings) logger() (*slog.Logger, error) {
-	log, err := newLogger(s.c.App.ErrWriter, s.str("log-level", s.file.LogLevel), s.str("log-format", s.file.LogFormat))
-	if err != nil {
-		var fe flagError
-		if errors.As(err, &fe) {
-			fromFile := map[string]string{"log-level": s.file.LogLevel, "log-format": s.file.LogFormat}[fe.flag]
-			return nil, fmt.Errorf("%s: %s", s.where(fe.flag, fromFile), fe.msg)
-		}
-		return nil, err
+	log, err := logging.New(s.c.App.ErrWriter, s.str("log-level", s.file.LogLevel), s.str("log-format", s.file.LogFormat))
+	var se *logging.SettingError
+	if errors.As(err, &se) {
+		fromFile := map[string]string{"log-level": s.file.LogLevel, "log-format": s.file.LogFormat}[se.Setting]
+		return nil, fmt.Errorf("%s: %s", s.where(se.Setting, fromFile), se.Msg)
 	}
-	return log, nil
+	return log, err
 }
-
-// flagError is a bad value of one setting.
-type flagError struct{ flag, msg string }
-
-func (e flagError) Error() string { return "--" + e.flag + ": " + e.msg }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -61,7 +60,6 @@ func endToEnd(b *testing.B, rate, notes int) ([]time.Duration, int, int) {
 	hs := httptest.NewServer(srv)
 	defer func() { srv.Close(); hs.Close() }()
 	r := &testRelay{addr: strings.TrimPrefix(hs.URL, "http://")}
-	t := &testing.T{}
 	aSys, bSys := &miditest.System{}, &miditest.System{}
 	keys := aSys.PlugIn("Bench Keys")
 	synth := bSys.PlugOut("Bench Synth")
@@ -89,17 +87,13 @@ func endToEnd(b *testing.B, rate, notes int) ([]time.Duration, int, int) {
 		arrived <- struct{}{}
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	stopA := benchJam(r, "a", bridge.Config{Logger: quiet}, aSys)
-	defer stopA()
-	stopB := benchJam(r, "b", bridge.Config{Output: bridge.MustMatch("synth"), Logger: quiet}, bSys)
-	defer stopB()
+	defer joinedJam(b, r, "a", bridge.Config{Logger: quiet}, aSys)()
+	defer joinedJam(b, r, "b", bridge.Config{Output: bridge.MustMatch("synth"), Logger: quiet}, bSys)()
 	for deadline := time.Now().Add(wait); !keys.Listening() || !synth.IsOpen(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			b.Fatal("ports not open")
 		}
 	}
-	_ = t
-	time.Sleep(200 * time.Millisecond) // both joined
 	b.ResetTimer()
 	period := time.Second / time.Duration(rate)
 	start := time.Now()
@@ -129,17 +123,6 @@ func endToEnd(b *testing.B, rate, notes int) ([]time.Duration, int, int) {
 // noteOf gives note i a unique key (0-127) and velocity (1-127).
 func noteOf(i int) (key, vel uint8) { return uint8(i % 128), uint8(i/128%127 + 1) }
 func noteID(key, vel uint8) int     { return int(vel-1)*128 + int(key) }
-
-func benchJam(r *testRelay, name string, cfg bridge.Config, sys *miditest.System) func() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		runJam(ctx, jamSetup{Session: relay.SessionConfig{URL: r.url(), Room: "BENCH-1", Name: name, Logger: cfg.Logger},
-			Bridge: cfg, MIDI: sys, Out: &syncBuf{}, Log: cfg.Logger})
-		close(done)
-	}()
-	return func() { cancel(); <-done }
-}
 
 func pct(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {

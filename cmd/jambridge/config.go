@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"regexp"
 	"sort"
@@ -90,22 +92,58 @@ func parseDuration(key, s string, least time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
+// maxConfigSize bounds a config file: the examples are 2 KB, and a
+// path such as /dev/zero must not be read until memory runs out.
+const maxConfigSize = 1 << 20
+
 // loadFile reads a config file; every error names the file, the key and
 // what is wrong.
 func loadFile(path string) (fileConfig, error) {
-	var fc fileConfig
-	b, err := os.ReadFile(path)
+	b, err := readConfig(path)
 	if err != nil {
-		return fc, fmt.Errorf("config %s: %w", path, errors.Unwrap(err))
+		return fileConfig{}, fmt.Errorf("config %s: %w", path, err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&fc); err != nil && err.Error() != "EOF" {
-		return fc, fmt.Errorf("config %s: %s", path, yamlMessage(err, b))
-	}
-	if err := fc.unknownKeys(); err != nil {
+	fc, err := parseConfig(b)
+	if err != nil {
 		return fc, fmt.Errorf("config %s: %w", path, err)
 	}
 	return fc, nil
+}
+
+// readConfig reads at most maxConfigSize bytes of the file at path.
+func readConfig(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, withoutPath(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	switch {
+	case err != nil:
+		return nil, withoutPath(err)
+	case len(b) > maxConfigSize:
+		return nil, fmt.Errorf("larger than %d KiB: not a config file", maxConfigSize>>10)
+	}
+	return b, nil
+}
+
+// withoutPath is a *fs.PathError's cause: the caller names the file once.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// parseConfig decodes a config file's contents and refuses unknown keys.
+func parseConfig(b []byte) (fileConfig, error) {
+	var fc fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return fc, errors.New(yamlMessage(err, b))
+	}
+	return fc, fc.unknownKeys()
 }
 
 var (
@@ -175,7 +213,8 @@ func firstKey(m map[string]any) string {
 	return ""
 }
 
-// inputRule turns one inputs[] entry into a mapping rule.
+// rule turns one inputs[] entry into a mapping rule. The rule's Validate
+// checks the numbers; its errors name the key.
 func (ic inputConfig) rule() (mapping.InputRule, error) {
 	r := mapping.DefaultInputRule()
 	var err error
@@ -189,9 +228,6 @@ func (ic inputConfig) rule() (mapping.InputRule, error) {
 			return r, fmt.Errorf("curve: %w", err)
 		}
 	}
-	if err := ic.checkRanges(); err != nil {
-		return r, err
-	}
 	r.Channels, r.DrumChannels, r.Transpose, r.MinVelocity = ic.Channels, ic.DrumChannels, ic.Transpose, ic.MinVelocity
 	if len(ic.Controllers) > 0 {
 		r.Controllers = ic.Controllers
@@ -203,39 +239,6 @@ func (ic inputConfig) rule() (mapping.InputRule, error) {
 		return r, err
 	}
 	return r, r.Validate()
-}
-
-// checkRanges checks the numbers of one inputs[] entry, naming the key.
-func (ic inputConfig) checkRanges() error {
-	if err := inRange("min-velocity", ic.MinVelocity, 0, 127); err != nil {
-		return err
-	}
-	if err := inRange("transpose", ic.Transpose, -127, 127); err != nil {
-		return err
-	}
-	for _, ch := range ic.Channels {
-		if err := inRange("channels", ch, 1, 16); err != nil {
-			return err
-		}
-	}
-	for _, ch := range ic.DrumChannels {
-		if err := inRange("drum-channels", ch, 1, 16); err != nil {
-			return err
-		}
-	}
-	for _, cc := range ic.Controllers {
-		if err := inRange("controllers", cc, 0, 127); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func inRange(key string, v, lo, hi int) error {
-	if v < lo || v > hi {
-		return fmt.Errorf("%s: %d is not in %d-%d", key, v, lo, hi)
-	}
-	return nil
 }
 
 // padMins resolves pad-min-velocity, keyed by drum name or key number.
@@ -252,9 +255,6 @@ func (ic inputConfig) padMins() (map[int]int, error) {
 		}
 		if !ok {
 			return nil, fmt.Errorf("pad-min-velocity: %q is not a drum name or key number", pad)
-		}
-		if v < 0 || v > 127 {
-			return nil, fmt.Errorf("pad-min-velocity: %s: %d is not in 0-127", pad, v)
 		}
 		if other, dup := names[key]; dup {
 			return nil, fmt.Errorf("pad-min-velocity: %q and %q are the same pad (key %d): keep one", other, pad, key)
@@ -273,34 +273,12 @@ func sortedKeys(m map[string]int) []string {
 	return keys
 }
 
-func (oc outputConfig) checkRanges() error {
-	if oc.DrumChannel != 0 {
-		if err := inRange("drum-channel", oc.DrumChannel, 1, 16); err != nil {
-			return err
-		}
-	}
-	if oc.KeysChannel != 0 {
-		if err := inRange("keys-channel", oc.KeysChannel, 1, 16); err != nil {
-			return err
-		}
-	}
-	if err := inRange("transpose", oc.Transpose, -127, 127); err != nil {
-		return err
-	}
-	for _, name := range sortedKeys(oc.DrumMap) {
-		if err := inRange("drum-map: "+name, oc.DrumMap[name], 0, 127); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // bridgeRules builds the bridge's inputs and output rule from the file
 // and the --in patterns.
 func bridgeRules(fc fileConfig, in []string) ([]bridge.InputSpec, mapping.OutputRule, error) {
 	var specs []bridge.InputSpec
 	for i, ic := range fc.Inputs {
-		m, err := bridge.ParseMatch(ic.Match)
+		m, err := parseMatch(ic.Match)
 		if err != nil {
 			return nil, mapping.OutputRule{}, fmt.Errorf("inputs[%d].match: %w", i, err)
 		}
@@ -311,7 +289,7 @@ func bridgeRules(fc fileConfig, in []string) ([]bridge.InputSpec, mapping.Output
 		specs = append(specs, bridge.InputSpec{Match: m, Rule: r})
 	}
 	for _, pat := range in {
-		m, err := bridge.ParseMatch(pat)
+		m, err := parseMatch(pat)
 		if err != nil {
 			return nil, mapping.OutputRule{}, fmt.Errorf("--in: %w", err)
 		}
@@ -319,9 +297,6 @@ func bridgeRules(fc fileConfig, in []string) ([]bridge.InputSpec, mapping.Output
 	}
 	out := mapping.DefaultOutputRule()
 	oc := fc.Output
-	if err := oc.checkRanges(); err != nil {
-		return nil, out, fmt.Errorf("output.%w", err)
-	}
 	if oc.DrumChannel != 0 {
 		out.DrumChannel = oc.DrumChannel
 	}
@@ -330,7 +305,20 @@ func bridgeRules(fc fileConfig, in []string) ([]bridge.InputSpec, mapping.Output
 	}
 	out.Transpose, out.DrumMap = oc.Transpose, oc.DrumMap
 	if err := out.Validate(); err != nil {
-		return nil, out, fmt.Errorf("output: %w", err)
+		return nil, out, fmt.Errorf("output.%w", err)
 	}
 	return specs, out, nil
 }
+
+// parseMatch is bridge.ParseMatch with an error on one line: a pattern
+// may hold a line break, and the regexp's message repeats the pattern.
+func parseMatch(pattern string) (bridge.Match, error) {
+	m, err := bridge.ParseMatch(pattern)
+	if err != nil {
+		return m, errors.New(controlEscaper.Replace(err.Error()))
+	}
+	return m, nil
+}
+
+// controlEscaper writes line breaks and tabs as Go escapes.
+var controlEscaper = strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`)

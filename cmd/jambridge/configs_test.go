@@ -93,7 +93,7 @@ func TestConfigExamplesLoad(t *testing.T) {
 					t.Errorf("relay %q: %v", url, err)
 				}
 			}
-			if room := st.str("room", fc.Room); room != "" && !roomCode.MatchString(room) {
+			if room := st.str("room", fc.Room); room != "" && !relay.ValidRoomCode(room) {
 				t.Errorf("room %q: the relay wants 3 to 32 letters, digits or '-'", room)
 			}
 		})
@@ -200,15 +200,29 @@ func TestConfigErrorsNameFileKeyAndProblem(t *testing.T) {
 		{name: "bad rescan duration", yaml: "rescan: 5\n",
 			key: "rescan", what: "not a duration"},
 		{name: "bad drum-gate duration", yaml: "output:\n  drum-gate: short\n",
-			key: "drum-gate", what: "not a duration"},
+			key: "output.drum-gate", what: "not a duration"},
 		{name: "min-velocity out of range", yaml: "inputs:\n  - min-velocity: 200\n",
-			key: "min-velocity", what: "0-127"},
+			key: "inputs[0].min-velocity", what: "200 is not in 0-127"},
 		{name: "pad-min-velocity out of range", yaml: "inputs:\n  - pad-min-velocity:\n      hihat: 300\n",
-			key: "pad-min-velocity", what: "0-127"},
+			key: "inputs[0].pad-min-velocity", what: "hihat_closed (42): 300 is not in 0-127"},
 		{name: "channel out of range", yaml: "inputs:\n  - channels: [0]\n",
-			key: "channels", what: "1-16"},
+			key: "inputs[0].channels", what: "0 is not in 1-16"},
+		{name: "drum channel out of range", yaml: "inputs:\n  - match: a\n  - drum-channels: [10, 17]\n",
+			key: "inputs[1].drum-channels", what: "17 is not in 1-16"},
+		{name: "controller out of range", yaml: "inputs:\n  - controllers: [64, 128]\n",
+			key: "inputs[0].controllers", what: "128 is not in 0-127"},
+		{name: "input transpose out of range", yaml: "inputs:\n  - transpose: -200\n",
+			key: "inputs[0].transpose", what: "-200 is not between -127 and 127"},
 		{name: "output drum-channel out of range", yaml: "output:\n  drum-channel: 17\n",
-			key: "drum-channel", what: "17"},
+			key: "output.drum-channel", what: "17 is not in 1-16"},
+		{name: "output keys-channel out of range", yaml: "output:\n  keys-channel: -1\n",
+			key: "output.keys-channel", what: "-1 is not in 1-16"},
+		{name: "output transpose out of range", yaml: "output:\n  transpose: 300\n",
+			key: "output.transpose", what: "300 is not between -127 and 127"},
+		{name: "drum-map key out of range", yaml: "output:\n  drum-map: {kick: 200}\n",
+			key: "output.drum-map", what: "kick: 200 is not in 0-127"},
+		{name: "drum-map names for one key", yaml: "output:\n  drum-map: {hihat: 22, hihat_closed: 23}\n",
+			key: "output.drum-map", what: "both mean key 42"},
 		{name: "wrong type", yaml: "inputs:\n  - min-velocity: loud\n",
 			key: "min-velocity", what: "loud"},
 		{name: "wrong type for a switch", yaml: "virtual: maybe\n",
@@ -218,7 +232,7 @@ func TestConfigErrorsNameFileKeyAndProblem(t *testing.T) {
 		{name: "rescan too short", yaml: "rescan: 1ns\n",
 			key: "rescan", what: "too short"},
 		{name: "the same pad twice", yaml: "inputs:\n  - pad-min-velocity:\n      hihat: 10\n      hihat_closed: 50\n",
-			key: "pad-min-velocity", what: "same pad"},
+			key: "inputs[0].pad-min-velocity", what: "same pad"},
 		{name: "bad log-format", yaml: "log-format: xml\n",
 			key: "log-format", what: `"xml"`},
 		{name: "bad out regexp", yaml: "out: /[/\n",
@@ -256,7 +270,7 @@ func TestConfigErrorsNameFileKeyAndProblem(t *testing.T) {
 // hasKey reports whether msg names key as a whole word: "in" is not in
 // "into", nor "channel" in "drum-channel".
 func hasKey(msg, key string) bool {
-	return regexp.MustCompile(`(^|[^\w-])` + regexp.QuoteMeta(key) + `($|[^\w-])`).MatchString(msg)
+	return regexp.MustCompile(`(^|[^\w.\[\]-])` + regexp.QuoteMeta(key) + `($|[^\w.-])`).MatchString(msg)
 }
 
 // The config file loses to environment variables, which lose to flags.

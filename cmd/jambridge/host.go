@@ -2,24 +2,22 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"time"
 
+	"github.com/jambridge/jambridge/cmd/internal/logging"
+	"github.com/jambridge/jambridge/cmd/internal/relayhost"
 	"github.com/jambridge/jambridge/relay"
 )
 
-// hostedRelay is the relay jambridge embeds when it hosts the session.
+// hostedRelay is the relay jambridge embeds when it hosts the session:
+// the same routes and shutdown as jamrelay's.
 type hostedRelay struct {
 	srv      *relay.Server
-	http     *http.Server
-	ln       net.Listener
+	host     *relayhost.Host
 	localURL string // for our own connection
 	shareURL string // for the others: this machine's LAN address
-	served   chan error
 }
 
 func hostRelay(addr string, log *slog.Logger) (*hostedRelay, error) {
@@ -31,31 +29,17 @@ func hostRelay(addr string, log *slog.Logger) (*hostedRelay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot host the session on %s: %w (is another jambridge or jamrelay running? pick another --listen)", addr, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", srv)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
-	h := &hostedRelay{srv: srv, ln: ln, served: make(chan error, 1),
-		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	h := &hostedRelay{srv: srv, host: relayhost.New(srv, log)}
+	h.host.Serve(ln)
 	port := ln.Addr().(*net.TCPAddr).Port
 	h.localURL = fmt.Sprintf("http://127.0.0.1:%d", port)
 	h.shareURL = fmt.Sprintf("http://%s:%d", lanAddress(), port)
-	go func() { h.served <- h.http.Serve(ln) }()
 	log.Info("hosting the jam session", "listen", ln.Addr().String(), "share", h.shareURL)
 	return h, nil
 }
 
 // Close stops accepting, disconnects every client and stops serving.
-func (h *hostedRelay) Close() error {
-	h.ln.Close()
-	h.srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	h.http.Shutdown(ctx)
-	if err := <-h.served; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-		return err
-	}
-	return nil
-}
+func (h *hostedRelay) Close() error { return h.host.Close() }
 
 // lanAddress returns this machine's first private IPv4 address, which
 // the other musicians in the room can reach, or localhost.
@@ -76,27 +60,9 @@ func lanAddress() string {
 // unless the daemon logs at debug. The relay's info lines (one per note
 // relayed, as the story asks of a relay) would flood a Pi's journal.
 func quietRelayLog(log *slog.Logger) *slog.Logger {
-	h := log.With("component", "relay").Handler()
-	if h.Enabled(context.Background(), slog.LevelDebug) {
-		return slog.New(h)
+	log = log.With("component", "relay")
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		return log
 	}
-	return slog.New(minLevel{h, slog.LevelWarn})
-}
-
-// minLevel drops records below min.
-type minLevel struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-
-func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
-	return minLevel{h.Handler.WithAttrs(a), h.min}
-}
-
-func (h minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{h.Handler.WithGroup(name), h.min}
+	return logging.AtLeast(log, slog.LevelWarn)
 }

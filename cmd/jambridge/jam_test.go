@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -184,7 +185,7 @@ func TestLeavingParticipantLeavesNothingSounding(t *testing.T) {
 // once, both rejoin the same session by themselves, and music flows again.
 func TestRelayRestartReleasesThenRejoins(t *testing.T) {
 	r := startRelay(t, "127.0.0.1:0")
-	keys, synth, alice, _ := duo(t, r)
+	keys, synth, alice, bob := duo(t, r)
 	keys.Play(midi.NoteOn(0, 72, 80))
 	expectOut(t, synth, midi.NoteOn(0, 72, 80))
 	r.stop()
@@ -192,8 +193,10 @@ func TestRelayRestartReleasesThenRejoins(t *testing.T) {
 	keys.Play(midi.NoteOn(0, 74, 80)) // played while down: dropped, not queued
 	r2 := startRelay(t, r.addr)
 	_ = r2
-	eventually(t, "alice rejoined", func() bool { return strings.Count(alice.logs.String(), "JAM-TEST") >= 2 })
-	time.Sleep(100 * time.Millisecond) // bob rejoins too
+	joins := regexp.MustCompile(`msg="(joined|created) session" room=JAM-TEST `)
+	for _, p := range []*player{alice, bob} {
+		eventually(t, "both rejoined", func() bool { return len(joins.FindAllString(p.logs.String(), -1)) >= 2 })
+	}
 	for deadline := time.Now().Add(wait); ; {
 		keys.Play(midi.NoteOn(0, 76, 70))
 		select {

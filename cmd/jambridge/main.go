@@ -1,6 +1,3 @@
-// Command jambridge connects the MIDI gear you own to a jam session: it
-// sends what you play on USB keyboards and drum pads to the session and
-// plays the other musicians on your synth. It can host the session too.
 package main
 
 import (

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jambridge/jambridge/rtmidiport"
 )
 
 func buildBinary(t *testing.T) string {
@@ -47,7 +49,7 @@ func TestBinaryHostsAndStopsOnSIGTERM(t *testing.T) {
 	case <-time.After(wait):
 		t.Fatalf("no session announced; stderr:\n%s", stderr)
 	}
-	if _, err := os.Stat(seqDevice); err != nil {
+	if _, err := os.Stat(rtmidiport.SeqDevice); err != nil {
 		eventually(t, "the no-MIDI-system line", func() bool { return strings.Contains(stderr.String(), "no MIDI system") })
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
@@ -71,8 +73,8 @@ func TestBinaryHostsAndStopsOnSIGTERM(t *testing.T) {
 func TestPortsCommand(t *testing.T) {
 	out, err := exec.Command(buildBinary(t), "ports").CombinedOutput()
 	text := strings.TrimSpace(string(out))
-	if _, serr := os.Stat(seqDevice); serr != nil {
-		if err == nil || text != "jambridge: "+errNoMIDISystem.Error() {
+	if _, serr := os.Stat(rtmidiport.SeqDevice); serr != nil {
+		if err == nil || text != "jambridge: "+rtmidiport.ErrNoMIDISystem.Error() {
 			t.Errorf("ports without ALSA: err %v, output %q; want exactly the one sentence", err, text)
 		}
 		if strings.Contains(text, "ALSA lib") {

@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
 	"github.com/jambridge/jambridge/bridge"
+	"github.com/jambridge/jambridge/cmd/internal/relayhost"
 )
 
 // metricsFlag is --metrics-listen: where Prometheus scrapes the daemon.
@@ -40,30 +36,20 @@ func serveMetrics(js jamSetup, b *bridge.Bridge) (stop func(), err error) {
 	if js.Metrics == "" {
 		return func() {}, nil
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(b.Collector(), collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cs := []prometheus.Collector{b.Collector()}
 	if js.Host != nil {
-		reg.MustRegister(js.Host.srv.Collector())
+		cs = append(cs, js.Host.srv.Collector())
 	}
 	ln, err := net.Listen("tcp", js.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-listen on %s: %w", js.Metrics, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(js.Log.Handler(), slog.LevelError),
-		Registry: reg, // counts its own errors
-	}))
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	srv := relayhost.Start(ln, relayhost.MetricsHandler(js.Log, cs...))
 	js.Log.Info("metrics listening", "addr", ln.Addr().String())
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdown)
 		defer cancel()
-		hs.Shutdown(ctx)
-		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Shutdown(ctx); err != nil {
 			js.Log.Warn("metrics server", "err", err)
 		}
 	}, nil

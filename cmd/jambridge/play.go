@@ -24,6 +24,11 @@ func playCommand() *cli.Command {
 	}
 }
 
+// clockWait bounds how long play waits for the session's clock estimate
+// (about a second of clock:sync) before the first note, so that every
+// note is stamped in relay time.
+const clockWait = 5 * time.Second
+
 func playAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("play needs one MIDI file: jambridge play FILE.mid --relay URL --room CODE")
@@ -56,6 +61,9 @@ func playAction(c *cli.Context) error {
 		return err
 	}
 	return withSession(c.Context, sess, joined, func(ctx context.Context) error {
+		if !clockReady(ctx, sess, clockWait) && ctx.Err() == nil {
+			log.Warn("the relay's clock is not known: the notes are stamped with this machine's clock", "after", clockWait)
+		}
 		log.Info("playing", "file", c.Args().First(), "events", len(perf.Events), "length", perf.Length)
 		stats, err := bridge.Perform(ctx, perf, mapping.DefaultInputRule(), sess, relayClock{sess})
 		log.Info("played", "stats", fmt.Sprintf("%+v", stats))
@@ -95,7 +103,7 @@ func withSession(ctx context.Context, sess *relay.Session, joined <-chan struct{
 type relayClock struct{ sess *relay.Session }
 
 func (c relayClock) Now() time.Time {
-	return time.UnixMicro(int64(c.sess.RelayTime(time.Now()) * 1000))
+	return mapping.TimeOfUnixMillis(c.sess.RelayTime(time.Now()))
 }
 
 func (c relayClock) Sleep(ctx context.Context, d time.Duration) error {

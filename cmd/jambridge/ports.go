@@ -1,13 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
+	"github.com/urfave/cli/v2"
 	"gitlab.com/gomidi/midi/v2/drivers"
 
-	"fmt"
-
-	"github.com/urfave/cli/v2"
+	"github.com/jambridge/jambridge/rtmidiport"
 )
 
 func portsCommand() *cli.Command {
@@ -15,7 +15,7 @@ func portsCommand() *cli.Command {
 		Name:  "ports",
 		Usage: "list the MIDI input and output ports",
 		Action: func(c *cli.Context) error {
-			m := newSystemMIDI()
+			m := rtmidiport.New()
 			defer m.Close()
 			return listPorts(c.App.Writer, m)
 		},

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/jambridge/jambridge/bridge"
 	"github.com/jambridge/jambridge/relay"
+	"github.com/jambridge/jambridge/rtmidiport"
 )
 
 func runCommand() *cli.Command {
@@ -48,7 +48,7 @@ func bridgeConfig(st settings, log *slog.Logger) (bridge.Config, error) {
 	if err != nil {
 		return bridge.Config{}, configError(st, err)
 	}
-	out, err := bridge.ParseMatch(st.str("out", st.file.Out))
+	out, err := parseMatch(st.str("out", st.file.Out))
 	if err != nil {
 		return bridge.Config{}, fmt.Errorf("%s: %w", st.where("out", st.file.Out), err)
 	}
@@ -80,13 +80,12 @@ func checkRoom(st settings, room string) error {
 	if room == "" {
 		return nil
 	}
-	if !roomCode.MatchString(room) {
-		return fmt.Errorf("%s: %q is not a room code: use 3 to 32 letters, digits or '-', like MUSIC-42", st.where("room", st.file.Room), room)
+	if !relay.ValidRoomCode(room) {
+		return fmt.Errorf("%s: %q is not a room code: use %d to %d letters, digits or '-', like MUSIC-42",
+			st.where("room", st.file.Room), room, relay.MinRoomCode, relay.MaxRoomCode)
 	}
 	return nil
 }
-
-var roomCode = regexp.MustCompile(`^[A-Za-z0-9-]{3,32}$`)
 
 // configError puts the config file's name in front of an error about one
 // of its keys.
@@ -141,7 +140,7 @@ func runAction(c *cli.Context) error {
 		defer host.Close()
 		url = host.localURL
 	}
-	midi := newSystemMIDI()
+	midi := rtmidiport.New()
 	defer midi.Close()
 	return runJam(c.Context, jamSetup{
 		Session: relay.SessionConfig{URL: url, Room: p.room, Name: p.st.str("name", p.st.file.Name), Logger: p.log},

@@ -81,18 +81,12 @@ func TestRecordWritesOneTrackPerMusician(t *testing.T) {
 	startJam(t, r, "alice", bridge.Config{}, sys)
 	eventually(t, "keys open", keys.Listening)
 	path := filepath.Join(t.TempDir(), "jam.mid")
-	out, stop := runTool(t, "record", path, "--relay", r.url(), "--room", "JAM-TEST")
-	deadline := time.Now().Add(wait)
-	for !strings.Contains(out.String(), "msg=recording") {
-		if time.Now().After(deadline) {
-			t.Fatalf("recorder did not join:\n%s", out)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	out, stop := runTool(t, "record", path, "--relay", r.url(), "--room", "JAM-TEST", "--log-level", "debug")
+	eventually(t, "recorder joined", func() bool { return strings.Contains(out.String(), "msg=recording") })
 	keys.Play(midi.NoteOn(0, 60, 100))
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // the note is held at least this long
 	keys.Play(midi.NoteOff(0, 60))
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, "both events recorded", func() bool { return strings.Count(out.String(), "msg=event") == 2 })
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +125,7 @@ func TestFlagsMayFollowArguments(t *testing.T) {
 	app := newApp()
 	for _, tc := range []struct{ in, want string }{
 		{"jambridge record jam.mid --relay URL --room R", "jambridge record --relay URL --room R jam.mid"},
+		{"jambridge record jam.mid --force --relay URL --timing arrival", "jambridge record --force --relay URL --timing arrival jam.mid"},
 		{"jambridge play --room R song.mid --relay=URL", "jambridge play --room R --relay=URL song.mid"},
 		{"jambridge monitor --json --relay URL --room R", "jambridge monitor --json --relay URL --room R"},
 		{"jambridge run --virtual --in a --in b", "jambridge run --virtual --in a --in b"},
@@ -151,7 +146,7 @@ func TestPlayPerformsAFileIntoTheSession(t *testing.T) {
 	eventually(t, "synth open", synth.IsOpen)
 	// A short file: C4 then E4, 40 ms apart, written with the Recorder.
 	start := time.Now()
-	rec := bridge.NewRecorder(mapping.DefaultOutputRule(), start)
+	rec := bridge.NewRecorder(bridge.RecordConfig{Rule: mapping.DefaultOutputRule(), Start: start, Timing: bridge.RecordArrival})
 	for i, key := range []int{60, 64} {
 		at := start.Add(time.Duration(i) * 40 * time.Millisecond)
 		rec.Add(bridge.Remote{SenderID: "x", EventName: "piano_note", Received: at,

@@ -1,33 +1,19 @@
 package main
 
 import (
-	"cmp"
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"strings"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
+	"github.com/jambridge/jambridge/cmd/internal/logging"
+	"github.com/jambridge/jambridge/cmd/internal/relayhost"
 	"github.com/jambridge/jambridge/relay"
 )
 
 // version is set by the linker: -X main.version=...
 var version = "dev"
-
-// shutdownGrace bounds a clean shutdown.
-const shutdownGrace = 2 * time.Second
-
-// readHeaderTimeout bounds a request's headers, on both listeners.
-const readHeaderTimeout = 10 * time.Second
 
 func newApp() *cli.App {
 	d := relay.DefaultConfig()
@@ -55,22 +41,6 @@ func newApp() *cli.App {
 		},
 		Action: run,
 	}
-}
-
-// newLogger builds the logger the flags ask for.
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch strings.ToLower(format) {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
 func configFrom(c *cli.Context, log *slog.Logger) relay.Config {
@@ -114,7 +84,7 @@ func run(c *cli.Context) error {
 	if err := checkPositive(c); err != nil {
 		return err
 	}
-	log, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
+	log, err := logging.New(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
 	if err != nil {
 		return err
 	}
@@ -126,98 +96,21 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.String("listen"), err)
 	}
-	var mln net.Listener // nil: no metrics
+	host := relayhost.New(srv, log)
 	if addr := c.String("metrics-listen"); addr != "" {
-		if mln, err = net.Listen("tcp", addr); err != nil {
+		mln, err := net.Listen("tcp", addr)
+		if err != nil {
 			ln.Close()
 			return fmt.Errorf("--metrics-listen on %s: %w", addr, err)
 		}
 		log.Info("metrics listening", "addr", mln.Addr().String())
+		host.ServeMetrics(mln)
 	}
+	host.Serve(ln)
 	log.Info("jamrelay listening", "addr", ln.Addr().String(), "version", version)
-	return serve(c.Context, ln, mln, srv, log)
-}
-
-// Handler returns the relay's HTTP routes: /socket.io/ and /healthz.
-func handler(srv *relay.Server) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", srv)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		st := srv.Stats()
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"ok","connections":%d,"sessions":%d}`+"\n", st.Connections, st.Sessions)
-	})
-	return mux
-}
-
-// metricsHandler serves /metrics from a registry of its own: the relay's
-// counters, and the Go runtime and process collectors.
-func metricsHandler(srv *relay.Server, log *slog.Logger) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		srv.Collector(),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
-		Registry: reg, // counts its own errors
-	}))
-	return mux
-}
-
-// serve runs the relay's HTTP server on ln, and the metrics server on mln
-// unless it is nil, until ctx ends or one of them fails. Then it shuts
-// down in order: stop accepting, close every client, wait for both.
-func serve(ctx context.Context, ln, mln net.Listener, srv *relay.Server, log *slog.Logger) error {
-	servers := []*http.Server{{Handler: handler(srv), ReadHeaderTimeout: readHeaderTimeout}}
-	listeners := []net.Listener{ln}
-	if mln != nil {
-		servers = append(servers, &http.Server{Handler: metricsHandler(srv, log), ReadHeaderTimeout: readHeaderTimeout})
-		listeners = append(listeners, mln)
+	if err := host.Run(c.Context); err != nil {
+		return err
 	}
-	errc := make(chan error, len(servers))
-	for i, hs := range servers {
-		go func() { errc <- hs.Serve(listeners[i]) }()
-	}
-	running := len(servers)
-	var failed error
-	select {
-	case err := <-errc:
-		running--
-		failed = fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-		log.Info("shutting down")
-	}
-	err := shutdown(servers, listeners, srv)
-	for range running {
-		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && !errors.Is(e, net.ErrClosed) {
-			err = cmp.Or(err, e)
-		}
-	}
-	if err = cmp.Or(failed, err); err == nil {
-		log.Info("stopped")
-	}
-	return err
-}
-
-// shutdown stops accepting, closes every relay client (which
-// http.Server.Shutdown does not do for websockets), then shuts down the
-// HTTP servers within shutdownGrace.
-func shutdown(servers []*http.Server, listeners []net.Listener, srv *relay.Server) error {
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	for i, hs := range servers {
-		hs.SetKeepAlivesEnabled(false)
-		listeners[i].Close() // stop accepting first
-	}
-	srv.Close()
-	var err error
-	for _, hs := range servers {
-		if e := hs.Shutdown(ctx); e != nil && !errors.Is(e, context.DeadlineExceeded) {
-			err = cmp.Or(err, fmt.Errorf("shutdown: %w", e))
-		}
-	}
-	return err
+	log.Info("stopped")
+	return nil
 }

@@ -1,5 +1,3 @@
-// Command jamrelay is the jam session server: a Socket.IO v4 relay that
-// browser pages and jambridge daemons join by room code.
 package main
 
 import (

@@ -1,4 +1,4 @@
-package main
+package rtmidiport
 
 import (
 	"context"
@@ -16,7 +16,7 @@ const devDir = "/dev"
 // device is plugged in or out, but the card's nodes in /dev/snd appear
 // and vanish with it, so the bridge looks at once instead of at its next
 // rescan. Off Linux it returns nil and the rescan timer does it all.
-func (m *systemMIDI) Hotplug(ctx context.Context) <-chan struct{} {
+func (m *System) Hotplug(ctx context.Context) <-chan struct{} {
 	if runtime.GOOS != "linux" {
 		return nil // no /dev/snd; and kqueue would open every node in /dev
 	}
@@ -54,13 +54,11 @@ func watchSoundNodes(ctx context.Context, dev string) <-chan struct{} {
 				if !ok {
 					return
 				}
-				if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename) {
-					continue // MIDI traffic on a node is no hotplug
-				}
-				if ev.Name == snd && ev.Has(fsnotify.Create) {
+				isHint, watch := classify(ev, snd)
+				if watch {
 					_ = w.Add(snd)
 				}
-				if ev.Name == snd || filepath.Dir(ev.Name) == snd {
+				if isHint {
 					hint()
 				}
 			case _, ok := <-w.Errors:
@@ -77,4 +75,17 @@ func watchSoundNodes(ctx context.Context, dev string) <-chan struct{} {
 		}
 	}()
 	return hints
+}
+
+// classify says whether ev, an event in dev or in its snd directory,
+// hints at a device plugged in or out, and whether snd itself was just
+// made (and must be watched from now on). Only nodes made, removed or
+// renamed in snd, or snd itself, count: MIDI traffic on a node (writes)
+// and the rest of /dev are no hotplug.
+func classify(ev fsnotify.Event, snd string) (hint, watchSnd bool) {
+	if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename) {
+		return false, false
+	}
+	watchSnd = ev.Name == snd && ev.Has(fsnotify.Create)
+	return ev.Name == snd || filepath.Dir(ev.Name) == snd, watchSnd
 }

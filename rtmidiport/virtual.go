@@ -1,4 +1,4 @@
-package main
+package rtmidiport
 
 import (
 	"math"
@@ -13,8 +13,8 @@ import (
 const virtualClient = "jambridge"
 
 // OpenVirtualIn creates the input port a DAW sends to.
-func (m *systemMIDI) OpenVirtualIn(name string) (drivers.In, error) {
-	if err := m.check(); err != nil {
+func (m *System) OpenVirtualIn(name string) (drivers.In, error) {
+	if err := m.Check(); err != nil {
 		return nil, err
 	}
 	in, err := rtmidi.NewMIDIIn(rtmidi.APIUnspecified, virtualClient, 100)
@@ -29,8 +29,8 @@ func (m *systemMIDI) OpenVirtualIn(name string) (drivers.In, error) {
 }
 
 // OpenVirtualOut creates the output port a DAW records or plays.
-func (m *systemMIDI) OpenVirtualOut(name string) (drivers.Out, error) {
-	if err := m.check(); err != nil {
+func (m *System) OpenVirtualOut(name string) (drivers.Out, error) {
+	if err := m.Check(); err != nil {
 		return nil, err
 	}
 	out, err := rtmidi.NewMIDIOut(rtmidi.APIUnspecified, virtualClient)

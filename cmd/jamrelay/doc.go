@@ -1,0 +1,15 @@
+// Command jamrelay is the jam session server: a Socket.IO v4 relay that
+// browser pages and jambridge daemons join by room code.
+//
+// It reads its flags and JAMRELAY_* variables into a relay.Config and
+// serves the relay.Server through cmd/internal/relayhost, the same host
+// `jambridge run` uses: /socket.io/, /healthz, /metrics on a listener of
+// its own, and one shutdown order.
+//
+// # Concurrency
+//
+// main's goroutine runs the host until SIGINT or SIGTERM, then closes it:
+// stop accepting, close every client, shut the HTTP servers down (at most
+// two seconds for requests in flight) and exit 0. The relay's own
+// goroutines belong to relay.Server; the HTTP servers' to the host.
+package main
