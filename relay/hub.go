@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"strings"
 	"sync"
 )
 
@@ -83,21 +82,6 @@ func newRoomCode() string {
 		v >>= 5
 	}
 	return string(out)
-}
-
-// normalizeRoomCode upper-cases code and reports whether it is a valid
-// room code: letters, digits and '-', 3 to 32 characters.
-func normalizeRoomCode(code string) (string, bool) {
-	if len(code) < 3 || len(code) > 32 {
-		return "", false
-	}
-	for i := 0; i < len(code); i++ {
-		c := code[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return "", false
-		}
-	}
-	return strings.ToUpper(code), true
 }
 
 // create makes a session, with code when given, and puts s in it alone,

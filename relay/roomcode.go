@@ -1,5 +1,7 @@
 package relay
 
+import "strings"
+
 // Room codes are letters, digits and '-', MinRoomCode to MaxRoomCode
 // characters, matched without regard to case. The server refuses any
 // other code with bad_request; clients check codes with ValidRoomCode
@@ -21,4 +23,13 @@ func ValidRoomCode(code string) bool {
 		}
 	}
 	return true
+}
+
+// normalizeRoomCode upper-cases code and reports whether it is a valid
+// room code (ValidRoomCode): the server's one use of the rule.
+func normalizeRoomCode(code string) (string, bool) {
+	if !ValidRoomCode(code) {
+		return "", false
+	}
+	return strings.ToUpper(code), true
 }
