@@ -33,6 +33,7 @@ func newApp() *cli.App {
 			&cli.IntFlag{Name: "max-members", Value: d.MaxMembers, EnvVars: []string{"JAMRELAY_MAX_MEMBERS"}, Usage: "members per session"},
 			&cli.IntFlag{Name: "max-connections", Value: d.MaxConnections, EnvVars: []string{"JAMRELAY_MAX_CONNECTIONS"}, Usage: "connections served at once"},
 			&cli.IntFlag{Name: "send-queue", Value: d.SendQueue, EnvVars: []string{"JAMRELAY_SEND_QUEUE"}, Usage: "packets queued per slow client before the oldest are dropped"},
+			&cli.IntFlag{Name: "send-queue-bytes", Value: d.SendQueueBytes, EnvVars: []string{"JAMRELAY_SEND_QUEUE_BYTES"}, Usage: "bytes queued per slow client before the oldest are dropped"},
 			&cli.DurationFlag{Name: "write-timeout", Value: d.WriteTimeout, EnvVars: []string{"JAMRELAY_WRITE_TIMEOUT"}, Usage: "disconnect a client stuck this long"},
 			&cli.DurationFlag{Name: "connect-timeout", Value: d.ConnectTimeout, EnvVars: []string{"JAMRELAY_CONNECT_TIMEOUT"}, Usage: "close a connection that sends no Socket.IO CONNECT this long"},
 			&cli.StringSliceFlag{Name: "allow-origin", EnvVars: []string{"JAMRELAY_ALLOW_ORIGIN"}, Usage: "browser origin allowed besides the relay's own (repeat; '*' for any)"},
@@ -53,6 +54,7 @@ func configFrom(c *cli.Context, log *slog.Logger) relay.Config {
 		EventBurst:      c.Int("event-burst"),
 		MaxMembers:      c.Int("max-members"),
 		SendQueue:       c.Int("send-queue"),
+		SendQueueBytes:  c.Int("send-queue-bytes"),
 		MaxConnections:  c.Int("max-connections"),
 		WriteTimeout:    c.Duration("write-timeout"),
 		ConnectTimeout:  c.Duration("connect-timeout"),
@@ -69,7 +71,7 @@ func checkPositive(c *cli.Context) error {
 			return fmt.Errorf("--%s must be positive, got %v", name, c.Duration(name))
 		}
 	}
-	for _, name := range []string{"max-payload", "max-event-payload", "event-burst", "max-members", "send-queue", "max-connections"} {
+	for _, name := range []string{"max-payload", "max-event-payload", "event-burst", "max-members", "send-queue", "send-queue-bytes", "max-connections"} {
 		if c.Int64(name) <= 0 {
 			return fmt.Errorf("--%s must be at least 1, got %d", name, c.Int64(name))
 		}

@@ -232,6 +232,7 @@ func TestBadFlagsGiveOneSentence(t *testing.T) {
 		{"--max-members", "0"},
 		{"--ping-interval", "0s"},
 		{"--connect-timeout", "0s"},
+		{"--send-queue-bytes", "100"},
 		{"--listen", "127.0.0.1:99999"},
 		{"--metrics-listen", "127.0.0.1:99999", "--listen", "127.0.0.1:0"},
 	} {
