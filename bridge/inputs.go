@@ -54,11 +54,11 @@ type portChange struct {
 // queue messages; one goroutine (run) maps and sends them, so each port's
 // held-note table has a single owner.
 type inputs struct {
-	cfg   Config
-	log   *slog.Logger
-	stats *counters
-	echo  *echoGuard
-	send  Sender
+	cfg     Config
+	log     *slog.Logger
+	stats   *counters
+	echo    *echoGuard
+	send    Sender
 	queue   *inputQueue // bounded; see inputQueueSize for the overflow policy
 	changes chan portChange
 
