@@ -10,21 +10,43 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/jambridge/jambridge/internal/releasequeue"
 )
 
-// Client errors.
-var (
-	ErrClosed    = errors.New("relay connection closed")
-	ErrQueueFull = errors.New("relay send queue full")
+// ErrClosed is returned by a Client's methods once its connection has
+// ended.
+var ErrClosed = errors.New("relay connection closed")
+
+// The send queue (package releasequeue). Emit never blocks: when
+// clientQueue packets wait, the oldest is dropped and counted (a
+// real-time note that cannot leave now is worth nothing later). Releases
+// (EmitHold with release set) are kept apart, one per key, and never
+// dropped: at most maxHeldKeys, the keys a caller can hold (16 channels
+// × 128 notes, and pedals, for a bridge); past that they queue like any
+// packet. Pongs go on a path of their own, so they are never dropped
+// either.
+const (
+	clientQueue = 512
+	maxHeldKeys = 4096
 )
 
-// clientQueue is the length of a client's outbound queue. Emit never
-// blocks: when the queue is full the event is refused with ErrQueueFull
-// (a real-time note that cannot leave now is worth nothing later).
-const clientQueue = 512
+// Client write deadlines.
+const (
+	// clientWriteWait bounds one write to the relay: a relay that takes
+	// nothing for this long is gone.
+	clientWriteWait = 10 * time.Second
+	// clientCloseWait bounds the leaving: the queued packets flushed,
+	// the close frame, and the relay's answer to it.
+	clientCloseWait = 500 * time.Millisecond
+)
+
+// clientSendQueue is a Client's send queue: packets, keyed for EmitHold.
+type clientSendQueue = releasequeue.Queue[struct{}, string, []byte]
 
 // ClientConfig configures Dial.
 type ClientConfig struct {
@@ -41,18 +63,22 @@ type ClientConfig struct {
 
 // Client is one Socket.IO connection to a relay over websocket.
 //
-// Concurrency: Emit and Call may be used from any goroutine. One reader
-// goroutine decodes inbound packets and runs OnEvent; one writer
-// goroutine owns every write, pongs included. Close stops both and waits.
+// Concurrency: Emit, EmitHold, Call and Stats may be used from any
+// goroutine and never block on the connection. One reader goroutine
+// decodes inbound packets and runs OnEvent; one writer goroutine owns
+// every write, pongs included. Close stops both and waits.
 type Client struct {
-	ws      *websocket.Conn
-	id      string
-	log     *slog.Logger
-	onEvent func(Event)
-	out     chan []byte   // bounded; see clientQueue
-	done    chan struct{} // closed when the connection ends
-	wg      sync.WaitGroup
-	silence time.Duration // drop the relay after this long without a packet
+	ws       *websocket.Conn
+	id       string
+	log      *slog.Logger
+	onEvent  func(Event)
+	queue    *clientSendQueue // bounded; see clientQueue
+	pong     chan struct{}    // capacity 1: a pong is owed
+	pongs    atomic.Uint64    // pongs written
+	done     chan struct{}    // closed when the connection ends
+	readDone chan struct{}    // closed when the reader has returned
+	wg       sync.WaitGroup
+	silence  time.Duration // drop the relay after this long without a packet
 
 	mu     sync.Mutex // guards the fields below
 	acks   map[int64]chan []json.RawMessage
@@ -72,7 +98,8 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{
 		ws: ws, log: cfg.Logger, onEvent: cfg.OnEvent,
-		out: make(chan []byte, clientQueue), done: make(chan struct{}),
+		queue: releasequeue.New[struct{}, string, []byte](releasequeue.Config{Size: clientQueue, MaxReleases: maxHeldKeys}),
+		pong:  make(chan struct{}, 1), done: make(chan struct{}), readDone: make(chan struct{}),
 		acks: make(map[int64]chan []json.RawMessage),
 	}
 	if c.log == nil {
@@ -179,21 +206,48 @@ func (c *Client) Emit(name string, arg any) error {
 
 // EmitRaw sends an event whose argument is already JSON.
 func (c *Client) EmitRaw(name string, arg []byte) error {
-	return c.enqueue(AppendEvent(nil, -1, name, arg))
+	return c.enqueue(releasequeue.Plain, "", AppendEvent(nil, -1, name, arg))
 }
 
-func (c *Client) enqueue(pkt []byte) error {
+// EmitHold sends an event whose argument is already JSON and that holds
+// or releases key (a note, a pedal: the caller names it). With release
+// false it starts holding key and queues like any event (the oldest is
+// dropped when the queue is full). With release true it ends holding
+// key: it is never dropped, it replaces a release of key still queued
+// (keeping the later position, so it never overtakes what came before
+// it), and it is not sent at all when the event that started key never
+// left (it was dropped, or sent on another connection).
+func (c *Client) EmitHold(name string, arg []byte, key string, release bool) error {
+	kind := releasequeue.Start
+	if release {
+		kind = releasequeue.Release
+	}
+	return c.enqueue(kind, key, AppendEvent(nil, -1, name, arg))
+}
+
+func (c *Client) enqueue(kind releasequeue.Kind, key string, pkt []byte) error {
 	select {
 	case <-c.done:
 		return ErrClosed
 	default:
 	}
-	select {
-	case c.out <- pkt:
-		return nil
-	default:
-		return ErrQueueFull
-	}
+	c.queue.Push(kind, struct{}{}, key, pkt)
+	return nil
+}
+
+// ClientStats count what a Client's send queue did.
+type ClientStats struct {
+	Dropped   uint64 // packets dropped, oldest first, on overflow
+	Coalesced uint64 // releases replaced by a later release of their key
+	Unsounded uint64 // releases not sent: what they ended never left
+	Pongs     uint64 // pongs written: the heartbeat kept
+}
+
+// Stats returns the client's counters.
+func (c *Client) Stats() ClientStats {
+	q := c.queue.Stats()
+	return ClientStats{Dropped: q.Dropped + q.Overflow, Coalesced: q.Coalesced, Unsounded: q.Unsounded,
+		Pongs: c.pongs.Load()}
 }
 
 // Call sends an event and waits for its acknowledgement's arguments.
@@ -213,7 +267,7 @@ func (c *Client) Call(ctx context.Context, name string, arg any) ([]json.RawMess
 		delete(c.acks, id)
 		c.mu.Unlock()
 	}()
-	if err := c.enqueue(AppendEvent(nil, id, name, b)); err != nil {
+	if err := c.enqueue(releasequeue.Plain, "", AppendEvent(nil, id, name, b)); err != nil {
 		return nil, err
 	}
 	select {
@@ -248,6 +302,7 @@ func (c *Client) finish(err error) {
 
 func (c *Client) readLoop() {
 	defer c.wg.Done()
+	defer close(c.readDone)
 	defer c.ws.Close()
 	for {
 		c.ws.SetReadDeadline(time.Now().Add(c.silence))
@@ -275,8 +330,8 @@ func (c *Client) handle(msg []byte) error {
 	switch msg[0] {
 	case eioPing:
 		select {
-		case c.out <- []byte{eioPong}:
-		default: // queue full: the relay will notice the missing pong
+		case c.pong <- struct{}{}:
+		default: // a pong is owed already: one answers both
 		}
 	case eioClose:
 		return errors.New("relay closed the connection")
@@ -318,40 +373,80 @@ func (c *Client) handlePacket(p Packet) error {
 	return nil
 }
 
+// writeLoop owns the connection's writes: a pong owed goes first, then
+// the send queue in order. When the connection ends it flushes the
+// queue, says goodbye and hangs up once the reader is done, or after
+// clientCloseWait.
 func (c *Client) writeLoop() {
 	defer c.wg.Done()
 	for {
+		var err error
 		select {
-		case pkt := <-c.out:
-			c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if err := c.ws.WriteMessage(websocket.TextMessage, pkt); err != nil {
-				c.finish(fmt.Errorf("relay connection lost: %w", err))
-				c.ws.Close()
-				return
-			}
+		case <-c.pong:
+			err = c.write([]byte{eioPong})
+		case <-c.queue.Ready():
+			err = c.writeNext()
 		case <-c.done:
-			c.flush()
-			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-			c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWait))
-			// Give the relay a moment to answer the close, then hang up.
-			time.AfterFunc(closeWait, func() { c.ws.Close() })
+			c.goodbye()
+			return
+		}
+		if err != nil {
+			c.finish(fmt.Errorf("relay connection lost: %w", err))
+			c.ws.Close()
 			return
 		}
 	}
 }
 
-// flush writes what is still queued, so events emitted before Close
-// leave; on a broken connection the first failing write ends it.
-func (c *Client) flush() {
-	c.ws.SetWriteDeadline(time.Now().Add(closeWait))
+// writeNext writes the pong owed, if any, then the next queued packet.
+func (c *Client) writeNext() error {
+	select {
+	case <-c.pong:
+		if err := c.write([]byte{eioPong}); err != nil {
+			return err
+		}
+	default:
+	}
+	if it, ok := c.queue.Pop(); ok {
+		return c.write(it.Event)
+	}
+	return nil
+}
+
+func (c *Client) write(pkt []byte) error {
+	c.ws.SetWriteDeadline(time.Now().Add(clientWriteWait))
+	err := c.ws.WriteMessage(websocket.TextMessage, pkt)
+	if err == nil && len(pkt) == 1 && pkt[0] == eioPong {
+		c.pongs.Add(1)
+	}
+	return err
+}
+
+// goodbye writes what is still queued, so events emitted before Close
+// leave (on a broken connection the first failing write ends it), then
+// the close frame, and closes the socket once the reader has seen the
+// relay's answer or clientCloseWait has passed.
+func (c *Client) goodbye() {
+	deadline := time.Now().Add(clientCloseWait)
+	c.ws.SetWriteDeadline(deadline)
 	for {
-		select {
-		case pkt := <-c.out:
-			if c.ws.WriteMessage(websocket.TextMessage, pkt) != nil {
-				return
-			}
-		default:
-			return
+		it, ok := c.queue.Pop()
+		if !ok || c.ws.WriteMessage(websocket.TextMessage, it.Event) != nil {
+			break
 		}
 	}
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	c.ws.WriteControl(websocket.CloseMessage, msg, deadline)
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-c.readDone:
+	case <-t.C:
+	}
+	c.ws.Close()
+}
+
+func (a ClientStats) add(b ClientStats) ClientStats {
+	return ClientStats{Dropped: a.Dropped + b.Dropped, Coalesced: a.Coalesced + b.Coalesced,
+		Unsounded: a.Unsounded + b.Unsounded, Pongs: a.Pongs + b.Pongs}
 }

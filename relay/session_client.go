@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jambridge/jambridge/internal/releasequeue"
 )
 
 // ErrNotConnected is returned by Session.Broadcast while the session is
@@ -174,6 +176,9 @@ type Session struct {
 	downSince    time.Time       // when we last left the session
 	dropping     bool            // the drop warning of this outage is logged
 	dropped      int             // events refused during this outage
+	notConnected uint64          // events refused while out, in all
+	past         ClientStats     // the counters of connections gone
+	leaving      *link           // dropped, its counters not yet in past
 }
 
 // link is one connection and its membership.
@@ -237,8 +242,26 @@ func (s *Session) Participants() []Participant {
 // seq 1, 2, 3...: a rejoin starts over, as the relay gives us a new
 // senderId, so (senderId, seq) names each event and a gap is a loss.
 // While out of the session it returns ErrNotConnected, logging one
-// warning per outage; when the send queue is full, ErrQueueFull.
+// warning per outage. When the connection backs up, the oldest queued
+// event is dropped and counted (Stats).
 func (s *Session) Broadcast(eventName string, payload []byte) error {
+	return s.broadcast(eventName, payload, releasequeue.Plain, "")
+}
+
+// BroadcastHold is Broadcast for an event that holds or releases key
+// (see Client.EmitHold): a release is never dropped while we are in the
+// session, and is not sent when what it ends never left. A release
+// after a rejoin ends nothing: the relay told the others we left, and
+// they released what we held.
+func (s *Session) BroadcastHold(eventName string, payload []byte, key string, release bool) error {
+	kind := releasequeue.Start
+	if release {
+		kind = releasequeue.Release
+	}
+	return s.broadcast(eventName, payload, kind, key)
+}
+
+func (s *Session) broadcast(eventName string, payload []byte, kind releasequeue.Kind, key string) error {
 	if !validEventName(eventName) {
 		return fmt.Errorf("broadcast %q: an event name is 1 to 64 letters, digits or _ : . -", eventName)
 	}
@@ -249,7 +272,7 @@ func (s *Session) Broadcast(eventName string, payload []byte) error {
 	defer s.mu.Unlock()
 	if s.cur != nil {
 		arg := appendBroadcastArg(nil, s.room, eventName, payload, s.seq+1)
-		err := s.cur.c.EmitRaw("event:broadcast", arg)
+		err := s.cur.c.enqueue(kind, key, AppendEvent(nil, -1, "event:broadcast", arg))
 		if err == nil {
 			s.seq++
 			return nil
@@ -259,11 +282,34 @@ func (s *Session) Broadcast(eventName string, payload []byte) error {
 		}
 	}
 	s.dropped++
+	s.notConnected++
 	if !s.dropping {
 		s.dropping = true
 		s.log.Warn("relay unreachable: dropping events until reconnected")
 	}
 	return ErrNotConnected
+}
+
+// SessionStats count what a Session did with the events it was given.
+type SessionStats struct {
+	Joins int // successful joins: 1 + the rejoins
+	// NotConnected counts events refused while out of the session.
+	NotConnected uint64
+	// The send queues of every connection so far, summed.
+	ClientStats
+}
+
+// Stats returns the session's counters.
+func (s *Session) Stats() SessionStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := SessionStats{Joins: s.joins, NotConnected: s.notConnected, ClientStats: s.past}
+	for _, l := range []*link{s.cur, s.leaving} {
+		if l != nil {
+			st.ClientStats = st.ClientStats.add(l.c.Stats())
+		}
+	}
+	return st
 }
 
 // appendBroadcastArg appends {roomCode, eventName, payload, seq}.
@@ -510,13 +556,18 @@ func (s *Session) drop(l *link, reason error, leave bool) {
 	in := s.cur == l
 	if in {
 		s.cur, s.id, s.participants = nil, "", nil
-		s.downSince = time.Now()
+		s.downSince, s.leaving = time.Now(), l
 	}
 	s.mu.Unlock()
 	if in && leave {
 		_ = l.c.Emit("session:leave", sessionRequest{RoomCode: room})
 	}
-	l.c.Close() // flushes the leave, bounded by closeWait
+	l.c.Close() // flushes the leave, bounded by clientCloseWait
+	if in {
+		s.mu.Lock()
+		s.past, s.leaving = s.past.add(l.c.Stats()), nil
+		s.mu.Unlock()
+	}
 	if in {
 		s.cfg.OnPresence(Presence{Kind: PresenceDisconnected, Room: room, Err: reason})
 	}
