@@ -21,6 +21,10 @@ type inPort struct {
 	stop   func()
 	mapper *mapping.Input // owned by the input loop
 	gone   bool           // closed: late messages are ignored
+	// sent marks the keys whose note-on (or pedal down) went to the
+	// session and is not yet released: their release is never taken
+	// for an echo. Owned by the input loop.
+	sent [pedalHold + 16]bool
 }
 
 // inMsg is one MIDI message as the port's callback received it.
@@ -113,18 +117,30 @@ func (ins *inputs) run(ctx context.Context) {
 	}
 }
 
+// handle maps one message and sends the event. A copy of our own
+// output is dropped as an echo, unless it releases a key this port's
+// player holds: a release of a note that went out always goes out.
 func (ins *inputs) handle(m inMsg) {
 	if m.port.gone {
 		return
 	}
-	if ins.echo.isEcho(m.msg, m.at) {
+	kind, key := holdOf(m.msg)
+	held := kind == releasequeue.Release && m.port.sent[key]
+	if !held && ins.echo.isEcho(m.msg, m.at) {
 		ins.stats.echoes.Add(1)
 		return
 	}
-	ev, ok := m.port.mapper.FromMIDI(midi.Message(m.msg), ins.cfg.RelayTime(m.at))
-	if ok {
-		ins.publish(ev)
+	if kind == releasequeue.Release {
+		m.port.sent[key] = false
 	}
+	ev, ok := m.port.mapper.FromMIDI(midi.Message(m.msg), ins.cfg.RelayTime(m.at))
+	if !ok {
+		return
+	}
+	if kind == releasequeue.Start {
+		m.port.sent[key] = true
+	}
+	ins.publish(ev)
 }
 
 func (ins *inputs) publish(ev mapping.Event) {
