@@ -397,3 +397,54 @@ func SyncClock(ctx context.Context, c *Client, now func() time.Time) (ClockSampl
 func unixMillis(t time.Time) float64 {
 	return float64(t.UnixNano()) / 1e6
 }
+
+// Clock sync pace: a quick burst to get an estimate, then a steady beat.
+const (
+	clockBurst      = 8
+	clockBurstEvery = 250 * time.Millisecond
+	clockEvery      = 2 * time.Second
+)
+
+// syncClock feeds clock:sync round trips on c to the Session's clock
+// estimator until ctx ends or c closes.
+func (s *Session) syncClock(ctx context.Context, c *Client) {
+	for i := 0; ; i++ {
+		cctx, cancel := context.WithTimeout(ctx, clockEvery)
+		smp, err := SyncClock(cctx, c, time.Now)
+		cancel()
+		switch {
+		case ctx.Err() != nil, errors.Is(err, ErrClosed):
+			return
+		case err == nil:
+			s.mu.Lock()
+			s.clock.Add(smp)
+			s.mu.Unlock()
+		default:
+			s.log.Debug("clock sync failed", "err", err)
+		}
+		d := clockEvery
+		if i < clockBurst {
+			d = clockBurstEvery
+		}
+		if !sleep(ctx, d) {
+			return
+		}
+	}
+}
+
+// RelayTime converts a local time to the relay's clock, in unix ms, as
+// estimated by clock:sync; before the first estimate it is local time.
+// The estimate outlives reconnects.
+func (s *Session) RelayTime(t time.Time) float64 {
+	local := float64(t.UnixMicro()) / 1000
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock.RelayTime(local)
+}
+
+// ClockStats reports the clock estimate.
+func (s *Session) ClockStats() ClockStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock.Stats()
+}
