@@ -376,6 +376,16 @@ func SyncClock(ctx context.Context, c *Client, now func() time.Time) (ClockSampl
 	if err != nil {
 		return ClockSample{}, fmt.Errorf("clock sync: %w", err)
 	}
+	server, err := parseClockAck(args, t0)
+	if err != nil {
+		return ClockSample{}, err
+	}
+	return ClockSample{T0: t0, Server: server, T1: t1}, nil
+}
+
+// parseClockAck reads the relay's answer to a clock:sync sent at t0:
+// {t0, serverTime}, t0 echoed. It returns the server time.
+func parseClockAck(args []json.RawMessage, t0 float64) (float64, error) {
 	var r struct {
 		T0         *float64 `json:"t0"`
 		ServerTime *float64 `json:"serverTime"`
@@ -385,12 +395,12 @@ func SyncClock(ctx context.Context, c *Client, now func() time.Time) (ClockSampl
 		if len(args) > 0 {
 			got = truncate(string(args[0]), 80)
 		}
-		return ClockSample{}, fmt.Errorf("clock sync: %w: %s", ErrClockSync, got)
+		return 0, fmt.Errorf("clock sync: %w: %s", ErrClockSync, got)
 	}
 	if *r.T0 != t0 {
-		return ClockSample{}, fmt.Errorf("clock sync: %w: t0 %v, want %v", ErrClockSync, *r.T0, t0)
+		return 0, fmt.Errorf("clock sync: %w: t0 %v, want %v", ErrClockSync, *r.T0, t0)
 	}
-	return ClockSample{T0: t0, Server: *r.ServerTime, T1: t1}, nil
+	return *r.ServerTime, nil
 }
 
 // unixMillis is t in unix ms with sub-microsecond precision.
