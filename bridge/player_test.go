@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/jambridge/jambridge/bridge"
 	"github.com/jambridge/jambridge/bridge/miditest"
+	"github.com/jambridge/jambridge/mapping"
 )
 
 func remote(from, name, payload string) bridge.Remote {
@@ -87,7 +89,7 @@ func TestLeaveReleasesOnlyThatParticipant(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(wantMsgs) {
 		t.Errorf("after alice left:\n%q\nwant\n%q", got, wantMsgs)
 	}
-	outQuiet(t, out, 30*time.Millisecond)
+	outQuiet(t, h, out)
 	h.b.Left("bob")
 	got = outMsgs(t, out, 3)
 	wantMsgs = []string{midi.NoteOff(0, 60).String(), midi.NoteOff(0, 67).String(), midi.ControlChange(0, 123, 0).String()}
@@ -103,7 +105,7 @@ func TestSharedKeyEndsWithItsLastHolder(t *testing.T) {
 	h.b.Remote(remote("bob", "piano_note", `{"note":"C4","velocity":80}`))
 	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":0}`))
 	outMsgs(t, out, 2)
-	outQuiet(t, out, 30*time.Millisecond)
+	outQuiet(t, h, out)
 	h.b.Remote(remote("bob", "piano_note", `{"note":"C4","velocity":0}`))
 	if got := outMsgs(t, out, 1); got[0] != midi.NoteOff(0, 60).String() {
 		t.Errorf("got %s, want the note-off", got[0])
@@ -124,7 +126,7 @@ func TestDisconnectAndShutdownReleaseEverything(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(wantMsgs) {
 		t.Errorf("release all:\n%q\nwant\n%q", got, wantMsgs)
 	}
-	outQuiet(t, out, 30*time.Millisecond) // each channel silenced once
+	outQuiet(t, h, out) // each channel silenced once
 	h.b.Remote(remote("carol", "piano_note", `{"note":"B7","velocity":80}`))
 	outMsgs(t, out, 1)
 	h.stop()
@@ -157,6 +159,76 @@ func TestReleasesAreNeverDroppedUnderLoad(t *testing.T) {
 	}
 }
 
+// While the synth port is stuck, Remote, Left and ReleaseAll return at
+// once (they run on the relay reader); once it recovers, what sounded is
+// released, the note-offs of notes dropped unsounded are not played, and
+// the drops are counted.
+func TestAStuckPortNeverBlocksTheReader(t *testing.T) {
+	sys := &miditest.System{}
+	out := sys.PlugOut("Synth")
+	stuck, unstick := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	var sent []midi.Message
+	out.OnSend = func(b []byte) {
+		once.Do(func() { close(stuck); <-unstick })
+		mu.Lock()
+		sent = append(sent, midi.Message(append([]byte(nil), b...)))
+		mu.Unlock()
+	}
+	h := start(t, bridge.Config{Output: bridge.MustMatch("synth")}, sys)
+	eventually(t, "the player has the output", func() bool { return h.b.Stats().Outputs == 1 })
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		for i := range 3000 {
+			note := mapping.NoteName(40 + i%40)
+			h.b.Remote(remote("alice", "piano_note", fmt.Sprintf(`{"note":%q,"velocity":90}`, note)))
+			h.b.Remote(remote("bob", "piano_note", fmt.Sprintf(`{"note":%q,"velocity":90,"channel":2}`, note)))
+			if i%2 == 0 {
+				h.b.Remote(remote("alice", "piano_note", fmt.Sprintf(`{"note":%q,"velocity":0}`, note)))
+			}
+		}
+		h.b.Left("alice")
+		h.b.ReleaseAll()
+	}()
+	<-stuck
+	select {
+	case <-returned:
+	case <-time.After(wait):
+		t.Fatal("Remote, Left or ReleaseAll blocked behind the stuck port")
+	}
+	close(unstick)
+	bridge.Flush(h.b)
+	mu.Lock()
+	defer mu.Unlock()
+	held := map[[2]uint8]bool{}
+	for _, m := range sent {
+		var ch, key, vel uint8
+		switch {
+		case m.GetNoteStart(&ch, &key, &vel):
+			held[[2]uint8{ch, key}] = true
+		case m.GetNoteEnd(&ch, &key):
+			if !held[[2]uint8{ch, key}] {
+				t.Errorf("%v released, never sounded", m)
+			}
+			delete(held, [2]uint8{ch, key})
+		case m.GetControlChange(&ch, &key, &vel) && key == 123:
+			for k := range held {
+				if k[0] == ch {
+					delete(held, k)
+				}
+			}
+		}
+	}
+	if len(held) > 0 {
+		t.Errorf("still sounding: %v", held)
+	}
+	if st := h.b.Stats(); st.RemoteDropped == 0 {
+		t.Errorf("stats %+v: want drops counted", st)
+	}
+}
+
 // A DAW routing our output back into an input must not echo: gomidi's
 // testdrv loops its output into its input exactly like that.
 func TestLoopGuardWithTestdrv(t *testing.T) {
@@ -167,12 +239,12 @@ func TestLoopGuardWithTestdrv(t *testing.T) {
 		outs, _ := drv.Outs()
 		return ins[0].IsOpen() && outs[0].IsOpen()
 	})
-	time.Sleep(20 * time.Millisecond) // the player has adopted the output
+	eventually(t, "the player has the output", func() bool { return h.b.Stats().Outputs == 1 })
 	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":80}`))
 	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":0}`))
 	eventually(t, "echoes dropped", func() bool { return h.b.Stats().Echoes == 2 })
-	h.none(50 * time.Millisecond)
-	// A note really played on the input still goes out.
+	// A note really played on the input still goes out, and is the next
+	// event: the echoes sent nothing.
 	outs, _ := drv.Outs()
 	outs[0].Send(midi.NoteOn(0, 62, 99))
 	name, ev := h.next()
@@ -192,7 +264,7 @@ func TestVirtualPortsForADAW(t *testing.T) {
 		t.Errorf("virtual out got %s", got[0])
 	}
 	// Our virtual output shows up as an input in the listings: never read.
-	time.Sleep(30 * time.Millisecond)
+	h.rescans(3)
 	ins, _ := f.Ins()
 	for _, in := range ins {
 		if in.(*miditest.In).Listening() {
@@ -208,7 +280,7 @@ func TestVirtualPortsComeWithTheMIDISystem(t *testing.T) {
 	f.SetListErr(errors.New("no MIDI system: /dev/snd/seq is missing"))
 	h := start(t, bridge.Config{Virtual: true}, f)
 	eventually(t, "the missing MIDI system said", func() bool { return contains(h.logs.String(), "no MIDI system") })
-	time.Sleep(30 * time.Millisecond) // several looks
+	h.rescans(3)
 	if vin, vout := f.Ports(); vin != nil || vout != nil {
 		t.Fatal("virtual ports opened without a MIDI system")
 	}
@@ -223,7 +295,7 @@ func TestVirtualPortsComeWithTheMIDISystem(t *testing.T) {
 func TestVirtualPortsUnavailableIsOneWarning(t *testing.T) {
 	h := start(t, bridge.Config{Virtual: true}, &miditest.System{})
 	eventually(t, "warning", func() bool { return contains(h.logs.String(), bridge.ErrNoVirtualPorts.Error()) })
-	time.Sleep(50 * time.Millisecond) // several looks at 10 ms
+	h.rescans(3)
 	if n := strings.Count(h.logs.String(), bridge.ErrNoVirtualPorts.Error()); n != 1 {
 		t.Errorf("said %d times, want once:\n%s", n, h.logs)
 	}
@@ -236,7 +308,7 @@ func TestVirtualPortsRetriedAndEachFailureSaidOnce(t *testing.T) {
 	f.SetVirtualErr(errors.New("the sequencer refused"))
 	h := start(t, bridge.Config{Virtual: true}, f)
 	eventually(t, "warnings", func() bool { return contains(h.logs.String(), "virtual MIDI output") })
-	time.Sleep(50 * time.Millisecond) // several looks at 10 ms
+	h.rescans(3)
 	for _, w := range []string{"cannot create the virtual MIDI input", "cannot create the virtual MIDI output"} {
 		if n := strings.Count(h.logs.String(), w); n != 1 {
 			t.Errorf("%q said %d times, want once:\n%s", w, n, h.logs)
