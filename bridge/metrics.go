@@ -28,6 +28,7 @@ const (
 	dropInputOverflow    = "input_overflow"    // MIDI messages: the input loop fell behind
 	dropEcho             = "echo"              // inputs that were copies of our own output
 	dropPlayerOverflow   = "player_overflow"   // remote events: the player fell behind
+	dropSendOverflow     = "send_overflow"     // local events: the relay connection backed up
 	dropUnplayable       = "unplayable"        // remote events we could not turn into MIDI
 	dropUnsounded        = "release_unsounded" // releases of notes dropped before they sounded
 	dropCoalesced        = "release_coalesced" // releases merged into a later one of the same key
@@ -45,6 +46,7 @@ var (
 			"input_overflow (a MIDI message the input loop was too far behind for), "+
 			"echo (an input that was a copy of our own output), "+
 			"player_overflow (a remote event the player was too far behind for), "+
+			"send_overflow (a local event the relay connection was too far behind for), "+
 			"unplayable (a remote event with no MIDI meaning under the output rules), "+
 			"release_unsounded (a note-off or pedal up whose note-on was dropped on overflow: nothing to release), "+
 			"release_coalesced (a release that waited in a queue and was merged into a later release of the same key). "+
@@ -97,6 +99,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descDropped, st.InputDropped, dropInputOverflow)
 	counter(descDropped, st.Echoes, dropEcho)
 	counter(descDropped, st.RemoteDropped, dropPlayerOverflow)
+	counter(descDropped, st.SendOverflow, dropSendOverflow)
 	counter(descDropped, st.Unplayable, dropUnplayable)
 	counter(descDropped, st.UnsoundedReleases, dropUnsounded)
 	counter(descDropped, st.CoalescedReleases, dropCoalesced)

@@ -54,6 +54,14 @@ type HoldSender interface {
 	BroadcastHold(eventName string, payload []byte, key string, release bool) error
 }
 
+// SendDropper is a Sender that counts what its send queue did instead of
+// sending (relay.Session is one): events dropped oldest-first on
+// overflow, releases merged into a later one of the same key, releases
+// of what never left. Stats and the Collector add them to the bridge's.
+type SendDropper interface {
+	SendDrops() (overflow, coalesced, unsounded uint64)
+}
+
 // ErrNoVirtualPorts is returned when virtual ports are asked of a MIDI
 // system that cannot make them.
 var ErrNoVirtualPorts = errors.New("this MIDI system cannot create virtual ports")

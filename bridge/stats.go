@@ -32,11 +32,14 @@ type Stats struct {
 	Echoes        uint64
 	Played        uint64
 	RemoteDropped uint64 // remote events dropped, oldest first: the player was behind
+	// SendOverflow counts local events the Sender's queue dropped,
+	// oldest first, when the connection backed up (a SendDropper's).
+	SendOverflow uint64
 	// Releases not passed on because the note they end was dropped
-	// before it sounded (input and remote queues).
+	// before it sounded (input, remote and send queues).
 	UnsoundedReleases uint64
 	// Releases merged into a later release of the same key while they
-	// waited (input and remote queues).
+	// waited (input, remote and send queues).
 	CoalescedReleases uint64
 	Unplayable        uint64
 	Released          uint64
@@ -48,11 +51,15 @@ type Stats struct {
 func (b *Bridge) Stats() Stats {
 	c := &b.stats
 	in, re := b.inputs.queue.Stats(), b.player.queue.Stats()
+	var sendOver, sendCo, sendUn uint64
+	if sd, ok := b.inputs.send.(SendDropper); ok {
+		sendOver, sendCo, sendUn = sd.SendDrops()
+	}
 	return Stats{
 		Inputs: c.inputs.Load(), Outputs: c.outputs.Load(), Sent: c.sent.Load(), SendDropped: c.sendDropped.Load(),
 		InputDropped: in.Dropped + in.Overflow, Echoes: c.echoes.Load(), Played: c.played.Load(),
-		RemoteDropped:     re.Dropped + re.Overflow,
-		UnsoundedReleases: in.Unsounded + re.Unsounded, CoalescedReleases: in.Coalesced + re.Coalesced,
+		RemoteDropped: re.Dropped + re.Overflow, SendOverflow: sendOver,
+		UnsoundedReleases: in.Unsounded + re.Unsounded + sendUn, CoalescedReleases: in.Coalesced + re.Coalesced + sendCo,
 		Unplayable: c.unplayable.Load(), Released: c.released.Load(), SendErrors: c.sendErrors.Load(),
 		Late: c.late.Load(),
 	}

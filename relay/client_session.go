@@ -241,6 +241,16 @@ type SessionStats struct {
 	ClientStats
 }
 
+// SendDrops reports what the send queues of every connection so far did
+// instead of sending: events dropped oldest-first on overflow, releases
+// merged into a later release of their key, and releases not sent
+// because what they ended never left. Plain numbers, so that a bridge
+// can read them without importing this package.
+func (s *Session) SendDrops() (overflow, coalesced, unsounded uint64) {
+	st := s.Stats()
+	return st.Dropped, st.Coalesced, st.Unsounded
+}
+
 // Stats returns the session's counters.
 func (s *Session) Stats() SessionStats {
 	s.mu.Lock()
