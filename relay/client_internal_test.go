@@ -110,3 +110,47 @@ func FuzzLinkOnEvent(f *testing.F) {
 		}
 	})
 }
+
+// The send queue of a Client that cannot write: ordinary packets drop
+// oldest-first, counted; every release of a key whose start was sent
+// comes after it, none of a key whose start was dropped.
+func TestEmitHoldKeepsReleases(t *testing.T) {
+	c := bareClient(func(Event) {})
+	c.queue = releasequeue.New[struct{}, string, []byte](releasequeue.Config{Size: clientQueue, MaxReleases: maxHeldKeys})
+	for i := range 3000 {
+		key := string(rune('a' + i%100))
+		if err := c.EmitHold("piano_note", []byte(`{"on":"`+key+`"}`), key, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.EmitHold("piano_note", []byte(`{"off":"`+key+`"}`), key, true); err != nil {
+			t.Fatal(err)
+		}
+		if i%7 == 0 {
+			c.EmitRaw("chat", []byte(`"hi"`))
+		}
+	}
+	held := map[string]bool{}
+	for {
+		it, ok := c.queue.Pop()
+		if !ok {
+			break
+		}
+		switch it.Kind {
+		case releasequeue.Start:
+			held[it.Key] = true
+		case releasequeue.Release:
+			if !held[it.Key] {
+				t.Fatalf("release of %q, never sent", it.Key)
+			}
+			delete(held, it.Key)
+		}
+	}
+	st := c.Stats()
+	if len(held) > 0 || st.Dropped == 0 {
+		t.Errorf("%d keys left held, stats %+v: want none held and drops counted", len(held), st)
+	}
+	close(c.done)
+	if err := c.EmitHold("piano_note", nil, "a", true); !errors.Is(err, ErrClosed) {
+		t.Errorf("EmitHold after the end = %v, want ErrClosed", err)
+	}
+}
