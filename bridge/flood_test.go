@@ -122,6 +122,116 @@ func (h *heldNotes) off(ch, key int) {
 	h.released++
 }
 
+// stuckPort is a synth port whose first Send sticks until unstick.
+type stuckPort struct {
+	out          *miditest.Out
+	stuck        chan struct{} // closed when a Send is stuck
+	unstick      chan struct{}
+	once, unOnce sync.Once
+	mu           sync.Mutex
+	sent         []midi.Message
+}
+
+func newStuckPort(t *testing.T, sys *miditest.System) *stuckPort {
+	p := &stuckPort{out: sys.PlugOut("Synth"), stuck: make(chan struct{}), unstick: make(chan struct{})}
+	t.Cleanup(p.release)
+	p.out.OnSend = func(b []byte) {
+		p.once.Do(func() { close(p.stuck); <-p.unstick })
+		p.mu.Lock()
+		p.sent = append(p.sent, midi.Message(append([]byte(nil), b...)))
+		p.mu.Unlock()
+	}
+	return p
+}
+
+func (p *stuckPort) release() { p.unOnce.Do(func() { close(p.unstick) }) }
+
+// check follows what reached the port: it fails on a note-off for a
+// note not sounding (All Notes Off ends a channel) and on notes left
+// sounding.
+func (p *stuckPort) check(t *testing.T) *heldNotes {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := &heldNotes{held: map[[2]int]bool{}}
+	for _, m := range p.sent {
+		var ch, key, vel uint8
+		switch {
+		case m.GetNoteStart(&ch, &key, &vel):
+			h.on(int(ch), int(key))
+		case m.GetNoteEnd(&ch, &key):
+			h.off(int(ch), int(key))
+		case m.GetControlChange(&ch, &key, &vel) && key == 123:
+			for k := range h.held {
+				if k[0] == int(ch) {
+					delete(h.held, k)
+					h.released++
+				}
+			}
+		}
+	}
+	if len(h.bad) > 0 {
+		t.Errorf("%d bad releases, first %s", len(h.bad), h.bad[0])
+	}
+	if len(h.held) > 0 {
+		t.Errorf("still sounding: %v", h.held)
+	}
+	return h
+}
+
+// floodRig is a relay, the bridge under test on member a with a stuck
+// synth port and a keyboard, and member b that floods it and hears it.
+type floodRig struct {
+	srv   *relay.Server
+	a, b  *member
+	br    *bridge.Bridge
+	send  *gatedSender
+	kb    *miditest.In
+	synth *stuckPort
+}
+
+func newFloodRig(t *testing.T) *floodRig {
+	// A member silent for a second is dropped: a reader stuck with the
+	// port would lose the connection. The relay's own queues are out of
+	// this test (they drop oldest-first too, releases included): large
+	// enough that it drops nothing, which the test checks.
+	srv, err := relay.NewServer(relay.Config{PingInterval: 100 * time.Millisecond, PingTimeout: 900 * time.Millisecond,
+		EventRate: 1e6, EventBurst: 1e6, SendQueue: 1 << 16,
+		Logger: slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { srv.Close(); hs.Close() })
+	sys := &miditest.System{}
+	r := &floodRig{srv: srv, a: &member{}, b: &member{keep: true}, kb: sys.PlugIn("USB Keyboard")}
+	r.synth = newStuckPort(t, sys)
+	join(t, hs.URL, "FLOOD-1", r.a, func(p relay.Presence) {
+		switch p.Kind {
+		case relay.PresenceLeft:
+			r.br.Left(p.UserID)
+		case relay.PresenceDisconnected:
+			r.br.ReleaseAll()
+		}
+	})
+	r.send = &gatedSender{Session: r.a.Session, gate: make(chan struct{}), waiting: make(chan struct{})}
+	r.br, err = bridge.New(bridge.Config{Output: bridge.MustMatch("synth"), Rescan: 10 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)}, sys, r.send)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.a.onEvent = func(ev relay.Broadcast) {
+		r.br.Remote(bridge.Remote{SenderID: ev.SenderID, EventName: ev.EventName, Payload: ev.Payload, Received: ev.Received})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { r.br.Run(ctx); close(ran) }()
+	t.Cleanup(func() { cancel(); <-ran })
+	eventually(t, "ports open", func() bool { return r.kb.Listening() && r.br.Stats().Outputs == 1 })
+	join(t, hs.URL, "FLOOD-1", r.b, nil)
+	return r
+}
+
 // Ten thousand notes flood a bridge whose synth port is stuck for two
 // seconds, and a keyboard bursts more than the input queue holds while
 // the input loop is stalled. The relay reader never waits, so pongs keep
@@ -129,85 +239,31 @@ func (h *heldNotes) off(ch, key int) {
 // has been released, no release came without its note, and the drops
 // are counted.
 func TestFloodWithAStuckPortAndABurst(t *testing.T) {
-	// A member silent for a second is dropped: a reader stuck with the
-	// port would lose the connection. The relay's own queues are out of
-	// this test (they drop oldest-first too, releases included): large
-	// enough that it drops nothing, which the end checks.
-	srv, err := relay.NewServer(relay.Config{PingInterval: 100 * time.Millisecond, PingTimeout: 900 * time.Millisecond,
-		EventRate: 1e6, EventBurst: 1e6, SendQueue: 1 << 16, Logger: slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() { srv.Close(); hs.Close() })
-
-	sys := &miditest.System{}
-	kb := sys.PlugIn("USB Keyboard")
-	synth := sys.PlugOut("Synth")
-	stuck, unstick := make(chan struct{}), make(chan struct{})
-	var portMu sync.Mutex
-	var port []midi.Message
-	var stuckOnce, unstickOnce sync.Once
-	t.Cleanup(func() { unstickOnce.Do(func() { close(unstick) }) })
-	synth.OnSend = func(b []byte) {
-		stuckOnce.Do(func() { close(stuck); <-unstick })
-		portMu.Lock()
-		port = append(port, midi.Message(append([]byte(nil), b...)))
-		portMu.Unlock()
-	}
-
-	// The bridge, on member a; member b floods it and hears it.
-	a, b := &member{}, &member{keep: true}
-	var br *bridge.Bridge
-	join(t, hs.URL, "FLOOD-1", a, func(p relay.Presence) {
-		switch p.Kind {
-		case relay.PresenceLeft:
-			br.Left(p.UserID)
-		case relay.PresenceDisconnected:
-			br.ReleaseAll()
-		}
-	})
-	send := &gatedSender{Session: a.Session, gate: make(chan struct{}), waiting: make(chan struct{})}
-	br, err = bridge.New(bridge.Config{Output: bridge.MustMatch("synth"), Rescan: 10 * time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler)}, sys, send)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.onEvent = func(ev relay.Broadcast) {
-		br.Remote(bridge.Remote{SenderID: ev.SenderID, EventName: ev.EventName, Payload: ev.Payload, Received: ev.Received})
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan struct{})
-	go func() { br.Run(ctx); close(ran) }()
-	defer func() { cancel(); <-ran }()
-	eventually(t, "ports open", func() bool { return kb.Listening() && br.Stats().Outputs == 1 })
-	join(t, hs.URL, "FLOOD-1", b, nil)
-
-	sent := flood(t, b, a, stuck)
-	pongs := a.Stats().Pongs
+	r := newFloodRig(t)
+	sent := flood(t, r.b, r.a, r.synth.stuck)
+	pongs := r.a.Stats().Pongs
 	held := time.After(stuckFor)
-	eventually(t, "pongs while the port is stuck", func() bool { return a.Stats().Pongs >= pongs+10 })
+	eventually(t, "pongs while the port is stuck", func() bool { return r.a.Stats().Pongs >= pongs+10 })
 	<-held
-	t.Logf("%d events sent by b, %d pongs from a while the port was stuck", sent, a.Stats().Pongs-pongs)
-	unstickOnce.Do(func() { close(unstick) })
-	bridge.Flush(br)
-	checkPort(t, br, a, &portMu, &port)
+	t.Logf("%d events sent by b, %d pongs from a while the port was stuck", sent, r.a.Stats().Pongs-pongs)
+	r.synth.release()
+	bridge.Flush(r.br)
+	checkPort(t, r)
 
-	burst(t, kb, send, b)
-	if st := br.Stats(); st.InputDropped == 0 {
+	burst(t, r.kb, r.send, r.b)
+	if st := r.br.Stats(); st.InputDropped == 0 {
 		t.Error("no MIDI input dropped: the burst never overflowed the input queue")
 	} else {
-		t.Logf("burst: %d MIDI messages dropped oldest-first, %d releases coalesced, %d unsounded (both queues)",
+		t.Logf("burst: %d MIDI messages dropped oldest-first, %d releases coalesced, %d unsounded (all queues)",
 			st.InputDropped, st.CoalescedReleases, st.UnsoundedReleases)
 	}
-
-	if st := a.Stats(); st.Joins != 1 || len(a.kinds()) != 2 { // connected, then b joined
-		t.Errorf("a joined %d times, presence %v: want the one connection kept", st.Joins, a.kinds())
+	if st := r.a.Stats(); st.Joins != 1 || len(r.a.kinds()) != 2 { // connected, then b joined
+		t.Errorf("a joined %d times, presence %v: want the one connection kept", st.Joins, r.a.kinds())
 	}
-	if st := b.Stats(); st.Joins != 1 {
+	if st := r.b.Stats(); st.Joins != 1 {
 		t.Errorf("b joined %d times, want 1", st.Joins)
 	}
-	if st := srv.Stats(); st.Dropped != 0 || st.Stuck != 0 {
+	if st := r.srv.Stats(); st.Dropped != 0 || st.Stuck != 0 {
 		t.Errorf("the relay dropped %d packets and %d connections: the test's premise is broken", st.Dropped, st.Stuck)
 	}
 }
@@ -246,34 +302,17 @@ func flood(t *testing.T, b, a *member, stuck <-chan struct{}) int {
 
 // checkPort checks what reached the synth: no release without its note,
 // every note released, and the remote queue's accounts.
-func checkPort(t *testing.T, br *bridge.Bridge, a *member, mu *sync.Mutex, port *[]midi.Message) {
+func checkPort(t *testing.T, r *floodRig) {
 	t.Helper()
-	mu.Lock()
-	defer mu.Unlock()
-	h := &heldNotes{held: map[[2]int]bool{}}
-	for _, m := range *port {
-		var ch, key, vel uint8
-		switch {
-		case m.GetNoteStart(&ch, &key, &vel):
-			h.on(int(ch), int(key))
-		case m.GetNoteEnd(&ch, &key):
-			h.off(int(ch), int(key))
-		}
-	}
-	if len(h.bad) > 0 {
-		t.Errorf("%d bad releases, first %s", len(h.bad), h.bad[0])
-	}
-	if len(h.held) > 0 {
-		t.Errorf("%d notes still sounding after the flood", len(h.held))
-	}
-	st := br.Stats()
+	h := r.synth.check(t)
+	st := r.br.Stats()
 	t.Logf("flood: %d events at the reader, %d played, %d dropped oldest-first, %d releases coalesced, %d unsounded; %d notes sounded, %d released",
-		a.received.Load(), st.Played, st.RemoteDropped, st.CoalescedReleases, st.UnsoundedReleases, h.sounded, h.released)
+		r.a.received.Load(), st.Played, st.RemoteDropped, st.CoalescedReleases, st.UnsoundedReleases, h.sounded, h.released)
 	if st.RemoteDropped == 0 {
 		t.Error("no remote event dropped: the port was never stuck long enough")
 	}
-	if got := int64(st.Played + st.RemoteDropped + st.CoalescedReleases + st.UnsoundedReleases); got != a.received.Load() {
-		t.Errorf("played+dropped+coalesced+unsounded = %d, want the %d received", got, a.received.Load())
+	if got := int64(st.Played + st.RemoteDropped + st.CoalescedReleases + st.UnsoundedReleases); got != r.a.received.Load() {
+		t.Errorf("played+dropped+coalesced+unsounded = %d, want the %d received", got, r.a.received.Load())
 	}
 }
 

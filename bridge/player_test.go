@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -165,17 +164,7 @@ func TestReleasesAreNeverDroppedUnderLoad(t *testing.T) {
 // the drops are counted.
 func TestAStuckPortNeverBlocksTheReader(t *testing.T) {
 	sys := &miditest.System{}
-	out := sys.PlugOut("Synth")
-	stuck, unstick := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	var mu sync.Mutex
-	var sent []midi.Message
-	out.OnSend = func(b []byte) {
-		once.Do(func() { close(stuck); <-unstick })
-		mu.Lock()
-		sent = append(sent, midi.Message(append([]byte(nil), b...)))
-		mu.Unlock()
-	}
+	port := newStuckPort(t, sys)
 	h := start(t, bridge.Config{Output: bridge.MustMatch("synth")}, sys)
 	eventually(t, "the player has the output", func() bool { return h.b.Stats().Outputs == 1 })
 	returned := make(chan struct{})
@@ -192,38 +181,15 @@ func TestAStuckPortNeverBlocksTheReader(t *testing.T) {
 		h.b.Left("alice")
 		h.b.ReleaseAll()
 	}()
-	<-stuck
+	<-port.stuck
 	select {
 	case <-returned:
 	case <-time.After(wait):
 		t.Fatal("Remote, Left or ReleaseAll blocked behind the stuck port")
 	}
-	close(unstick)
+	port.release()
 	bridge.Flush(h.b)
-	mu.Lock()
-	defer mu.Unlock()
-	held := map[[2]uint8]bool{}
-	for _, m := range sent {
-		var ch, key, vel uint8
-		switch {
-		case m.GetNoteStart(&ch, &key, &vel):
-			held[[2]uint8{ch, key}] = true
-		case m.GetNoteEnd(&ch, &key):
-			if !held[[2]uint8{ch, key}] {
-				t.Errorf("%v released, never sounded", m)
-			}
-			delete(held, [2]uint8{ch, key})
-		case m.GetControlChange(&ch, &key, &vel) && key == 123:
-			for k := range held {
-				if k[0] == ch {
-					delete(held, k)
-				}
-			}
-		}
-	}
-	if len(held) > 0 {
-		t.Errorf("still sounding: %v", held)
-	}
+	port.check(t)
 	if st := h.b.Stats(); st.RemoteDropped == 0 {
 		t.Errorf("stats %+v: want drops counted", st)
 	}

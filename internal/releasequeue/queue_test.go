@@ -90,6 +90,44 @@ func TestReleasesPastTheBoundOverflowIntoTheRing(t *testing.T) {
 	}
 }
 
+// consumer is what a queue's consumer knows: the keys it holds. It
+// fails on an event out of order and on a release of a key not held.
+type consumer struct {
+	t       *testing.T
+	seed    uint64
+	held    map[[2]int]bool
+	lastSeq uint64
+}
+
+func (c *consumer) take(it Item[int, int, string]) {
+	if it.seq <= c.lastSeq {
+		c.t.Fatalf("seed %d: %v delivered out of order", c.seed, it)
+	}
+	c.lastSeq = it.seq
+	k := [2]int{it.Group, it.Key}
+	switch it.Kind {
+	case Start:
+		c.held[k] = true
+	case Release:
+		if !c.held[k] {
+			c.t.Fatalf("seed %d: release of %v, never sounded", c.seed, k)
+		}
+		delete(c.held, k)
+	case ReleaseGroup:
+		releaseGroup(c.held, it.Group)
+	case ReleaseAll:
+		clear(c.held)
+	}
+}
+
+func releaseGroup(held map[[2]int]bool, g int) {
+	for h := range held {
+		if h[0] == g {
+			delete(held, h)
+		}
+	}
+}
+
 // A random mix of pushes and pops, checked against what the consumer
 // sees: order kept, no release of a key it does not hold, every key
 // released that was last released by its producer, and the bounds.
@@ -97,55 +135,25 @@ func TestRandomInterleavings(t *testing.T) {
 	for seed := range uint64(200) {
 		r := rand.New(rand.NewPCG(seed, 1))
 		q := New[int, int, string](Config{Size: 1 + r.IntN(16), MaxReleases: 64})
-		producerHeld := map[[2]int]bool{} // what the producer last said of each key
-		consumerHeld := map[[2]int]bool{}
-		var lastSeq uint64
-		consume := func(it Item[int, int, string]) {
-			if it.seq <= lastSeq {
-				t.Fatalf("seed %d: %v delivered out of order", seed, it)
-			}
-			lastSeq = it.seq
-			k := [2]int{it.Group, it.Key}
-			switch it.Kind {
-			case Start:
-				consumerHeld[k] = true
-			case Release:
-				if !consumerHeld[k] {
-					t.Fatalf("seed %d: release of %v, never sounded", seed, k)
-				}
-				delete(consumerHeld, k)
-			case ReleaseGroup:
-				for h := range consumerHeld {
-					if h[0] == it.Group {
-						delete(consumerHeld, h)
-					}
-				}
-			case ReleaseAll:
-				clear(consumerHeld)
-			}
-		}
+		producer := map[[2]int]bool{} // what the producer last said of each key
+		c := &consumer{t: t, seed: seed, held: map[[2]int]bool{}}
 		for range 2000 {
 			g, key := r.IntN(3), r.IntN(4)
-			k := [2]int{g, key}
 			switch n := r.IntN(20); {
 			case n < 7:
 				q.Push(Start, g, key, "")
-				producerHeld[k] = true
+				producer[[2]int{g, key}] = true
 			case n < 14:
 				q.Push(Release, g, key, "")
-				producerHeld[k] = false
+				delete(producer, [2]int{g, key})
 			case n < 15:
 				q.Push(ReleaseGroup, g, 0, "")
-				for h := range producerHeld {
-					if h[0] == g {
-						producerHeld[h] = false
-					}
-				}
+				releaseGroup(producer, g)
 			case n < 16:
 				q.Push(Plain, 0, 0, "")
 			default:
 				if it, ok := q.Pop(); ok {
-					consume(it)
+					c.take(it)
 				}
 			}
 			if l := q.Len(); l > q.cfg.Size+12+3 {
@@ -153,10 +161,10 @@ func TestRandomInterleavings(t *testing.T) {
 			}
 		}
 		for _, it := range popAll(q) {
-			consume(it)
+			c.take(it)
 		}
-		for k := range consumerHeld {
-			if !producerHeld[k] {
+		for k := range c.held {
+			if !producer[k] {
 				t.Errorf("seed %d: %v still held, though its producer released it", seed, k)
 			}
 		}
