@@ -106,12 +106,14 @@ type Presence struct {
 // its context ends. Broadcast sends events while joined and drops them
 // while not.
 //
-// Concurrency: Broadcast, Room, ID and Participants may be called from
-// any goroutine. Run owns the connections: each one's reader goroutine
-// runs OnEvent and OnPresence, except PresenceDisconnected, which Run
-// reports after that reader has stopped. The callbacks are therefore
-// never called concurrently, arrive in the relay's order, and never after
-// Run returns; they must not block. mu guards the membership state.
+// Concurrency: Broadcast, BroadcastHold, Room, ID, Participants, Stats
+// and the clock's methods may be called from any goroutine; none of
+// them waits on the network. Run owns the connections: each one's reader
+// goroutine runs OnEvent and OnPresence, except PresenceDisconnected,
+// which Run reports after that reader has stopped. The callbacks are
+// therefore never called concurrently, arrive in the relay's order, and
+// never after Run returns; they must not block. mu guards the membership
+// state; it is taken before a connection's send queue lock, never after.
 type Session struct {
 	cfg     SessionConfig // read-only after NewSession
 	log     *slog.Logger
