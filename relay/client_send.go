@@ -37,7 +37,10 @@ const (
 // clientSendQueue is a Client's send queue: packets, keyed for EmitHold.
 type clientSendQueue = releasequeue.Queue[struct{}, string, []byte]
 
-// Emit sends an event with one argument (marshalled to JSON).
+// Emit sends an event with one argument (marshalled to JSON). It never
+// blocks: the packet joins the send queue, whose oldest packet is
+// dropped (and counted in Stats) when clientQueue are waiting. It
+// returns ErrClosed once the connection has ended.
 func (c *Client) Emit(name string, arg any) error {
 	b, err := json.Marshal(arg)
 	if err != nil {
@@ -92,7 +95,9 @@ func (c *Client) Stats() ClientStats {
 		Pongs: c.pongs.Load()}
 }
 
-// Call sends an event and waits for its acknowledgement's arguments.
+// Call sends an event and waits for its acknowledgement's arguments. Its
+// packet queues like Emit's: dropped under a backlog, it gets no answer,
+// and Call returns when ctx ends.
 func (c *Client) Call(ctx context.Context, name string, arg any) ([]json.RawMessage, error) {
 	b, err := json.Marshal(arg)
 	if err != nil {
