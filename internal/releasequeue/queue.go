@@ -238,10 +238,8 @@ func (q *Queue[G, K, E]) deliver(it Item[G, K, E]) bool {
 			q.stats.Unsounded++
 			return false
 		}
-		delete(keys, it.Key)
-		if len(keys) == 0 {
-			delete(q.delivered, it.Group)
-		}
+		delete(keys, it.Key) // the group's map stays, for its next Start
+
 	case ReleaseGroup:
 		delete(q.delivered, it.Group)
 	case ReleaseAll:
