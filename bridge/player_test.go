@@ -293,3 +293,30 @@ func virtualPortsOpen(t *testing.T, what string, f *miditest.VirtualSystem) {
 		return vin != nil && vin.Listening() && vout != nil
 	})
 }
+
+// A keyboard's note-off that matches one just played to the synth is
+// not an echo when its note-on went out: a release of a note that
+// sounded always leaves. A copy of a played note-on is still an echo.
+func TestAReleaseOfANoteSentIsNeverAnEcho(t *testing.T) {
+	sys := &miditest.System{}
+	kb := sys.PlugIn("USB Keyboard")
+	out := sys.PlugOut("Synth")
+	h := start(t, bridge.Config{Output: bridge.MustMatch("synth"), EchoWindow: time.Hour}, sys)
+	eventually(t, "ports open", func() bool { return kb.Listening() && h.b.Stats().Outputs == 1 })
+	kb.Play(midi.NoteOn(0, 60, 100))
+	name, ev := h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 100})
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":80}`))
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":0}`))
+	outMsgs(t, out, 2) // NoteOn and NoteOff of C4 played: both in the echo guard
+	kb.Play(midi.NoteOff(0, 60))
+	name, ev = h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 0})
+	kb.Play(midi.NoteOn(0, 60, 80)) // a copy of alice's note-on: an echo
+	kb.Play(midi.NoteOn(0, 62, 70))
+	name, ev = h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "D4", "velocity": 70})
+	if st := h.b.Stats(); st.Echoes != 1 {
+		t.Errorf("%d echoes, want 1", st.Echoes)
+	}
+}
