@@ -25,7 +25,7 @@ func synth(t *testing.T, cfg bridge.Config) (*harness, *miditest.Out) {
 	out := f.PlugOut("FluidSynth virtual port")
 	cfg.Output = bridge.MustMatch("fluid")
 	h := start(t, cfg, f)
-	eventually(t, "output opened", out.IsOpen)
+	eventually(t, "the player has the output", func() bool { return h.b.Stats().Outputs == 1 })
 	return h, out
 }
 
