@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/jambridge/jambridge/internal/releasequeue"
 )
 
 // Bridge connects local MIDI ports to a jam session: local notes go out
@@ -52,28 +54,30 @@ func (b *Bridge) Run(ctx context.Context) error {
 	return nil
 }
 
-// Remote plays an event from another participant. It never blocks: when
-// the player is 1024 events behind, the new event is dropped and counted
-// (it would sound too late anyway).
+// Remote plays an event from another participant. It never blocks: it
+// is called on the relay client's reader goroutine. When the player is
+// remoteQueueSize events behind, the oldest queued event is dropped and
+// counted (it would sound too late anyway); a release (note-off, pedal
+// up) is never dropped, and is skipped only when the note it ends was
+// itself dropped, never sounded.
 func (b *Bridge) Remote(r Remote) {
-	select {
-	case b.player.cmds <- playerCmd{remote: &r}:
-	default:
-		b.stats.remoteDropped.Add(1)
+	e, ok := b.player.prepare(r)
+	if !ok {
+		return
 	}
+	kind, key := holdOf(e.msgs[0])
+	b.player.queue.Push(kind, r.SenderID, key, e)
 }
 
-// Left releases everything the participant holds. Releases are never
-// dropped: it waits for room in the player's queue, or for Run to end.
-func (b *Bridge) Left(userID string) { b.command(playerCmd{left: userID}) }
+// Left releases everything the participant holds. It never blocks and is
+// never dropped: the release waits in the player's queue, after the
+// participant's last event.
+func (b *Bridge) Left(userID string) {
+	b.player.queue.Push(releasequeue.ReleaseGroup, userID, 0, remoteEvent{})
+}
 
 // ReleaseAll releases every remote note, as when the relay connection
-// drops.
-func (b *Bridge) ReleaseAll() { b.command(playerCmd{all: true}) }
-
-func (b *Bridge) command(c playerCmd) {
-	select {
-	case b.player.cmds <- c:
-	case <-b.done:
-	}
+// drops. Like Left, it never blocks and is never dropped.
+func (b *Bridge) ReleaseAll() {
+	b.player.queue.Push(releasequeue.ReleaseAll, "", 0, remoteEvent{})
 }

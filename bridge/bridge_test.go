@@ -98,13 +98,12 @@ func (h *harness) next() (string, map[string]any) {
 	return "", nil
 }
 
-func (h *harness) none(d time.Duration) {
+// rescans waits until the bridge has looked at the ports n more times:
+// whatever those looks would open or say is done.
+func (h *harness) rescans(n uint64) {
 	h.t.Helper()
-	select {
-	case ev := <-h.send.events:
-		h.t.Fatalf("unexpected event %s %s", ev.name, ev.payload)
-	case <-time.After(d):
-	}
+	from := bridge.Scans(h.b)
+	eventually(h.t, fmt.Sprintf("%d more looks at the ports", n), func() bool { return bridge.Scans(h.b) >= from+n })
 }
 
 func want(t *testing.T, name string, got map[string]any, gotName string, fields map[string]any) {
@@ -134,12 +133,15 @@ func outMsgs(t *testing.T, o *miditest.Out, n int) []string {
 	return got
 }
 
-func outQuiet(t *testing.T, o *miditest.Out, d time.Duration) {
+// outQuiet checks that the player, once it has taken everything queued
+// to it, sent nothing more to o.
+func outQuiet(t *testing.T, h *harness, o *miditest.Out) {
 	t.Helper()
+	bridge.Flush(h.b)
 	select {
 	case b := <-o.Sent:
 		t.Fatalf("unexpected output %s", midi.Message(b))
-	case <-time.After(d):
+	default:
 	}
 }
 
@@ -165,7 +167,9 @@ func TestKeyboardNotesBecomePianoNotes(t *testing.T) {
 	want(t, "drum_hit", ev, name, map[string]any{"note": "snare", "velocity": 90, "midi": 38, "channel": 10})
 	kb.Play(midi.NoteOff(9, 38)) // drums have no release
 	kb.Play(midi.Pitchbend(0, 100))
-	h.none(50 * time.Millisecond)
+	kb.Play(midi.NoteOn(0, 61, 70)) // the next event must be this one
+	name, ev = h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "C#4", "velocity": 70})
 }
 
 func TestPortRulesSelectAndMap(t *testing.T) {
@@ -184,6 +188,7 @@ func TestPortRulesSelectAndMap(t *testing.T) {
 		{Match: bridge.MustMatch("piano"), Rule: piano},
 	}}, f)
 	eventually(t, "ports opened", func() bool { return pad.Listening() && keys.Listening() })
+	h.rescans(2) // the look that opened them is over
 	if other.Listening() {
 		t.Error("a port no rule matches was opened")
 	}
@@ -201,9 +206,9 @@ func TestDefaultsNeverReadThroughOrOwnPorts(t *testing.T) {
 	through := f.PlugIn("Midi Through:Midi Through Port-0 14:0")
 	own := f.PlugIn("jambridge out")
 	kb := f.PlugIn("USB Keyboard")
-	start(t, bridge.Config{}, f)
+	h := start(t, bridge.Config{}, f)
 	eventually(t, "keyboard opened", kb.Listening)
-	time.Sleep(30 * time.Millisecond) // a few rescans
+	h.rescans(3)
 	if through.Listening() || own.Listening() {
 		t.Errorf("through %v, own %v: want neither read", through.Listening(), own.Listening())
 	}
@@ -248,7 +253,7 @@ func TestHotplugAfterStartAndNoMIDISystem(t *testing.T) {
 	f := &miditest.System{}
 	f.SetListErr(errors.New("no MIDI system: /dev/snd/seq is missing"))
 	h := start(t, bridge.Config{}, f)
-	time.Sleep(50 * time.Millisecond) // several rescans
+	h.rescans(3)
 	if n := strings.Count(h.logs.String(), "no MIDI system"); n != 1 {
 		t.Errorf("the missing MIDI system was logged %d times, want once:\n%s", n, h.logs)
 	}

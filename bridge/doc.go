@@ -18,7 +18,9 @@
 //     leave, when the relay connection drops (ReleaseAll) and on shutdown.
 //     A key held by two participants sounds until the last lets go. The
 //     input side releases too: a keyboard unplugged mid-chord sends the
-//     releases of the notes it held.
+//     releases of the notes it held. Releases are never dropped nor made
+//     to wait, even when every queue is full (see Concurrency), and a
+//     note that never sounded is never released.
 //   - No feedback loops. Our own virtual ports and ALSA's "Midi Through"
 //     are never read (unless a rule names them), and an input message
 //     identical to one played out within EchoWindow is dropped as an echo.
@@ -31,16 +33,31 @@
 // Three goroutines, each owning its state, all stopped and waited for by
 // Run:
 //
-//   - the scanner lists ports, opens them and hands each to its owner;
+//   - the scanner lists ports, opens them and hands each to its owner
+//     (over unbuffered channels: it may wait, it is nobody's callback);
 //   - the input loop owns the open inputs and their held-note tables
-//     (mapping.Input). MIDI callbacks only copy the message into a bounded
-//     channel (1024; when full the message is dropped and counted) and
-//     never block the driver;
+//     (mapping.Input). MIDI callbacks only copy the message into the
+//     input queue and never block the driver;
 //   - the player owns the output ports: every Send goes through it,
-//     because rtmidi ports are not safe for concurrent use. Its command
-//     queue is bounded (1024): a remote event that finds it full is dropped
-//     and counted, while releases (Left, ReleaseAll) wait for room, so they
-//     are never lost.
+//     because rtmidi ports are not safe for concurrent use. Remote, Left
+//     and ReleaseAll run on the relay client's reader: they only put the
+//     event into the remote queue and never block, so a stuck output port
+//     cannot stall the reader, its pongs, or the connection.
+//
+// Both queues, and the relay client's send queue, follow one policy
+// (package internal/releasequeue): ordinary events are held up to a
+// bound (1024 here, 512 in the client) and, when it is reached, the
+// oldest is dropped and counted by reason (input_overflow,
+// player_overflow, send_overflow). Releases (a note-off or note-on of
+// velocity 0, a pedal up, a participant leaving, release-all) are kept
+// apart under the queue's mutex, one per key (port or participant,
+// channel, note), so they are bounded by the keys that can be held and
+// never dropped: a later release of the same key replaces a waiting one
+// at the later position, so a release never overtakes the note-on it
+// ends. The queue knows which note-ons it delivered; a release whose
+// note-on was dropped is skipped (release_unsounded), so a note that
+// never sounded is never released, and one that did always is. Drum
+// gates and note durations end inside the player, on its own timer.
 //
 // The echo guard is shared by the player (writes) and the input loop
 // (reads) under its own mutex.

@@ -28,12 +28,17 @@ const (
 	dropInputOverflow    = "input_overflow"    // MIDI messages: the input loop fell behind
 	dropEcho             = "echo"              // inputs that were copies of our own output
 	dropPlayerOverflow   = "player_overflow"   // remote events: the player fell behind
+	dropSendOverflow     = "send_overflow"     // local events: the relay connection backed up
 	dropUnplayable       = "unplayable"        // remote events we could not turn into MIDI
+	dropUnsounded        = "release_unsounded" // releases of notes dropped before they sounded
+	dropCoalesced        = "release_coalesced" // releases merged into a later one of the same key
 )
 
 var (
 	descInputs = prometheus.NewDesc("jambridge_inputs",
 		"MIDI input ports open now.", nil, nil)
+	descOutputs = prometheus.NewDesc("jambridge_outputs",
+		"MIDI output ports remote events play on now.", nil, nil)
 	descSent = prometheus.NewDesc("jambridge_events_sent_total",
 		"Local events sent to the session.", nil, nil)
 	descDropped = prometheus.NewDesc("jambridge_events_dropped_total",
@@ -41,7 +46,11 @@ var (
 			"input_overflow (a MIDI message the input loop was too far behind for), "+
 			"echo (an input that was a copy of our own output), "+
 			"player_overflow (a remote event the player was too far behind for), "+
-			"unplayable (a remote event with no MIDI meaning under the output rules).",
+			"send_overflow (a local event the relay connection was too far behind for), "+
+			"unplayable (a remote event with no MIDI meaning under the output rules), "+
+			"release_unsounded (a note-off or pedal up whose note-on was dropped on overflow: nothing to release), "+
+			"release_coalesced (a release that waited in a queue and was merged into a later release of the same key). "+
+			"The overflows drop the oldest events first; releases are never dropped otherwise.",
 		[]string{"reason"}, nil)
 	descPlayed = prometheus.NewDesc("jambridge_events_played_total",
 		"Remote events played on the outputs.", nil, nil)
@@ -71,7 +80,7 @@ type collector struct {
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		descInputs, descSent, descDropped, descPlayed, descReleased, descLate, descSendErrors,
+		descInputs, descOutputs, descSent, descDropped, descPlayed, descReleased, descLate, descSendErrors,
 		descLatencyP50, descLatencyP95, descJitter, descRemoteLatency,
 	} {
 		ch <- d
@@ -84,12 +93,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
 	ch <- prometheus.MustNewConstMetric(descInputs, prometheus.GaugeValue, float64(st.Inputs))
+	ch <- prometheus.MustNewConstMetric(descOutputs, prometheus.GaugeValue, float64(st.Outputs))
 	counter(descSent, st.Sent)
 	counter(descDropped, st.SendDropped, dropRelayUnreachable)
 	counter(descDropped, st.InputDropped, dropInputOverflow)
 	counter(descDropped, st.Echoes, dropEcho)
 	counter(descDropped, st.RemoteDropped, dropPlayerOverflow)
+	counter(descDropped, st.SendOverflow, dropSendOverflow)
 	counter(descDropped, st.Unplayable, dropUnplayable)
+	counter(descDropped, st.UnsoundedReleases, dropUnsounded)
+	counter(descDropped, st.CoalescedReleases, dropCoalesced)
 	counter(descPlayed, st.Played)
 	counter(descReleased, st.Released)
 	counter(descLate, st.Late)

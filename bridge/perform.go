@@ -167,7 +167,7 @@ func (pf *performer) releaseAll() {
 func (pf *performer) broadcast(ev mapping.Event) {
 	payload, err := ev.Payload()
 	if err == nil {
-		err = pf.send.Broadcast(string(ev.Kind), payload)
+		err = broadcast(pf.send, ev, payload)
 	}
 	if err != nil {
 		pf.stats.Dropped++

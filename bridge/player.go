@@ -11,6 +11,7 @@ import (
 	"gitlab.com/gomidi/midi/v2"
 	"gitlab.com/gomidi/midi/v2/drivers"
 
+	"github.com/jambridge/jambridge/internal/releasequeue"
 	"github.com/jambridge/jambridge/mapping"
 )
 
@@ -23,11 +24,34 @@ type Remote struct {
 	Received  time.Time
 }
 
-// playerCmd is one thing for the player to do, in arrival order.
+// remoteEvent is a remote event parsed and turned into MIDI by Remote,
+// on its way to the player through the remote queue.
+type remoteEvent struct {
+	r       Remote
+	ev      mapping.Event
+	msgs    []midi.Message
+	flushed chan<- struct{} // tests: closed when the player gets here
+}
+
+// remoteQueue carries remote events, leaves and release-alls from the
+// relay reader to the player without ever blocking the reader. Keys are
+// (participant, what a message holds on the output).
+type remoteQueue = releasequeue.Queue[string, holdKey, remoteEvent]
+
+// Bounds of the remote queue. When the player is remoteQueueSize events
+// behind (a stuck output port), the oldest remote event is dropped and
+// counted: it would sound too late anyway. Releases are kept apart,
+// coalesced per key: at most 16 × 129 per participant, and
+// maxRemoteReleases in all.
+const (
+	remoteQueueSize   = 1024
+	maxRemoteReleases = 64 * holdKeysPerSource
+)
+
+// playerCmd is one thing for the player to do other than playing: from
+// the scanner (ports) or Participants (stats). Unbuffered: its senders may
+// wait, none of them is a reader of the relay.
 type playerCmd struct {
-	remote  *Remote
-	left    string                    // a participant left: release their notes
-	all     bool                      // the session is gone: release everything
 	addOut  drivers.Out               // start playing on this port
 	dropOut string                    // stop playing on the port of this name
 	stats   chan<- []ParticipantStats // report per participant
@@ -41,7 +65,8 @@ type player struct {
 	log   *slog.Logger
 	stats *counters
 	echo  *echoGuard
-	cmds  chan playerCmd // bounded; see Bridge.Remote for the overflow policy
+	queue *remoteQueue   // remote events, leaves, release-alls; see remoteQueueSize
+	cmds  chan playerCmd // unbuffered
 
 	// Owned by run.
 	outs     []drivers.Out
@@ -65,7 +90,9 @@ type pendingOff struct {
 func newPlayer(cfg Config, stats *counters, echo *echoGuard) *player {
 	return &player{
 		cfg: cfg, log: cfg.Logger, stats: stats, echo: echo,
-		cmds:   make(chan playerCmd, 1024),
+		queue: releasequeue.New[string, holdKey, remoteEvent](releasequeue.Config{
+			Size: remoteQueueSize, MaxReleases: maxRemoteReleases}),
+		cmds:   make(chan playerCmd),
 		voices: newVoices(),
 		sched:  NewScheduler(cfg.Playout, SchedulerConfig{}),
 	}
@@ -77,6 +104,10 @@ func (p *player) run(ctx context.Context) {
 	for {
 		p.armTimer(timer)
 		select {
+		case <-p.queue.Ready():
+			if it, ok := p.queue.Pop(); ok {
+				p.take(it)
+			}
 		case c := <-p.cmds:
 			p.handle(c)
 		case <-timer.C:
@@ -95,16 +126,15 @@ func (p *player) run(ctx context.Context) {
 	}
 }
 
-// drain handles the commands already queued, so releases that arrived
-// before shutdown are not lost.
+// drain takes what is already queued, so releases that arrived before
+// shutdown are not lost.
 func (p *player) drain() {
 	for {
-		select {
-		case c := <-p.cmds:
-			p.handle(c)
-		default:
+		it, ok := p.queue.Pop()
+		if !ok {
 			return
 		}
+		p.take(it)
 	}
 }
 
@@ -114,22 +144,31 @@ func (p *player) armTimer(t *time.Timer) {
 	}
 }
 
-func (p *player) handle(c playerCmd) {
+// take handles one entry of the remote queue.
+func (p *player) take(it releasequeue.Item[string, holdKey, remoteEvent]) {
 	switch {
-	case c.remote != nil:
-		p.play(c.remote)
-	case c.left != "":
-		p.forgetPending(c.left)
-		p.sched.Forget(c.left)
-		p.seqs.Reset(c.left)
-		p.release(c.left)
-	case c.all:
+	case it.Event.flushed != nil:
+		close(it.Event.flushed)
+	case it.Kind == releasequeue.ReleaseGroup: // a participant left
+		p.forgetPending(it.Group)
+		p.sched.Forget(it.Group)
+		p.seqs.Reset(it.Group)
+		p.release(it.Group)
+	case it.Kind == releasequeue.ReleaseAll: // the session is gone
 		p.pending = p.pending[:0]
 		p.sched = NewScheduler(p.cfg.Playout, SchedulerConfig{})
 		p.seqs = SeqTracker{}
 		p.releaseAll()
+	default:
+		p.play(&it.Event)
+	}
+}
+
+func (p *player) handle(c playerCmd) {
+	switch {
 	case c.addOut != nil:
 		p.outs = append(p.outs, c.addOut)
+		p.stats.outputs.Add(1)
 		p.log.Info("playing remote events on output", "port", c.addOut.String())
 	case c.dropOut != "":
 		p.removeOut(c.dropOut)
@@ -143,36 +182,47 @@ func (p *player) removeOut(name string) {
 		if o.String() == name {
 			o.Close()
 			p.outs = append(p.outs[:i], p.outs[i+1:]...)
+			p.stats.outputs.Add(-1)
 			p.log.Warn("output port gone", "port", name)
 			return
 		}
 	}
 }
 
-// play turns one remote event into MIDI on every output.
-func (p *player) play(r *Remote) {
+// prepare turns a remote event into MIDI, on the caller's goroutine (the
+// relay reader), so the queue knows what it holds or releases. It
+// reports false for an event with nothing to play.
+func (p *player) prepare(r Remote) (remoteEvent, bool) {
 	ev, err := mapping.ParseEvent(r.EventName, r.Payload)
 	if err != nil {
 		if errors.Is(err, mapping.ErrUnknownEvent) {
-			return // not musical for us (pattern_change, chat...): ignored
+			return remoteEvent{}, false // not musical for us (chat...): ignored
 		}
-		p.stats.unplayable.Add(1)
-		p.log.Debug("remote event skipped", "from", r.SenderID, "event", r.EventName, "err", err)
-		return
+		p.skipped(r, err)
+		return remoteEvent{}, false
 	}
 	msgs, err := p.cfg.OutputRule.ToMIDI(ev)
 	if err != nil {
-		p.stats.unplayable.Add(1)
-		p.log.Debug("remote event skipped", "from", r.SenderID, "event", r.EventName, "err", err)
-		return
+		p.skipped(r, err)
+		return remoteEvent{}, false
 	}
 	if len(msgs) == 0 {
-		return // e.g. pattern_change: nothing for a synth
+		return remoteEvent{}, false // e.g. pattern_change: nothing for a synth
 	}
-	if r.Seq > 0 {
-		p.seqs.Observe(r.SenderID, r.Seq)
+	return remoteEvent{r: r, ev: ev, msgs: msgs}, true
+}
+
+func (p *player) skipped(r Remote, err error) {
+	p.stats.unplayable.Add(1)
+	p.log.Debug("remote event skipped", "from", r.SenderID, "event", r.EventName, "err", err)
+}
+
+// play sounds one remote event on every output, now or at its slot.
+func (p *player) play(e *remoteEvent) {
+	if e.r.Seq > 0 {
+		p.seqs.Observe(e.r.SenderID, e.r.Seq)
 	}
-	p.enqueue(r, ev, msgs)
+	p.enqueue(&e.r, e.ev, e.msgs)
 }
 
 // sound sends one remote event's messages now, keeping the held-note

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jambridge/jambridge/bridge"
 	"github.com/jambridge/jambridge/bridge/miditest"
+	"github.com/jambridge/jambridge/mapping"
 )
 
 func remote(from, name, payload string) bridge.Remote {
@@ -24,7 +25,7 @@ func synth(t *testing.T, cfg bridge.Config) (*harness, *miditest.Out) {
 	out := f.PlugOut("FluidSynth virtual port")
 	cfg.Output = bridge.MustMatch("fluid")
 	h := start(t, cfg, f)
-	eventually(t, "output opened", out.IsOpen)
+	eventually(t, "the player has the output", func() bool { return h.b.Stats().Outputs == 1 })
 	return h, out
 }
 
@@ -87,7 +88,7 @@ func TestLeaveReleasesOnlyThatParticipant(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(wantMsgs) {
 		t.Errorf("after alice left:\n%q\nwant\n%q", got, wantMsgs)
 	}
-	outQuiet(t, out, 30*time.Millisecond)
+	outQuiet(t, h, out)
 	h.b.Left("bob")
 	got = outMsgs(t, out, 3)
 	wantMsgs = []string{midi.NoteOff(0, 60).String(), midi.NoteOff(0, 67).String(), midi.ControlChange(0, 123, 0).String()}
@@ -103,7 +104,7 @@ func TestSharedKeyEndsWithItsLastHolder(t *testing.T) {
 	h.b.Remote(remote("bob", "piano_note", `{"note":"C4","velocity":80}`))
 	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":0}`))
 	outMsgs(t, out, 2)
-	outQuiet(t, out, 30*time.Millisecond)
+	outQuiet(t, h, out)
 	h.b.Remote(remote("bob", "piano_note", `{"note":"C4","velocity":0}`))
 	if got := outMsgs(t, out, 1); got[0] != midi.NoteOff(0, 60).String() {
 		t.Errorf("got %s, want the note-off", got[0])
@@ -124,7 +125,7 @@ func TestDisconnectAndShutdownReleaseEverything(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(wantMsgs) {
 		t.Errorf("release all:\n%q\nwant\n%q", got, wantMsgs)
 	}
-	outQuiet(t, out, 30*time.Millisecond) // each channel silenced once
+	outQuiet(t, h, out) // each channel silenced once
 	h.b.Remote(remote("carol", "piano_note", `{"note":"B7","velocity":80}`))
 	outMsgs(t, out, 1)
 	h.stop()
@@ -157,6 +158,43 @@ func TestReleasesAreNeverDroppedUnderLoad(t *testing.T) {
 	}
 }
 
+// While the synth port is stuck, Remote, Left and ReleaseAll return at
+// once (they run on the relay reader); once it recovers, what sounded is
+// released, the note-offs of notes dropped unsounded are not played, and
+// the drops are counted.
+func TestAStuckPortNeverBlocksTheReader(t *testing.T) {
+	sys := &miditest.System{}
+	port := newStuckPort(t, sys)
+	h := start(t, bridge.Config{Output: bridge.MustMatch("synth")}, sys)
+	eventually(t, "the player has the output", func() bool { return h.b.Stats().Outputs == 1 })
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		for i := range 3000 {
+			note := mapping.NoteName(40 + i%40)
+			h.b.Remote(remote("alice", "piano_note", fmt.Sprintf(`{"note":%q,"velocity":90}`, note)))
+			h.b.Remote(remote("bob", "piano_note", fmt.Sprintf(`{"note":%q,"velocity":90,"channel":2}`, note)))
+			if i%2 == 0 {
+				h.b.Remote(remote("alice", "piano_note", fmt.Sprintf(`{"note":%q,"velocity":0}`, note)))
+			}
+		}
+		h.b.Left("alice")
+		h.b.ReleaseAll()
+	}()
+	<-port.stuck
+	select {
+	case <-returned:
+	case <-time.After(wait):
+		t.Fatal("Remote, Left or ReleaseAll blocked behind the stuck port")
+	}
+	port.release()
+	bridge.Flush(h.b)
+	port.check(t)
+	if st := h.b.Stats(); st.RemoteDropped == 0 {
+		t.Errorf("stats %+v: want drops counted", st)
+	}
+}
+
 // A DAW routing our output back into an input must not echo: gomidi's
 // testdrv loops its output into its input exactly like that.
 func TestLoopGuardWithTestdrv(t *testing.T) {
@@ -167,12 +205,12 @@ func TestLoopGuardWithTestdrv(t *testing.T) {
 		outs, _ := drv.Outs()
 		return ins[0].IsOpen() && outs[0].IsOpen()
 	})
-	time.Sleep(20 * time.Millisecond) // the player has adopted the output
+	eventually(t, "the player has the output", func() bool { return h.b.Stats().Outputs == 1 })
 	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":80}`))
 	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":0}`))
 	eventually(t, "echoes dropped", func() bool { return h.b.Stats().Echoes == 2 })
-	h.none(50 * time.Millisecond)
-	// A note really played on the input still goes out.
+	// A note really played on the input still goes out, and is the next
+	// event: the echoes sent nothing.
 	outs, _ := drv.Outs()
 	outs[0].Send(midi.NoteOn(0, 62, 99))
 	name, ev := h.next()
@@ -192,7 +230,7 @@ func TestVirtualPortsForADAW(t *testing.T) {
 		t.Errorf("virtual out got %s", got[0])
 	}
 	// Our virtual output shows up as an input in the listings: never read.
-	time.Sleep(30 * time.Millisecond)
+	h.rescans(3)
 	ins, _ := f.Ins()
 	for _, in := range ins {
 		if in.(*miditest.In).Listening() {
@@ -208,7 +246,7 @@ func TestVirtualPortsComeWithTheMIDISystem(t *testing.T) {
 	f.SetListErr(errors.New("no MIDI system: /dev/snd/seq is missing"))
 	h := start(t, bridge.Config{Virtual: true}, f)
 	eventually(t, "the missing MIDI system said", func() bool { return contains(h.logs.String(), "no MIDI system") })
-	time.Sleep(30 * time.Millisecond) // several looks
+	h.rescans(3)
 	if vin, vout := f.Ports(); vin != nil || vout != nil {
 		t.Fatal("virtual ports opened without a MIDI system")
 	}
@@ -223,7 +261,7 @@ func TestVirtualPortsComeWithTheMIDISystem(t *testing.T) {
 func TestVirtualPortsUnavailableIsOneWarning(t *testing.T) {
 	h := start(t, bridge.Config{Virtual: true}, &miditest.System{})
 	eventually(t, "warning", func() bool { return contains(h.logs.String(), bridge.ErrNoVirtualPorts.Error()) })
-	time.Sleep(50 * time.Millisecond) // several looks at 10 ms
+	h.rescans(3)
 	if n := strings.Count(h.logs.String(), bridge.ErrNoVirtualPorts.Error()); n != 1 {
 		t.Errorf("said %d times, want once:\n%s", n, h.logs)
 	}
@@ -236,7 +274,7 @@ func TestVirtualPortsRetriedAndEachFailureSaidOnce(t *testing.T) {
 	f.SetVirtualErr(errors.New("the sequencer refused"))
 	h := start(t, bridge.Config{Virtual: true}, f)
 	eventually(t, "warnings", func() bool { return contains(h.logs.String(), "virtual MIDI output") })
-	time.Sleep(50 * time.Millisecond) // several looks at 10 ms
+	h.rescans(3)
 	for _, w := range []string{"cannot create the virtual MIDI input", "cannot create the virtual MIDI output"} {
 		if n := strings.Count(h.logs.String(), w); n != 1 {
 			t.Errorf("%q said %d times, want once:\n%s", w, n, h.logs)
@@ -254,4 +292,31 @@ func virtualPortsOpen(t *testing.T, what string, f *miditest.VirtualSystem) {
 		vin, vout := f.Ports()
 		return vin != nil && vin.Listening() && vout != nil
 	})
+}
+
+// A keyboard's note-off that matches one just played to the synth is
+// not an echo when its note-on went out: a release of a note that
+// sounded always leaves. A copy of a played note-on is still an echo.
+func TestAReleaseOfANoteSentIsNeverAnEcho(t *testing.T) {
+	sys := &miditest.System{}
+	kb := sys.PlugIn("USB Keyboard")
+	out := sys.PlugOut("Synth")
+	h := start(t, bridge.Config{Output: bridge.MustMatch("synth"), EchoWindow: time.Hour}, sys)
+	eventually(t, "ports open", func() bool { return kb.Listening() && h.b.Stats().Outputs == 1 })
+	kb.Play(midi.NoteOn(0, 60, 100))
+	name, ev := h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 100})
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":80}`))
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":0}`))
+	outMsgs(t, out, 2) // NoteOn and NoteOff of C4 played: both in the echo guard
+	kb.Play(midi.NoteOff(0, 60))
+	name, ev = h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 0})
+	kb.Play(midi.NoteOn(0, 60, 80)) // a copy of alice's note-on: an echo
+	kb.Play(midi.NoteOn(0, 62, 70))
+	name, ev = h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "D4", "velocity": 70})
+	if st := h.b.Stats(); st.Echoes != 1 {
+		t.Errorf("%d echoes, want 1", st.Echoes)
+	}
 }

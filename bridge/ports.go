@@ -40,6 +40,28 @@ type Sender interface {
 	Broadcast(eventName string, payload []byte) error
 }
 
+// HoldSender is a Sender that can keep releases apart from other events
+// (relay.Session is one). The bridge uses BroadcastHold, when its Sender
+// has it, for the events that hold or release something: key names what
+// (a channel's note, a channel's pedal); release false marks an event
+// that starts holding key (a note-on, a pedal down), which may be dropped
+// like any event when the connection backs up; release true marks the
+// event that ends it, which must never be dropped nor block, and is
+// skipped only when the event that started key never left. Like
+// Broadcast, it returns an error for an event dropped at once.
+type HoldSender interface {
+	Sender
+	BroadcastHold(eventName string, payload []byte, key string, release bool) error
+}
+
+// SendDropper is a Sender that counts what its send queue did instead of
+// sending (relay.Session is one): events dropped oldest-first on
+// overflow, releases merged into a later one of the same key, releases
+// of what never left. Stats and the Collector add them to the bridge's.
+type SendDropper interface {
+	SendDrops() (overflow, coalesced, unsounded uint64)
+}
+
 // ErrNoVirtualPorts is returned when virtual ports are asked of a MIDI
 // system that cannot make them.
 var ErrNoVirtualPorts = errors.New("this MIDI system cannot create virtual ports")

@@ -64,6 +64,7 @@ func (s *scanner) run(ctx context.Context) {
 		if s.cfg.Virtual && s.lastErr == "" && ctx.Err() == nil {
 			s.openVirtual(ctx)
 		}
+		s.inputs.stats.scans.Add(1)
 		select {
 		case <-ticker.C:
 		case _, ok := <-hints:

@@ -59,14 +59,16 @@ func (vs *voices) noteOn(user string, v voice) uint64 {
 }
 
 // noteOff records that user let go of v and reports whether the synth
-// should hear a note-off: nobody else holds v.
+// should hear a note-off: user held v and nobody else does. A note-off
+// for a note user never sounded (its note-on was dropped or lost) is
+// not heard: a note never sounded is never released.
 func (vs *voices) noteOff(user string, v voice) bool {
 	h := vs.byUser[user]
 	if h == nil {
-		return vs.sounding[v] == 0
+		return false
 	}
 	if _, ok := h.notes[v]; !ok {
-		return vs.sounding[v] == 0
+		return false
 	}
 	delete(h.notes, v)
 	vs.sounding[v]--

@@ -10,21 +10,17 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/jambridge/jambridge/internal/releasequeue"
 )
 
-// Client errors.
-var (
-	ErrClosed    = errors.New("relay connection closed")
-	ErrQueueFull = errors.New("relay send queue full")
-)
-
-// clientQueue is the length of a client's outbound queue. Emit never
-// blocks: when the queue is full the event is refused with ErrQueueFull
-// (a real-time note that cannot leave now is worth nothing later).
-const clientQueue = 512
+// ErrClosed is returned by a Client's methods once its connection has
+// ended.
+var ErrClosed = errors.New("relay connection closed")
 
 // ClientConfig configures Dial.
 type ClientConfig struct {
@@ -41,18 +37,22 @@ type ClientConfig struct {
 
 // Client is one Socket.IO connection to a relay over websocket.
 //
-// Concurrency: Emit and Call may be used from any goroutine. One reader
-// goroutine decodes inbound packets and runs OnEvent; one writer
-// goroutine owns every write, pongs included. Close stops both and waits.
+// Concurrency: Emit, EmitHold, Call and Stats may be used from any
+// goroutine and never block on the connection. One reader goroutine
+// decodes inbound packets and runs OnEvent; one writer goroutine owns
+// every write, pongs included. Close stops both and waits.
 type Client struct {
-	ws      *websocket.Conn
-	id      string
-	log     *slog.Logger
-	onEvent func(Event)
-	out     chan []byte   // bounded; see clientQueue
-	done    chan struct{} // closed when the connection ends
-	wg      sync.WaitGroup
-	silence time.Duration // drop the relay after this long without a packet
+	ws       *websocket.Conn
+	id       string
+	log      *slog.Logger
+	onEvent  func(Event)
+	queue    *clientSendQueue // bounded; see clientQueue
+	pong     chan struct{}    // capacity 1: a pong is owed
+	pongs    atomic.Uint64    // pongs written
+	done     chan struct{}    // closed when the connection ends
+	readDone chan struct{}    // closed when the reader has returned
+	wg       sync.WaitGroup
+	silence  time.Duration // drop the relay after this long without a packet
 
 	mu     sync.Mutex // guards the fields below
 	acks   map[int64]chan []json.RawMessage
@@ -72,7 +72,8 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{
 		ws: ws, log: cfg.Logger, onEvent: cfg.OnEvent,
-		out: make(chan []byte, clientQueue), done: make(chan struct{}),
+		queue: releasequeue.New[struct{}, string, []byte](releasequeue.Config{Size: clientQueue, MaxReleases: maxHeldKeys}),
+		pong:  make(chan struct{}, 1), done: make(chan struct{}), readDone: make(chan struct{}),
 		acks: make(map[int64]chan []json.RawMessage),
 	}
 	if c.log == nil {
@@ -168,64 +169,6 @@ func (c *Client) Err() error {
 	return c.err
 }
 
-// Emit sends an event with one argument (marshalled to JSON).
-func (c *Client) Emit(name string, arg any) error {
-	b, err := json.Marshal(arg)
-	if err != nil {
-		return fmt.Errorf("emit %s: %w", name, err)
-	}
-	return c.EmitRaw(name, b)
-}
-
-// EmitRaw sends an event whose argument is already JSON.
-func (c *Client) EmitRaw(name string, arg []byte) error {
-	return c.enqueue(AppendEvent(nil, -1, name, arg))
-}
-
-func (c *Client) enqueue(pkt []byte) error {
-	select {
-	case <-c.done:
-		return ErrClosed
-	default:
-	}
-	select {
-	case c.out <- pkt:
-		return nil
-	default:
-		return ErrQueueFull
-	}
-}
-
-// Call sends an event and waits for its acknowledgement's arguments.
-func (c *Client) Call(ctx context.Context, name string, arg any) ([]json.RawMessage, error) {
-	b, err := json.Marshal(arg)
-	if err != nil {
-		return nil, fmt.Errorf("call %s: %w", name, err)
-	}
-	reply := make(chan []json.RawMessage, 1)
-	c.mu.Lock()
-	id := c.nextID
-	c.nextID++
-	c.acks[id] = reply
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.acks, id)
-		c.mu.Unlock()
-	}()
-	if err := c.enqueue(AppendEvent(nil, id, name, b)); err != nil {
-		return nil, err
-	}
-	select {
-	case args := <-reply:
-		return args, nil
-	case <-c.done:
-		return nil, ErrClosed
-	case <-ctx.Done():
-		return nil, fmt.Errorf("call %s: %w", name, ctx.Err())
-	}
-}
-
 // Close leaves the relay cleanly and waits for the client's goroutines.
 func (c *Client) Close() error {
 	c.finish(nil)
@@ -248,6 +191,7 @@ func (c *Client) finish(err error) {
 
 func (c *Client) readLoop() {
 	defer c.wg.Done()
+	defer close(c.readDone)
 	defer c.ws.Close()
 	for {
 		c.ws.SetReadDeadline(time.Now().Add(c.silence))
@@ -275,8 +219,8 @@ func (c *Client) handle(msg []byte) error {
 	switch msg[0] {
 	case eioPing:
 		select {
-		case c.out <- []byte{eioPong}:
-		default: // queue full: the relay will notice the missing pong
+		case c.pong <- struct{}{}:
+		default: // a pong is owed already: one answers both
 		}
 	case eioClose:
 		return errors.New("relay closed the connection")
@@ -316,42 +260,4 @@ func (c *Client) handlePacket(p Packet) error {
 		return errors.New("relay disconnected us")
 	}
 	return nil
-}
-
-func (c *Client) writeLoop() {
-	defer c.wg.Done()
-	for {
-		select {
-		case pkt := <-c.out:
-			c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if err := c.ws.WriteMessage(websocket.TextMessage, pkt); err != nil {
-				c.finish(fmt.Errorf("relay connection lost: %w", err))
-				c.ws.Close()
-				return
-			}
-		case <-c.done:
-			c.flush()
-			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-			c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWait))
-			// Give the relay a moment to answer the close, then hang up.
-			time.AfterFunc(closeWait, func() { c.ws.Close() })
-			return
-		}
-	}
-}
-
-// flush writes what is still queued, so events emitted before Close
-// leave; on a broken connection the first failing write ends it.
-func (c *Client) flush() {
-	c.ws.SetWriteDeadline(time.Now().Add(closeWait))
-	for {
-		select {
-		case pkt := <-c.out:
-			if c.ws.WriteMessage(websocket.TextMessage, pkt) != nil {
-				return
-			}
-		default:
-			return
-		}
-	}
 }

@@ -376,6 +376,16 @@ func SyncClock(ctx context.Context, c *Client, now func() time.Time) (ClockSampl
 	if err != nil {
 		return ClockSample{}, fmt.Errorf("clock sync: %w", err)
 	}
+	server, err := parseClockAck(args, t0)
+	if err != nil {
+		return ClockSample{}, err
+	}
+	return ClockSample{T0: t0, Server: server, T1: t1}, nil
+}
+
+// parseClockAck reads the relay's answer to a clock:sync sent at t0:
+// {t0, serverTime}, t0 echoed. It returns the server time.
+func parseClockAck(args []json.RawMessage, t0 float64) (float64, error) {
 	var r struct {
 		T0         *float64 `json:"t0"`
 		ServerTime *float64 `json:"serverTime"`
@@ -385,15 +395,66 @@ func SyncClock(ctx context.Context, c *Client, now func() time.Time) (ClockSampl
 		if len(args) > 0 {
 			got = truncate(string(args[0]), 80)
 		}
-		return ClockSample{}, fmt.Errorf("clock sync: %w: %s", ErrClockSync, got)
+		return 0, fmt.Errorf("clock sync: %w: %s", ErrClockSync, got)
 	}
 	if *r.T0 != t0 {
-		return ClockSample{}, fmt.Errorf("clock sync: %w: t0 %v, want %v", ErrClockSync, *r.T0, t0)
+		return 0, fmt.Errorf("clock sync: %w: t0 %v, want %v", ErrClockSync, *r.T0, t0)
 	}
-	return ClockSample{T0: t0, Server: *r.ServerTime, T1: t1}, nil
+	return *r.ServerTime, nil
 }
 
 // unixMillis is t in unix ms with sub-microsecond precision.
 func unixMillis(t time.Time) float64 {
 	return float64(t.UnixNano()) / 1e6
+}
+
+// Clock sync pace: a quick burst to get an estimate, then a steady beat.
+const (
+	clockBurst      = 8
+	clockBurstEvery = 250 * time.Millisecond
+	clockEvery      = 2 * time.Second
+)
+
+// syncClock feeds clock:sync round trips on c to the Session's clock
+// estimator until ctx ends or c closes.
+func (s *Session) syncClock(ctx context.Context, c *Client) {
+	for i := 0; ; i++ {
+		cctx, cancel := context.WithTimeout(ctx, clockEvery)
+		smp, err := SyncClock(cctx, c, time.Now)
+		cancel()
+		switch {
+		case ctx.Err() != nil, errors.Is(err, ErrClosed):
+			return
+		case err == nil:
+			s.mu.Lock()
+			s.clock.Add(smp)
+			s.mu.Unlock()
+		default:
+			s.log.Debug("clock sync failed", "err", err)
+		}
+		d := clockEvery
+		if i < clockBurst {
+			d = clockBurstEvery
+		}
+		if !sleep(ctx, d) {
+			return
+		}
+	}
+}
+
+// RelayTime converts a local time to the relay's clock, in unix ms, as
+// estimated by clock:sync; before the first estimate it is local time.
+// The estimate outlives reconnects.
+func (s *Session) RelayTime(t time.Time) float64 {
+	local := float64(t.UnixMicro()) / 1000
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock.RelayTime(local)
+}
+
+// ClockStats reports the clock estimate.
+func (s *Session) ClockStats() ClockStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock.Stats()
 }

@@ -24,15 +24,21 @@
 //
 // # Client and Session
 //
-// Client is one Socket.IO connection over websocket: Emit, Call (with an
-// acknowledgement), and OnEvent for what arrives. Session is what a
-// bridge keeps on top of it for hours: it joins a session by code
+// Client is one Socket.IO connection over websocket: Emit, EmitHold, Call
+// (with an acknowledgement), and OnEvent for what arrives. Session is
+// what a bridge keeps on top of it for hours: it joins a session by code
 // (creating it when missing, or a new one), reconnects by itself with
 // capped, jittered exponential backoff, rejoins the same code, and reports
 // presence (a Disconnected after every Connected, so no remote note
 // outlives the link). Broadcast numbers events (seq, from 1 per join) and
 // drops them, saying so once, while the relay is unreachable: a late note
-// is worth nothing in live music.
+// is worth nothing in live music. BroadcastHold marks an event that holds
+// or releases a key (a note, a pedal): its release is never dropped.
+//
+// The client's files: client.go (dial, handshake, the reader),
+// client_send.go (Emit, the send queue, the writer), client_session.go
+// (Session and Broadcast), client_rejoin.go (Run: join, stay, reconnect,
+// leave) and client_link.go (one connection's membership events).
 //
 // # Concurrency
 //
@@ -80,4 +86,19 @@
 // and the Config fields PingInterval, PingTimeout (also the upgrade
 // probe's), WriteTimeout (a write, a long-poll response, a POST body)
 // and ConnectTimeout.
+//
+//
+// A Client has one reader goroutine, which decodes packets and runs
+// OnEvent (it must not block), and one writer goroutine, which owns every
+// write: a pong owed first (pongs have a path of their own, a channel of
+// capacity 1, so they are never dropped), then the send queue in order.
+// Emit, EmitHold and Call never block on the connection: the send queue
+// (512 packets, package internal/releasequeue) drops its oldest packet
+// and counts it when full, while releases (EmitHold with release set)
+// wait apart, one per key, never dropped, and are skipped only when what
+// they end never left. Close flushes the queue, sends the close frame and
+// hangs up when the reader is done or clientCloseWait has passed, then
+// waits for both goroutines. A Session's Run owns its connections and
+// their clock-sync goroutine; its mu guards the membership and is never
+// held across a network write.
 package relay

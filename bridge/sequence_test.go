@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/jambridge/jambridge/bridge"
@@ -163,4 +164,19 @@ func BenchmarkSeqTrackerObserve(b *testing.B) {
 	for i := range b.N {
 		tr.Observe("a", int64(i+1))
 	}
+}
+
+func ExampleSeqTracker() {
+	var tr bridge.SeqTracker
+	for _, seq := range []int64{1, 2, 5, 4, 4} {
+		fmt.Println(seq, tr.Observe("bob", seq))
+	}
+	fmt.Printf("%+v\n", tr.Stats("bob"))
+	// Output:
+	// 1 {in-order 0}
+	// 2 {in-order 0}
+	// 5 {gap 2}
+	// 4 {late 0}
+	// 4 {duplicate 0}
+	// {Received:4 Lost:1 Duplicates:1 Reordered:1 Restarts:0}
 }
