@@ -87,7 +87,6 @@
 // probe's), WriteTimeout (a write, a long-poll response, a POST body)
 // and ConnectTimeout.
 //
-//
 // A Client has one reader goroutine, which decodes packets and runs
 // OnEvent (it must not block), and one writer goroutine, which owns every
 // write: a pong owed first (pongs have a path of their own, a channel of
