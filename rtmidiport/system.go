@@ -61,6 +61,9 @@ func (m *System) Ins() ([]drivers.In, error) {
 		return nil, err
 	}
 	ins, err := m.drv.Ins()
+	for i, in := range ins {
+		ins[i] = hardwareIn{in}
+	}
 	return ins, clean(err)
 }
 
