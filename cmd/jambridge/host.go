@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jambridge/jambridge/relay"
+	"github.com/jambridge/jambridge/web"
 )
 
 // hostedRelay is the relay jambridge embeds when it hosts the session.
@@ -33,6 +34,7 @@ func hostRelay(addr string, log *slog.Logger) (*hostedRelay, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
+	mux.Handle("/", web.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
 	h := &hostedRelay{srv: srv, ln: ln, served: make(chan error, 1),
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}

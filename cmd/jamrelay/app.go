@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/jambridge/jambridge/relay"
+	"github.com/jambridge/jambridge/web"
 )
 
 // version is set by the linker: -X main.version=...
@@ -136,10 +137,12 @@ func run(c *cli.Context) error {
 	return serve(c.Context, ln, mln, srv, log)
 }
 
-// Handler returns the relay's HTTP routes: /socket.io/ and /healthz.
+// Handler returns the relay's HTTP routes: /socket.io/, /healthz and the
+// jam page at /.
 func handler(srv *relay.Server) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
+	mux.Handle("/", web.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		st := srv.Stats()
 		w.Header().Set("Content-Type", "application/json")
