@@ -4,11 +4,15 @@ import { defineConfig, type Plugin } from 'vite';
 
 // keepPlaceholder writes dist/.gitkeep back after Vite empties dist, so
 // the Go package's go:embed pattern always matches a file.
+let outDir = 'dist';
 const keepPlaceholder: Plugin = {
   name: 'keep-placeholder',
   apply: 'build',
+  configResolved(c) {
+    outDir = c.build.outDir;
+  },
   closeBundle() {
-    writeFileSync('dist/.gitkeep', '');
+    if (outDir === 'dist') writeFileSync('dist/.gitkeep', '');
   },
 };
 

@@ -9,7 +9,7 @@ import {
   controlChange, drumHit, parseBroadcast, parseJoined, parseMusical, parseParticipant, parseRelayError,
   pianoPress, pianoRelease, type ClockSyncAck, type MusicalEvent, type Participant,
 } from '../types/events';
-import { drumFor, noteName, parseNote, type DrumVoice, type Pad } from '../music/notes';
+import { drumFor, drumKey, noteName, parseNote, type DrumVoice, type Pad } from '../music/notes';
 import { midiBytes } from '../input/midi';
 
 /** The part of a socket.io-client Socket the controller uses. */
@@ -108,6 +108,7 @@ export class JamController {
   private members = new Map<string, Member>();
   private error: string | null = null;
   private notFound = false;
+  private joinedOnce = false; // a rejoin finding the session gone re-creates it
   private offset: number | null = null;
   private rtt: number | null = null;
   private sustainDown = false;
@@ -294,6 +295,7 @@ export class JamController {
     if (!this.members.has(j.userId)) {
       this.members.set(j.userId, this.member({ id: j.userId, name: this.o.name, joinedAt: Date.now(), kind: 'web' }));
     }
+    this.joinedOnce = true;
     this.o.onRoom?.(j.roomCode);
     this.setStatus('live');
   }
@@ -315,6 +317,12 @@ export class JamController {
 
   private onError(arg: unknown) {
     const e = parseRelayError(arg);
+    if (e.code === 'session_not_found' && this.joinedOnce && this.status !== 'live') {
+      // The relay restarted, or everyone left while we were away: the
+      // session goes on here, as a bridge's does.
+      this.createMissing();
+      return;
+    }
     this.notFound = e.code === 'session_not_found';
     this.error = /[.!?]$/.test(e.message) ? e.message : e.message + '.';
     this.changed(true);
@@ -363,7 +371,7 @@ export class JamController {
           this.o.lights.on(pad, name, color);
           this.o.lights.off(pad, DRUM_LIGHT_MS);
         }
-        const key = ev.payload.midi ?? parseNote(ev.payload.note) ?? 38;
+        const key = ev.payload.midi ?? drumKey(ev.payload.note) ?? parseNote(ev.payload.note) ?? 38;
         this.midiOut?.send(midiBytes({ kind: 'on', midi: key, velocity: ev.payload.velocity, channel: 10 }));
         this.midiOut?.send(midiBytes({ kind: 'off', midi: key, velocity: 0, channel: 10 }));
         return;
