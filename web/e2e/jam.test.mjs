@@ -48,6 +48,10 @@ async function hold(page, name) {
 test('two pages jam both ways, with no echo', async () => {
   const { a, b } = await duo();
   const [aliceId, bobId] = [await idOf(a), await idOf(b)];
+  // The default transports: long-polling, then the upgrade to websocket
+  // (which the content security policy must allow).
+  await until('the websocket upgrade', async () => (await a.evaluate(() => window.__jam.transport())) === 'websocket');
+  await b.getByLabel('debug').check();
 
   await button(a, 'kick').click();
   await lit(b, 'kick', 'alice');

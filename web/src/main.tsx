@@ -10,17 +10,29 @@ import './styles.css';
 // the one socket.
 const RECEIVED_MAX = 4000; // the oldest entries go first
 const received: unknown[] = [];
+const receivedAt: number[] = []; // unix ms, as the voices' times
+const sentAt: number[] = [];
+const now = () => performance.timeOrigin + performance.now();
 socket.onAny((ev: string, arg: unknown) => {
   if (ev !== 'event:broadcast') return;
   received.push(arg);
-  if (received.length > RECEIVED_MAX) received.shift();
+  receivedAt.push(now());
+  if (received.length > RECEIVED_MAX) received.shift(), receivedAt.shift();
+});
+socket.onAnyOutgoing((ev: string) => {
+  if (ev !== 'event:broadcast') return;
+  sentAt.push(now());
+  if (sentAt.length > RECEIVED_MAX) sentAt.shift();
 });
 Object.assign(window, {
   __jam: {
     voices: voiceStats,
     received,
+    receivedAt,
+    sentAt,
     listeners: (ev: string) => socket.listeners(ev).length,
     socketId: () => socket.id ?? null,
+    transport: () => socket.io.engine?.transport?.name ?? null,
   },
 });
 
