@@ -94,6 +94,37 @@ test('two pages jam both ways, with no echo', async () => {
   await b.context().close();
 });
 
+test('several fingers at once on a phone', async () => {
+  const { a, b, room } = await duo('tess', 'pat');
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const phone = await ctx.newPage();
+  phone.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await phone.goto(`${BASE}/jam/${room}?name=phone`);
+  await live(phone);
+  await member(a, 'phone');
+  const centre = async (name) => {
+    const b = await button(phone, name).boundingBox();
+    return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+  };
+  const [c4, g4, kick] = [await centre('C4'), await centre('G4'), await centre('kick')];
+  const ride = await button(phone, 'ride').boundingBox();
+  assert.ok(ride.x + ride.width <= 390, 'the pads fit a phone screen');
+  const cdp = await ctx.newCDPSession(phone);
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ ...c4, id: 1 }, { ...g4, id: 2 }] });
+  await lit(a, 'C4', 'phone');
+  await lit(a, 'G4', 'phone');
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ ...c4, id: 1 }, { ...g4, id: 2 }, { ...kick, id: 3 }] });
+  await lit(a, 'kick', 'phone');
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await a.locator('[data-note="C4"][data-remote]').waitFor({ state: 'detached' });
+  await a.locator('[data-note="G4"][data-remote]').waitFor({ state: 'detached' });
+  const notes = (await received(a)).filter((r) => r.eventName === 'piano_note').map((r) => `${r.payload.note}:${r.payload.velocity > 0 ? 'on' : 'off'}`);
+  assert.deepEqual(notes.sort(), ['C4:off', 'C4:on', 'G4:off', 'G4:on']);
+  await ctx.close();
+  await a.context().close();
+  await b.context().close();
+});
+
 test('closing a page or navigating away tells the others within 1 s', async () => {
   const { a, b, room } = await duo('amy', 'ben');
   const c = await newPage(browser, problems);
@@ -101,8 +132,13 @@ test('closing a page or navigating away tells the others within 1 s', async () =
   await live(c);
   await member(a, 'cy');
 
+  await hold(c, 'D4'); // and never let go: the page closes
+  await lit(a, 'D4', 'cy');
+  assert.equal(await a.evaluate(() => window.__jam.sounding()), 1);
   await c.close();
   await a.locator('li[data-member="cy"]').waitFor({ state: 'detached', timeout: 1000 });
+  await a.locator('[data-note="D4"][data-remote]').waitFor({ state: 'detached' });
+  assert.equal(await a.evaluate(() => window.__jam.sounding()), 0, 'no stuck note');
   await b.goto('about:blank');
   await a.locator('li[data-member="ben"]').waitFor({ state: 'detached', timeout: 1000 });
 

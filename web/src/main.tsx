@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { voiceStats } from './audio/context';
+import { engine, voiceStats } from './audio/context';
 import { socket } from './net/socket';
 import './styles.css';
 
@@ -32,6 +32,7 @@ Object.assign(window, {
     sentAt,
     listeners: (ev: string) => socket.listeners(ev).length,
     socketId: () => socket.id ?? null,
+    sounding: () => engine.sounding(),
     transport: () => socket.io.engine?.transport?.name ?? null,
   },
 });

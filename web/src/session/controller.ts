@@ -85,7 +85,7 @@ export interface Options {
 }
 
 const SELF = 'local';
-const PALETTE = ['#f5a524', '#17c964', '#4ea8de', '#f31260', '#9353d3', '#06b7db', '#ff7eb6', '#c3e88d'];
+const PALETTE = ['#4ea8de', '#17c964', '#f5a524', '#f31260', '#b57bff', '#06b7db', '#ff7eb6', '#c3e88d'];
 const LOG_MAX = 200; // entries kept in the debug log; the oldest go first
 const LAT_MAX = 200; // latencies kept for the figures; the oldest go first
 const DRUM_LIGHT_MS = 150;
