@@ -9,9 +9,13 @@ export const ARGS = [
   '--autoplay-policy=no-user-gesture-required', // sound without a click, as after one
 ];
 
-export function launch() {
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+export function launch(extra = []) {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...extra], headless: true });
 }
+
+// Two pages of one browser stand for two musicians, each with their page
+// in front: Chromium must not lower the other page's priority.
+export const FOREGROUND = ['--disable-renderer-backgrounding', '--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows'];
 
 // Records every change of data-remote: [note, sender or null, ms].
 function recordLights() {
