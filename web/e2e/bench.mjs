@@ -6,7 +6,7 @@
 //
 //   node e2e/bench.mjs [--jamrelay ../bin/jamrelay] [--notes 500]
 import { spawn } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { FOREGROUND, button, launch, live, member, roomOf } from './lib.mjs';
 
@@ -78,9 +78,9 @@ try {
   part('A emit to B receive (socket.io, loopback, jamrelay)', sent.map((t, i) => got[i] - t));
   part('B: receive to voice start', got.map((t, i) => voiced[i] - t));
   console.log(`page to page through jamrelay, pointerdown on A to voice start on B, ${NOTES} notes (after ${WARMUP} warm-up):`);
+  console.log(`(load average ${loadavg()[0].toFixed(1)} over the last minute, on ${cpus().length} cores)`);
   console.log('| notes | p50 ms | p90 ms | p99 ms | max ms |');
   console.log('|---|---|---|---|---|');
-  console.log(`(load average ${loadavg()[0].toFixed(1)} over the last minute, on ${(await import('node:os')).cpus().length} cores)`);
   console.log(`| ${NOTES} | ${f(pct(lat, 0.5))} | ${f(pct(lat, 0.9))} | ${f(pct(lat, 0.99))} | ${f(lat[lat.length - 1])} |`);
 } finally {
   await browser.close();

@@ -28,7 +28,7 @@ class FakeSocket implements SocketLike {
   }
 }
 
-function setup(room: string | null = 'ROOM-1') {
+function setup(room: string | null = 'ROOM-1', secret?: string) {
   const calls: string[] = [];
   const sound: Sound = {
     drum: (o, v, vel) => calls.push(`drum ${o} ${v} ${vel}`),
@@ -42,7 +42,7 @@ function setup(room: string | null = 'ROOM-1') {
   const lights: Lights = { on: (t, who) => lit.set(t, who), off: (t) => lit.delete(t), allOff: () => lit.clear() };
   const s = new FakeSocket();
   let t = 1000;
-  const c = new JamController({ room, name: 'ada', socket: s, sound, lights, now: () => t });
+  const c = new JamController({ room, name: 'ada', secret, socket: s, sound, lights, now: () => t });
   const detach = c.attach();
   return { c, s, calls, lit, detach, tick: (ms: number) => (t += ms) };
 }
@@ -64,6 +64,26 @@ describe('JamController', () => {
     expect(c.snapshot().status).toBe('reconnecting');
     live(s);
     expect(s.emitted.filter(([e]) => e === 'session:join')).toHaveLength(2);
+  });
+  it('joins with the secret of the link', () => {
+    const { s } = setup('ROOM-1', 's3cret');
+    s.connected = true;
+    s.fire('connect');
+    expect(s.emitted[0]).toEqual(['session:join', { roomCode: 'ROOM-1', name: 'ada', kind: 'web', secret: 's3cret' }]);
+  });
+  it('re-creates its session when a rejoin finds it gone, but not on a first join', () => {
+    const { c, s } = setup();
+    s.connected = true;
+    s.fire('connect');
+    s.fire('error', { message: 'session ROOM-1 not found', code: 'session_not_found' });
+    expect(c.snapshot().notFound).toBe(true);
+    expect(s.emitted.some(([e]) => e === 'session:create')).toBe(false);
+    live(s);
+    s.fire('disconnect', 'transport close');
+    s.fire('connect');
+    s.fire('error', { message: 'session ROOM-1 not found', code: 'session_not_found' });
+    expect(s.emitted.filter(([e]) => e === 'session:create')).toEqual([['session:create', { roomCode: 'ROOM-1', name: 'ada', kind: 'web' }]]);
+    expect(c.snapshot().error).toBeNull();
   });
   it('creates a session when it has no code', () => {
     const { s } = setup(null);

@@ -77,6 +77,7 @@ export interface Snapshot {
 export interface Options {
   room: string | null; // null: create a new session
   name: string;
+  secret?: string; // the session's secret, from the link's #secret=
   socket: SocketLike;
   sound: Sound;
   lights: Lights;
@@ -146,7 +147,7 @@ export class JamController {
     error: (a: unknown) => this.onError(a),
   };
   private managerHandlers: Record<string, (...a: any[]) => void> = {
-    reconnect_attempt: () => this.setStatus('reconnecting'),
+    reconnect_attempt: () => this.setStatus(this.offline() ? 'offline' : 'reconnecting'),
     reconnect_failed: () => this.setStatus('offline'),
   };
 
@@ -229,8 +230,8 @@ export class JamController {
     this.error = null;
     this.setStatus('connecting');
     const s = this.o.socket;
-    if (this.room) s.emit('session:join', { roomCode: this.room, name: this.o.name, kind: 'web' });
-    else s.emit('session:create', { name: this.o.name, kind: 'web' });
+    if (this.room) s.emit('session:join', { roomCode: this.room, ...this.who() });
+    else s.emit('session:create', this.who());
     this.syncClock(5);
     if (!this.syncTimer) this.syncTimer = setInterval(() => this.syncClock(3), 30_000);
   }
@@ -238,7 +239,7 @@ export class JamController {
   private onDisconnect(reason: string) {
     this.releaseRemote();
     this.members.clear();
-    this.setStatus(reason === 'io client disconnect' ? 'offline' : 'reconnecting');
+    this.setStatus(reason === 'io client disconnect' || this.offline() ? 'offline' : 'reconnecting');
   }
 
   private onConnectError(err: Error) {
@@ -251,8 +252,16 @@ export class JamController {
     if (!this.room) return;
     this.notFound = false;
     this.error = null;
-    this.o.socket.emit('session:create', { roomCode: this.room, name: this.o.name, kind: 'web' });
+    this.o.socket.emit('session:create', { roomCode: this.room, ...this.who() });
     this.changed(true);
+  }
+
+  private who(): { name: string; kind: 'web'; secret?: string } {
+    return this.o.secret ? { name: this.o.name, kind: 'web', secret: this.o.secret } : { name: this.o.name, kind: 'web' };
+  }
+
+  private offline(): boolean {
+    return typeof navigator !== 'undefined' && navigator.onLine === false;
   }
 
   private syncClock(n: number) {

@@ -72,10 +72,17 @@ function Jam({ room, name, onBack }: { room: string | null; name: string; onBack
   const [outId, setOutId] = useState('');
   const audio = useAudioState();
 
+  // Secrets and tokens travel in the fragment, never to a server log.
+  const frag = new URLSearchParams(location.hash.slice(1));
+  const secret = frag.get('secret') ?? undefined;
+  const token = frag.get('token');
+
   useEffect(() => {
+    socket.auth = token ? { token } : {};
     const c = new JamController({
       room,
       name,
+      secret,
       socket,
       sound: engine,
       lights: domLights(() => rootRef.current),
@@ -91,7 +98,7 @@ function Jam({ room, name, onBack }: { room: string | null; name: string; onBack
       detach(); // every handler off, every remote note released
       release(); // disconnects at once
     };
-  }, [room, name]);
+  }, [room, name, secret, token]);
 
   const setActive = useCallback((target: string, on: boolean) => {
     const el = rootRef.current?.querySelector<HTMLElement>(`[data-note="${CSS.escape(target)}"]`);
@@ -153,7 +160,7 @@ function Jam({ room, name, onBack }: { room: string | null; name: string; onBack
   useEffect(() => ctl?.setDebug(debug), [ctl, debug]);
 
   if (!snap || !ctl) return null;
-  const share = snap.room ? `${location.origin}/jam/${encodeURIComponent(snap.room)}` : null;
+  const share = snap.room ? `${location.origin}/jam/${encodeURIComponent(snap.room)}${secret ? `#secret=${encodeURIComponent(secret)}` : ''}` : null;
   return (
     <div className="jam" ref={rootRef} onPointerDown={resumeAudio}>
       {audio === 'suspended' ? (
