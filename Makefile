@@ -101,6 +101,8 @@ check-go:
 
 check-node:
 	@command -v node >/dev/null || { echo "Node.js is missing: the jam page and the interop tests need Node 20.19 or later (https://nodejs.org, or apt-get install nodejs npm on Debian 13)"; exit 1; }
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || { \
+		echo "Node.js $$(node --version) is too old: the jam page's build (Vite) needs 20.19 or later"; exit 1; }
 
 clean:
 	rm -rf $(BIN) $(NODE_DIR)/node_modules web/node_modules web/dist-dev web/test-results

@@ -38,4 +38,8 @@ export function release() {
 
 if (typeof window !== 'undefined') {
   window.addEventListener('pagehide', () => socket.disconnect());
+  // Back from the back-forward cache with the view still mounted.
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted && holders > 0 && !socket.active) socket.connect();
+  });
 }
