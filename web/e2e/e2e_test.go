@@ -133,6 +133,9 @@ func TestJamPageInChromium(t *testing.T) {
 	if !web.Built() {
 		t.Fatal("the jam page is not built: run make build (or cd web && npm ci && npm run build) first")
 	}
+	if _, err := os.Stat("../dist-dev/index.html"); err != nil {
+		t.Fatal("the development build of the jam page is missing: run make web-e2e (or cd web && npm run build:dev) first")
+	}
 	srv, err := relay.NewServer(relay.Config{})
 	if err != nil {
 		t.Fatal(err)
