@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { FOREGROUND, button, launch, live, member, roomOf } from './lib.mjs';
+import { AUTOPLAY, FOREGROUND, button, launch, live, member, roomOf } from './lib.mjs';
 
 const { values: opt } = parseArgs({
   options: { jamrelay: { type: 'string', default: '../bin/jamrelay' }, notes: { type: 'string', default: '500' } },
@@ -38,7 +38,7 @@ function startRelay() {
 const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 const relay = await startRelay();
-const browser = await launch(FOREGROUND);
+const browser = await launch([...AUTOPLAY, ...FOREGROUND]);
 try {
   const a = await (await browser.newContext()).newPage();
   await a.goto(`${relay.url}/jam?name=A`);

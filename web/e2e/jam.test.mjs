@@ -289,6 +289,16 @@ test('a Go bridge and a page play to each other', async () => {
   assert.deepEqual(await synth(1), ['b0407f']);
   await p.keyboard.up('Space');
   assert.deepEqual(await synth(1), ['b04000']);
+
+  // The computer keyboard: A is C4, = shifts up an octave, Z is the kick.
+  await p.getByLabel('fixed velocity').check();
+  await p.keyboard.down('KeyA');
+  await p.keyboard.up('KeyA');
+  await p.keyboard.press('Equal');
+  await p.keyboard.down('KeyW');
+  await p.keyboard.up('KeyW');
+  await p.keyboard.press('KeyZ');
+  assert.deepEqual(await synth(5), ['903c64', '803c00', '904964', '804900', '992464']);
   await p.context().close();
 });
 
@@ -336,6 +346,21 @@ test('odd events leave the page working', async () => {
   }
   await p.locator('li[data-member="odd"]').waitFor({ state: 'detached' });
   await p.context().close();
+});
+
+test('while the browser keeps the sound off, a hint asks for one click', async () => {
+  const strict = await launch([]); // the default autoplay policy
+  try {
+    const p = await newPage(strict, problems);
+    await p.goto(`${BASE}/jam?name=quiet`);
+    await live(p);
+    const hint = p.getByRole('button', { name: /^Sound is off until you click or tap once/ });
+    await hint.waitFor();
+    await hint.click();
+    await hint.waitFor({ state: 'detached' });
+  } finally {
+    await strict.close();
+  }
 });
 
 test('relay errors show in the page in one sentence', async () => {

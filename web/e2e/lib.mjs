@@ -6,10 +6,11 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
   '--no-first-run', '--disable-component-update', '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required', // sound without a click, as after one
 ];
+// Sound without a click, as after one.
+export const AUTOPLAY = ['--autoplay-policy=no-user-gesture-required'];
 
-export function launch(extra = []) {
+export function launch(extra = AUTOPLAY) {
   return chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...extra], headless: true });
 }
 

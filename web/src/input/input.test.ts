@@ -31,6 +31,10 @@ describe('computer keyboard', () => {
     expect(ignoredKey(k({}))).toBe(false);
     expect(ignoredKey(k({ ctrlKey: true }))).toBe(true);
     expect(ignoredKey(k({ target: { tagName: 'INPUT' } }))).toBe(true);
+    expect(ignoredKey(k({ target: { tagName: 'INPUT', type: 'text' } }))).toBe(true);
+    expect(ignoredKey(k({ target: { tagName: 'INPUT', type: 'checkbox' } }))).toBe(false);
+    expect(ignoredKey(k({ target: { tagName: 'INPUT', type: 'range' } }))).toBe(false);
+    expect(ignoredKey(k({ target: { tagName: 'SELECT' } }))).toBe(true);
   });
 });
 

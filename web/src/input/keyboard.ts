@@ -57,10 +57,14 @@ export function padLabel(pad: Pad): string {
 /** Whether a keydown should be left to the page (typing, shortcuts). */
 export function ignoredKey(e: { ctrlKey: boolean; metaKey: boolean; altKey: boolean; target: EventTarget | null }): boolean {
   if (e.ctrlKey || e.metaKey || e.altKey) return true;
-  const t = e.target as { tagName?: string; isContentEditable?: boolean } | null;
+  const t = e.target as { tagName?: string; type?: string; isContentEditable?: boolean } | null;
   const tag = t?.tagName ?? '';
-  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || t?.isContentEditable === true;
+  if (tag === 'INPUT') return !NOT_TYPING.has(t?.type ?? 'text');
+  return tag === 'TEXTAREA' || tag === 'SELECT' || t?.isContentEditable === true;
 }
+
+// Inputs that take no typing: the keyboard still plays while they have focus.
+const NOT_TYPING = new Set(['checkbox', 'radio', 'range', 'button', 'submit', 'reset', 'color']);
 
 /** Octave bounds: the keyboard's lowest C from C1 to C7. */
 export const MIN_BASE = 24;
