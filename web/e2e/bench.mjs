@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AUTOPLAY, FOREGROUND, button, launch, live, member, roomOf } from './lib.mjs';
+import { AUTOPLAY, FOREGROUND, button, launch, live, member, roomOf, until } from './lib.mjs';
 
 const { values: opt } = parseArgs({
   options: { jamrelay: { type: 'string', default: '../bin/jamrelay' }, notes: { type: 'string', default: '500' } },
@@ -48,6 +48,7 @@ try {
   await b.goto(`${relay.url}/jam/${room}?name=B`);
   await live(b);
   await member(a, 'B');
+  for (const p of [a, b]) await until('the websocket upgrade', async () => (await p.evaluate(() => window.__jam.transport())) === 'websocket');
   await a.evaluate(() => {
     window.__down = [];
     window.addEventListener('pointerdown', () => window.__down.push(performance.timeOrigin + performance.now()), { capture: true });
