@@ -160,6 +160,8 @@ test('StrictMode mount, unmount and remount leave one connection and one set of 
   await host.goto(`${BASE}/jam?name=host`);
   const room = await roomOf(host);
   await live(host);
+  // Only the Go bridge and the host are connected (earlier pages gone).
+  await until('earlier pages disconnected', async () => (await stats(BASE)).connections === 2);
   const p = await newPage(browser, problems);
   const s0 = await stats(BASE);
   await p.goto(`${DEV}/jam/${room}?name=strict`); // the development build: StrictMode mounts twice
