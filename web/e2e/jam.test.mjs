@@ -375,3 +375,19 @@ test('relay errors show in the page in one sentence', async () => {
   await live(p);
   await p.context().close();
 });
+
+test('a secret in the link goes with the join, and stays in the fragment', async () => {
+  const p = await newPage(browser, problems);
+  const sent = [];
+  p.on('request', (r) => r.url().includes('/socket.io/') && sent.push(`${r.url()} ${r.postData() ?? ''}`));
+  p.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
+  await p.goto(`${BASE}/jam?name=keeper#secret=open%20sesame`);
+  const room = await roomOf(p);
+  await live(p);
+  assert.equal(await p.getByLabel('share link').inputValue(), `${BASE}/jam/${room}#secret=open%20sesame`);
+  const create = sent.filter((x) => x.includes('session:create'));
+  assert.equal(create.length, 1, `one session:create in ${JSON.stringify(sent)}`);
+  assert.match(create[0], /"secret":"open sesame"/);
+  assert.ok(sent.every((x) => !x.split(' ')[0].includes('sesame')), 'no secret in a URL');
+  await p.context().close();
+});
