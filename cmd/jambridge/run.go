@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,8 +214,8 @@ func (j *jam) announce(room string) {
 		fmt.Fprintf(j.out, "Joined jam session %s.\n", room)
 		return
 	}
-	fmt.Fprintf(j.out, "Jam session %s is open.\nOthers join with: jambridge run --relay %s --room %s\nBrowser pages connect to %s\n",
-		room, j.host.shareURL, room, j.host.shareURL)
+	fmt.Fprintf(j.out, "Jam session %s is open.\nOthers join with: jambridge run --relay %s --room %s\nIn a browser: %s/jam/%s?name=guest\n",
+		room, j.host.shareURL, room, j.host.shareURL, url.PathEscape(room))
 }
 
 // run keeps the session and the bridge up until ctx ends or the session

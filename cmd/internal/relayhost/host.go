@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jambridge/jambridge/relay"
+	"github.com/jambridge/jambridge/web"
 )
 
 // ShutdownGrace bounds how long Close waits for requests in flight.
@@ -27,13 +28,15 @@ type Host struct {
 	closed  bool
 }
 
-// New returns a Host with the relay's routes: the relay at /socket.io/
-// and GET /healthz, which answers
-// {"status":"ok","connections":N,"sessions":N}.
+// New returns a Host with the relay's routes: the relay at /socket.io/,
+// GET /healthz, which answers
+// {"status":"ok","connections":N,"sessions":N}, and the jam page at /
+// (package web: / and /jam/CODE, its assets under /assets/).
 func New(srv *relay.Server, log *slog.Logger) *Host {
 	h := &Host{relay: srv, mux: http.NewServeMux(), log: log, stopped: make(chan struct{}, 1)}
 	h.mux.Handle("/socket.io/", srv)
 	h.mux.HandleFunc("GET /healthz", h.healthz)
+	h.mux.Handle("/", web.Handler())
 	return h
 }
 
