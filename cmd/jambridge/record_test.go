@@ -17,11 +17,7 @@ import (
 // record refuses to replace a file unless --force is given, in one
 // sentence and before joining; with --force it replaces it.
 func TestRecordRefusesToReplaceAFile(t *testing.T) {
-	r := startRelay(t, "127.0.0.1:0")
-	sys := &miditest.System{}
-	keys := sys.PlugIn("Keys")
-	startJam(t, r, "alice", bridge.Config{}, sys)
-	eventually(t, "keys open", keys.Listening)
+	r, keys := jamWithKeys(t)
 	path := filepath.Join(t.TempDir(), "jam.mid")
 	old := []byte("last night's jam")
 	if err := os.WriteFile(path, old, 0o644); err != nil {
@@ -40,8 +36,7 @@ func TestRecordRefusesToReplaceAFile(t *testing.T) {
 	}
 	assertNoTempFiles(t, filepath.Dir(path), path)
 
-	out, stop = runTool(t, "record", path, "--force", "--relay", r.url(), "--room", "JAM-TEST", "--log-level", "debug")
-	eventually(t, "recorder joined", func() bool { return strings.Contains(out.String(), "msg=recording") })
+	out, stop = startRecorder(t, r, path, "--force")
 	keys.Play(midi.NoteOn(0, 62, 90))
 	eventually(t, "event recorded", func() bool { return strings.Contains(out.String(), "msg=event") })
 	if err := stop(); err != nil {
@@ -57,14 +52,9 @@ func TestRecordRefusesToReplaceAFile(t *testing.T) {
 // the recording is not lost: it is kept in its temporary file, and the
 // error says where.
 func TestRecordKeepsTheRecordingWhenTheFileAppeared(t *testing.T) {
-	r := startRelay(t, "127.0.0.1:0")
-	sys := &miditest.System{}
-	keys := sys.PlugIn("Keys")
-	startJam(t, r, "alice", bridge.Config{}, sys)
-	eventually(t, "keys open", keys.Listening)
+	r, keys := jamWithKeys(t)
 	path := filepath.Join(t.TempDir(), "jam.mid")
-	out, stop := runTool(t, "record", path, "--relay", r.url(), "--room", "JAM-TEST", "--log-level", "debug")
-	eventually(t, "recorder joined", func() bool { return strings.Contains(out.String(), "msg=recording") })
+	out, stop := startRecorder(t, r, path)
 	keys.Play(midi.NoteOn(0, 64, 80))
 	eventually(t, "event recorded", func() bool { return strings.Contains(out.String(), "msg=event") })
 	if err := os.WriteFile(path, []byte("someone else's"), 0o644); err != nil {
@@ -81,6 +71,28 @@ func TestRecordKeepsTheRecordingWhenTheFileAppeared(t *testing.T) {
 	if got := loadRecording(t, m[1]); len(got.Events) == 0 || got.Events[0].Msg.String() != midi.NoteOn(0, 64, 80).String() {
 		t.Errorf("kept recording holds %v", got.Events)
 	}
+}
+
+// jamWithKeys starts a relay and alice's bridge in JAM-TEST, with a
+// keyboard she plays on.
+func jamWithKeys(t *testing.T) (*testRelay, *miditest.In) {
+	t.Helper()
+	r := startRelay(t, "127.0.0.1:0")
+	sys := &miditest.System{}
+	keys := sys.PlugIn("Keys")
+	startJam(t, r, "alice", bridge.Config{}, sys)
+	eventually(t, "keys open", keys.Listening)
+	return r, keys
+}
+
+// startRecorder runs `jambridge record path` in JAM-TEST with the extra
+// flags and waits for it to have joined.
+func startRecorder(t *testing.T, r *testRelay, path string, flags ...string) (*syncBuf, func() error) {
+	t.Helper()
+	args := append([]string{"record", path}, flags...)
+	out, stop := runTool(t, append(args, "--relay", r.url(), "--room", "JAM-TEST", "--log-level", "debug")...)
+	eventually(t, "recorder joined", func() bool { return strings.Contains(out.String(), "msg=recording") })
+	return out, stop
 }
 
 func errText(err error) string {

@@ -75,14 +75,9 @@ func TestMonitorPrintsEveryEvent(t *testing.T) {
 }
 
 func TestRecordWritesOneTrackPerMusician(t *testing.T) {
-	r := startRelay(t, "127.0.0.1:0")
-	sys := &miditest.System{}
-	keys := sys.PlugIn("Keys")
-	startJam(t, r, "alice", bridge.Config{}, sys)
-	eventually(t, "keys open", keys.Listening)
+	r, keys := jamWithKeys(t)
 	path := filepath.Join(t.TempDir(), "jam.mid")
-	out, stop := runTool(t, "record", path, "--relay", r.url(), "--room", "JAM-TEST", "--log-level", "debug")
-	eventually(t, "recorder joined", func() bool { return strings.Contains(out.String(), "msg=recording") })
+	out, stop := startRecorder(t, r, path)
 	keys.Play(midi.NoteOn(0, 60, 100))
 	time.Sleep(50 * time.Millisecond) // the note is held at least this long
 	keys.Play(midi.NoteOff(0, 60))
