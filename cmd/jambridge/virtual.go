@@ -1,8 +1,6 @@
 package main
 
 import (
-	"math"
-
 	"gitlab.com/gomidi/midi/v2/drivers"
 	"gitlab.com/gomidi/midi/v2/drivers/rtmididrv/imported/rtmidi"
 )
@@ -74,21 +72,7 @@ func (v *virtualIn) Listen(onMsg func(msg []byte, milliseconds int32), config dr
 	if v.closed {
 		return nil, drivers.ErrPortClosed
 	}
-	in := v.port
-	if err := in.IgnoreTypes(!config.SysEx, !config.TimeCode, !config.ActiveSense); err != nil {
-		return nil, clean(err)
-	}
-	rd := drivers.NewReader(config, onMsg)
-	if err := in.SetCallback(func(_ rtmidi.MIDIIn, b []byte, deltaSeconds float64) {
-		rd.EachMessage(b, int32(math.Round(deltaSeconds*1000)))
-	}); err != nil {
-		return nil, clean(err)
-	}
-	return func() {
-		if !v.closed { // after Close the rtmidi object is gone
-			in.CancelCallback()
-		}
-	}, nil
+	return listenRtmidi(v.port, onMsg, config, func() bool { return v.closed })
 }
 
 // virtualOut is a virtual output port.
