@@ -101,8 +101,17 @@ func startDump(t *testing.T, card, device int) *dump {
 	if err != nil {
 		t.Fatalf("raw MIDI: %v", err)
 	}
-	t.Cleanup(func() { f.Close() })
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		f.Close() // ends the read below: the device is pollable, so Go's poller wakes it
+		select {
+		case <-done:
+		case <-time.After(patience):
+			t.Errorf("%s: the reader did not stop after the device was closed", d.name)
+		}
+	})
 	go func() {
+		defer close(done)
 		b := make([]byte, 256)
 		for {
 			n, err := f.Read(b)

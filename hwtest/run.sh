@@ -19,8 +19,8 @@ PATH=$PATH:/usr/sbin:/sbin # modprobe, depmod: not on a user's PATH on Debian
 GO=${GO:-go}
 WORK=${HWTEST_WORK:-bin/hwtest}
 # Seconds for the whole boot and test run: a guard against a hung VM, not
-# a speed check (about 60 s idle; a CI runner under load can take several
-# times that). The guest's go test gets 600 s (hwtest/init), this a bit more.
+# a speed check (35 s to 2.5 min on 2 cores at a host load of 5 to 15).
+# The guest's go test gets 600 s (hwtest/init), this a bit more.
 TIMEOUT=${HWTEST_TIMEOUT:-660}
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 
