@@ -213,7 +213,9 @@ func shutdown(servers []*http.Server, listeners []net.Listener, srv *relay.Serve
 	srv.Close()
 	var err error
 	for _, hs := range servers {
-		if e := hs.Shutdown(ctx); e != nil && !errors.Is(e, context.DeadlineExceeded) {
+		// net.ErrClosed: Shutdown closed a listener closed above again,
+		// its Serve not having returned yet.
+		if e := hs.Shutdown(ctx); e != nil && !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, net.ErrClosed) {
 			err = cmp.Or(err, fmt.Errorf("shutdown: %w", e))
 		}
 	}
