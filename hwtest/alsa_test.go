@@ -53,16 +53,16 @@ func card(id string) int {
 var cardLine = regexp.MustCompile(`(?m)^\s*(\d+) \[(\S+)\s*\]`)
 
 // waitCard waits for a card to come (want true) or go.
-func waitCard(t *testing.T, id string, want bool, timeout time.Duration) int {
+func waitCard(t *testing.T, id string, want bool) int {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(patience)
 	for {
 		n := card(id)
 		if (n >= 0) == want {
 			return n
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("ALSA card %s: present=%v, want %v after %v", id, n >= 0, want, timeout)
+			t.Fatalf("ALSA card %s: present=%v, want %v after %v", id, n >= 0, want, patience)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -101,8 +101,17 @@ func startDump(t *testing.T, card, device int) *dump {
 	if err != nil {
 		t.Fatalf("raw MIDI: %v", err)
 	}
-	t.Cleanup(func() { f.Close() })
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		f.Close() // ends the read below: the device is pollable, so Go's poller wakes it
+		select {
+		case <-done:
+		case <-time.After(patience):
+			t.Errorf("%s: the reader did not stop after the device was closed", d.name)
+		}
+	})
 	go func() {
+		defer close(done)
 		b := make([]byte, 256)
 		for {
 			n, err := f.Read(b)
@@ -151,9 +160,9 @@ func hexes(b []byte) string {
 
 // expect waits until the device has received msg ("99 24 70") after the
 // first skip messages; it returns the count so far, for the next call.
-func (d *dump) expect(t *testing.T, skip int, msg string, timeout time.Duration) int {
+func (d *dump) expect(t *testing.T, skip int, msg string) int {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(patience)
 	for {
 		got := d.messages()
 		for i := skip; i < len(got); i++ {
@@ -162,7 +171,7 @@ func (d *dump) expect(t *testing.T, skip int, msg string, timeout time.Duration)
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: did not receive %s within %v; received %q", d.name, msg, timeout, got[min(skip, len(got)):])
+			t.Fatalf("%s: did not receive %s within %v; received %q", d.name, msg, patience, got[min(skip, len(got)):])
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -212,4 +221,15 @@ func findPort(t *testing.T, name string) seqPort {
 	}
 	t.Fatalf("aconnect -l lists no port %q: %+v", name, ports)
 	return seqPort{}
+}
+
+// seqState is the sequencer's clients, ports and subscriptions, with each
+// client's event pools, as the kernel reports them: what a failure
+// message shows of who was connected to whom.
+func seqState() string {
+	b, err := os.ReadFile("/proc/asound/seq/clients")
+	if err != nil {
+		return fmt.Sprintf("/proc/asound/seq/clients: %v", err)
+	}
+	return "/proc/asound/seq/clients:\n" + string(b)
 }

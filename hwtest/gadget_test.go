@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 const configfs = "/sys/kernel/config"
@@ -70,7 +69,7 @@ func (k *keyboard) plug(t *testing.T) {
 	}
 	k.write(t, "UDC", filepath.Base(udcs[0]))
 	k.plugged = true
-	waitCard(t, k.product, true, 10*time.Second)
+	waitCard(t, k.product, true)
 }
 
 // unplug unbinds it: the cable comes out.
@@ -78,18 +77,18 @@ func (k *keyboard) unplug(t *testing.T) {
 	t.Helper()
 	k.write(t, "UDC", "\n")
 	k.plugged = false
-	waitCard(t, k.product, false, 10*time.Second)
+	waitCard(t, k.product, false)
 }
 
 // listen reads what the host sends the keyboard: what its own synth
 // would sound.
 func (k *keyboard) listen(t *testing.T) *dump {
 	t.Helper()
-	return startDump(t, waitCard(t, "fmidi", true, 5*time.Second), 0)
+	return startDump(t, waitCard(t, "fmidi", true), 0)
 }
 
 // keys is the raw device to play into: the gadget's side of the cable.
 func (k *keyboard) keys(t *testing.T) string {
 	t.Helper()
-	return fmt.Sprintf("hw:%d,0", waitCard(t, "fmidi", true, 5*time.Second))
+	return fmt.Sprintf("hw:%d,0", waitCard(t, "fmidi", true))
 }

@@ -14,6 +14,13 @@ import (
 	"time"
 )
 
+// patience is how long a test waits for anything that should come: a
+// line, a card, a message, a program's end. It guards against a hang and
+// says nothing about speed: under TCG on a loaded CI runner, what takes
+// 0.1 s on an idle machine can take several seconds, so it is generous,
+// and a passing run never waits for it.
+const patience = 60 * time.Second
+
 // proc is a program running in the background whose output lines (stdout
 // and stderr together) the test waits on.
 type proc struct {
@@ -62,7 +69,7 @@ func (p *proc) stop() {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(patience):
 		p.cmd.Process.Kill()
 		<-p.done
 	}
@@ -83,9 +90,9 @@ func (p *proc) mark() int {
 }
 
 // waitFrom returns the first line from line number from on that match
-// accepts, waiting up to timeout for it; ok is false when none came.
-func (p *proc) waitFrom(from int, timeout time.Duration, match func(string) bool) (line string, at int, ok bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+// accepts, waiting up to patience for it; ok is false when none came.
+func (p *proc) waitFrom(from int, match func(string) bool) (line string, at int, ok bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	for i := from; ; {
 		p.mu.Lock()
@@ -111,10 +118,11 @@ func (p *proc) waitFrom(from int, timeout time.Duration, match func(string) bool
 	}
 }
 
-// expect waits for a line containing every one of parts.
-func (p *proc) expect(t *testing.T, from int, timeout time.Duration, parts ...string) int {
+// expect waits for a line containing every one of parts, among the lines
+// from line number from on; it returns the number of the line after it.
+func (p *proc) expect(t *testing.T, from int, parts ...string) int {
 	t.Helper()
-	_, at, ok := p.waitFrom(from, timeout, func(l string) bool {
+	_, at, ok := p.waitFrom(from, func(l string) bool {
 		for _, s := range parts {
 			if !strings.Contains(l, s) {
 				return false
@@ -123,7 +131,7 @@ func (p *proc) expect(t *testing.T, from int, timeout time.Duration, parts ...st
 		return true
 	})
 	if !ok {
-		t.Fatalf("%s: no line with %q within %v", p.name, parts, timeout)
+		t.Fatalf("%s: no line with %q within %v", p.name, parts, patience)
 	}
 	return at
 }
@@ -132,7 +140,7 @@ func (p *proc) expect(t *testing.T, from int, timeout time.Duration, parts ...st
 // the test.
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
 	if err != nil {

@@ -34,14 +34,14 @@ func TestNoMIDISystem(t *testing.T) {
 	}
 
 	daemon := start(t, "jambridge", "run", "--listen", "127.0.0.1:3009", "--room", "NO-MIDI", "--virtual")
-	at := daemon.expect(t, 0, 10*time.Second, "level=WARN", sentence)
-	daemon.expect(t, 0, 10*time.Second, "created session", "NO-MIDI")
+	at := daemon.expect(t, 0, "level=WARN", sentence)
+	daemon.expect(t, 0, "created session", "NO-MIDI")
 	loadSound(t)
-	v := virmidi(waitCard(t, "VirMIDI", true, 5*time.Second))
-	at = daemon.expect(t, at, 10*time.Second, "MIDI system available")
-	daemon.expect(t, at, 10*time.Second, "listening to MIDI input", v.port(0))
-	daemon.expect(t, at, 10*time.Second, "virtual MIDI input ready")
-	daemon.expect(t, at, 10*time.Second, "playing remote events on output", "jambridge out")
+	v := virmidi(waitCard(t, "VirMIDI", true))
+	at = daemon.expect(t, at, "MIDI system available")
+	daemon.expect(t, at, "listening to MIDI input", v.port(0))
+	daemon.expect(t, at, "virtual MIDI input ready")
+	daemon.expect(t, at, "playing remote events on output", "jambridge out")
 	findPort(t, "jambridge in")
 	findPort(t, "jambridge out")
 	if n := strings.Count(daemon.output(), sentence); n != 1 {
@@ -60,7 +60,7 @@ func TestPortsByRealName(t *testing.T) {
 		kbd.plug(t)
 		defer kbd.unplug(t)
 	}
-	v := virmidi(waitCard(t, "VirMIDI", true, 5*time.Second))
+	v := virmidi(waitCard(t, "VirMIDI", true))
 
 	out := run(t, "jambridge", "ports")
 	ins, outs, ok := strings.Cut(out, "MIDI outputs")
@@ -113,18 +113,20 @@ func TestSequencerPermission(t *testing.T) {
 }
 
 // A jam with the USB keyboard: notes both ways, hotplug, virtual ports.
-// Each subtest sets up what it needs, so any one runs alone
-// (HWTEST='-test.run JamSession/unplugged').
+// "keys" reads the keyboard and plays the others on virmidi port 0,
+// where synth hears them. Each subtest sets up what it needs, so any one
+// runs alone (HWTEST='-test.run JamSession/unplugged').
 func TestJamSession(t *testing.T) {
 	j := startJam(t)
+	keys := j.startKeyboardBridge(t, "keys", "--out", j.v.port(0))
+	keys.expect(t, 0, "playing remote events on output", j.v.port(0))
+	synth := j.v.listen(t, 0) // what "keys" plays out, as a synth on virmidi port 0 hears it
 
-	t.Run("keyboard plugged in after start is used within 2s", func(t *testing.T) {
+	t.Run("keyboard plugged in after start is used", func(t *testing.T) {
 		if j.kbd.plugged {
 			j.unplugKeyboard(t)
 		}
-		if used := j.plugKeyboard(t); used > 2*time.Second {
-			t.Errorf("the keyboard was used %v after it was plugged in, want within 2s", used.Round(time.Millisecond))
-		}
+		j.plugKeyboard(t)
 	})
 
 	t.Run("keyboard notes reach the others", func(t *testing.T) {
@@ -138,15 +140,15 @@ func TestJamSession(t *testing.T) {
 	})
 
 	t.Run("remote events play out as MIDI bytes", func(t *testing.T) {
-		at, n := j.watch.mark(), len(j.synth.messages())
+		at, n := j.watch.mark(), len(synth.messages())
 		send(t, j.v.raw(1), "99 24 70") // "drums" hits the kick
 		at = j.watch.expectEvent(t, at, "drums", "drum_hit", 36, 112)
-		n = j.synth.expect(t, n, "99 24 70", 5*time.Second)
-		n = j.synth.expect(t, n, "89 24 00", 5*time.Second) // the drum gate's note-off
+		n = synth.expect(t, n, "99 24 70")
+		n = synth.expect(t, n, "89 24 00") // the drum gate's note-off
 		send(t, j.v.raw(1), "90 3C 64 80 3C 00")
 		j.watch.expectEvent(t, at, "drums", "piano_note", 60, 0)
-		n = j.synth.expect(t, n, "90 3C 64", 5*time.Second)
-		j.synth.expect(t, n, "80 3C 00", 5*time.Second)
+		n = synth.expect(t, n, "90 3C 64")
+		synth.expect(t, n, "80 3C 00")
 	})
 
 	t.Run("unplugged mid-note, the others get the release", func(t *testing.T) {
@@ -161,52 +163,17 @@ func TestJamSession(t *testing.T) {
 		if j.kbd.plugged {
 			j.unplugKeyboard(t)
 		}
-		if used := j.plugKeyboard(t); used > 2*time.Second {
-			t.Errorf("the keyboard was used again %v after it was plugged back, want within 2s", used.Round(time.Millisecond))
-		}
+		j.plugKeyboard(t)
 		at := j.watch.mark()
 		j.play(t, "90 43 60")
 		j.watch.expectEvent(t, at, "keys", "piano_note", 67, 96)
 	})
 
-	t.Run("the USB keyboard as input and synth, replugged, noticed from /dev/snd alone", func(t *testing.T) {
-		if !j.kbd.plugged {
-			j.plugKeyboard(t)
-		}
-		// A rescan tick of ten minutes: only the hotplug hints from
-		// /dev/snd can notice the cable coming and going.
-		piano := start(t, "jambridge", "run", "--relay", j.url, "--room", j.room, "--name", "piano",
-			"--in", "FakeUSBMIDI", "--out", "FakeUSBMIDI", "--rescan", "10m")
-		piano.expect(t, 0, 10*time.Second, "playing remote events on output", "FakeUSBMIDI")
-		piano.expect(t, 0, 10*time.Second, "listening to MIDI input", "FakeUSBMIDI")
-		piano.expect(t, 0, 10*time.Second, "joined session", j.room)
-		speaker := j.kbd.listen(t)
-		send(t, j.v.raw(1), "90 3E 55") // "drums" plays; the keyboard sounds it
-		speaker.expect(t, 0, "90 3E 55", 5*time.Second)
-
-		from, at := piano.mark(), j.watch.mark()
-		j.play(t, "90 41 50") // held while the cable comes out
-		at = j.watch.expectEvent(t, at, "piano", "piano_note", 65, 80)
-		j.unplugKeyboard(t)
-		piano.expect(t, from, 5*time.Second, "output port gone", "FakeUSBMIDI")
-		piano.expect(t, from, 5*time.Second, "MIDI input closed", "FakeUSBMIDI")
-		at = j.watch.expectEvent(t, at, "piano", "piano_note", 65, 0)
-
-		j.plugKeyboard(t)
-		piano.expect(t, from, 5*time.Second, "playing remote events on output", "FakeUSBMIDI")
-		piano.expect(t, from, 5*time.Second, "listening to MIDI input", "FakeUSBMIDI")
-		speaker = j.kbd.listen(t)
-		send(t, j.v.raw(1), "80 3E 00 90 3F 56")
-		speaker.expect(t, 0, "90 3F 56", 5*time.Second)
-		j.play(t, "90 43 51")
-		j.watch.expectEvent(t, at, "piano", "piano_note", 67, 81)
-	})
-
 	t.Run("virtual ports are seen and used by other ALSA clients", func(t *testing.T) {
 		daw := start(t, "jambridge", "run", "--config", "daw.yaml", "--relay", j.url, "--room", j.room, "--name", "daw")
-		daw.expect(t, 0, 10*time.Second, "joined session", j.room)
-		daw.expect(t, 0, 10*time.Second, "virtual MIDI input ready")
-		daw.expect(t, 0, 10*time.Second, "playing remote events on output", "jambridge out")
+		daw.expect(t, 0, "joined session", j.room)
+		daw.expect(t, 0, "virtual MIDI input ready")
+		daw.expect(t, 0, "playing remote events on output", "jambridge out")
 		in, out := findPort(t, "jambridge in"), findPort(t, "jambridge out")
 		for _, p := range []seqPort{in, out} {
 			if p.clientName != "jambridge" {
@@ -223,8 +190,40 @@ func TestJamSession(t *testing.T) {
 		send(t, j.v.raw(2), "90 48 50")
 		j.watch.expectEvent(t, at, "daw", "piano_note", 72, 80)
 		send(t, j.v.raw(1), "90 4A 60") // "drums" plays; the DAW hears it
-		track.expect(t, 0, "90 4A 60", 5*time.Second)
+		track.expect(t, 0, "90 4A 60")
 	})
+}
+
+// The USB keyboard as input and synth: "piano" reads the keyboard and
+// plays the others on it, with a rescan tick of ten minutes, so only the
+// hotplug hints from /dev/snd can notice the cable coming and going. The
+// keyboard is piano's alone (see jam).
+func TestKeyboardAsInputAndSynth(t *testing.T) {
+	j := startJam(t)
+	if !j.kbd.plugged {
+		j.kbd.plug(t) // before the bridge starts: its first look finds it
+	}
+	piano := j.startKeyboardBridge(t, "piano", "--out", "FakeUSBMIDI", "--rescan", "10m")
+	piano.expect(t, 0, "playing remote events on output", "FakeUSBMIDI")
+	piano.expect(t, 0, "listening to MIDI input", "FakeUSBMIDI")
+	speaker := j.kbd.listen(t)
+	send(t, j.v.raw(1), "90 3E 55") // "drums" plays; the keyboard sounds it
+	speaker.expect(t, 0, "90 3E 55")
+
+	from, at := piano.mark(), j.watch.mark()
+	j.play(t, "90 41 50") // held while the cable comes out
+	at = j.watch.expectEvent(t, at, "piano", "piano_note", 65, 80)
+	j.unplugKeyboard(t)
+	piano.expect(t, from, "output port gone", "FakeUSBMIDI")
+	at = j.watch.expectEvent(t, at, "piano", "piano_note", 65, 0)
+
+	j.plugKeyboard(t)
+	piano.expect(t, from, "playing remote events on output", "FakeUSBMIDI")
+	speaker = j.kbd.listen(t)
+	send(t, j.v.raw(1), "80 3E 00 90 3F 56")
+	speaker.expect(t, 0, "90 3F 56")
+	j.play(t, "90 43 51")
+	j.watch.expectEvent(t, at, "piano", "piano_note", 67, 81)
 }
 
 // runAs is runStatus as another user.
@@ -247,8 +246,8 @@ func runStatus(t *testing.T, name string, args ...string) (string, int) {
 	p := start(t, name, args...)
 	select {
 	case <-p.done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s: still running after 30s", p.name)
+	case <-time.After(patience):
+		t.Fatalf("%s: still running after %v", p.name, patience)
 	}
 	return p.output(), p.cmd.ProcessState.ExitCode()
 }
