@@ -3,6 +3,7 @@ package bridge
 import (
 	"math"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -15,8 +16,9 @@ import (
 // the current session only: one who leaves drops out of the next scrape,
 // which keeps the label set bounded.
 //
-// A scrape waits for the player's answer; after Run has returned it
-// reports no participants.
+// A scrape waits for the player's answer at most scrapeWait: while the
+// player is stuck in a port's Send (a hung device), and after Run has
+// returned, it reports no participants.
 func (b *Bridge) Collector() prometheus.Collector {
 	return &collector{b: b}
 }
@@ -107,7 +109,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descReleased, st.Released)
 	counter(descLate, st.Late)
 	counter(descSendErrors, st.SendErrors)
-	for _, p := range c.b.Participants() {
+	for _, p := range c.b.participants(time.After(scrapeWait)) {
 		gauge := func(d *prometheus.Desc, v float64) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, p.ID)
 		}

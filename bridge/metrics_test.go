@@ -1,9 +1,13 @@
 package bridge_test
 
 import (
+	"context"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -145,4 +149,36 @@ func countParticipant(t *testing.T, reg *prometheus.Registry, id string) int {
 		}
 	}
 	return n
+}
+
+// A scrape while the player is stuck in a port's Send (a hung device)
+// answers after scrapeWait, with the counters and without the
+// per-participant figures, instead of hanging with the player.
+func TestScrapeDoesNotWaitForAStuckPlayer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sys := &miditest.System{}
+		out := sys.PlugOut("Synth")
+		stuck, unstick := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		out.OnSend = func([]byte) { once.Do(func() { close(stuck); <-unstick }) }
+		b, err := bridge.New(bridge.Config{Output: bridge.MustMatch("synth"), Logger: slog.New(slog.DiscardHandler)}, sys, newSender())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { b.Run(ctx); close(done) }()
+		defer func() { close(unstick); cancel(); <-done }()
+		time.Sleep(10 * time.Millisecond) // the scanner opens the synth
+		synctest.Wait()
+		b.Remote(note("erin", 60, 0))
+		<-stuck
+		reg := registry(t, b)
+		if got := dropped(t, reg, "player_overflow"); got != 0 {
+			t.Errorf(`dropped{reason="player_overflow"} = %v, want 0`, got)
+		}
+		if n := countParticipant(t, reg, "erin"); n != 0 {
+			t.Errorf("erin has %d series while the player is stuck, want none", n)
+		}
+	})
 }

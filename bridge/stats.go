@@ -3,6 +3,7 @@ package bridge
 import (
 	"sort"
 	"sync/atomic"
+	"time"
 )
 
 // counters are the bridge's running totals, updated lock-free. The
@@ -75,17 +76,30 @@ type ParticipantStats struct {
 // Participants reports every remote musician heard from, by id. It asks
 // the player goroutine, which owns the figures, and waits for its answer
 // (or for Run to end, with nil).
-func (b *Bridge) Participants() []ParticipantStats {
+func (b *Bridge) Participants() []ParticipantStats { return b.participants(nil) }
+
+// scrapeWait bounds how long a metrics scrape waits for the player's
+// per-participant figures: while the player is stuck in a port's Send (a
+// hung device), a scrape leaves them out rather than hanging with it.
+const scrapeWait = 500 * time.Millisecond
+
+// participants is Participants, giving up (nil) when timeout fires; a
+// nil timeout never fires.
+func (b *Bridge) participants(timeout <-chan time.Time) []ParticipantStats {
 	reply := make(chan []ParticipantStats, 1)
 	select {
 	case b.player.cmds <- playerCmd{stats: reply}:
 	case <-b.done:
+		return nil
+	case <-timeout:
 		return nil
 	}
 	select {
 	case s := <-reply:
 		return s
 	case <-b.done:
+		return nil
+	case <-timeout:
 		return nil
 	}
 }
