@@ -52,8 +52,10 @@
 // lock while it does. Any goroutine may send: it writes at once with one
 // non-blocking write when the connection is idle, or queues, never
 // waiting on a slow member. The queue is bounded in packets and in bytes;
-// on overflow the oldest relayed event is dropped and counted, and a
-// connection that had to drop while undrained for WriteTimeout is closed.
+// on overflow the oldest relayed event is dropped and counted, except
+// events that end a sound (endsASound: a note-off, a pedal up), which are
+// kept like presence; a connection that had to drop while undrained for
+// WriteTimeout is closed.
 // Each relayed event is encoded once and the same bytes go to every
 // receiver.
 //

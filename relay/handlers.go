@@ -224,7 +224,7 @@ func (s *socket) onBroadcast(arg json.RawMessage, _ int64) {
 		s.sendError(CodePayloadTooLarge, fmt.Sprintf("the relayed event is %d bytes; the limit is %d", len(msg), s.srv.maxRelayedPacket()))
 		return
 	}
-	n := m.relay(msg)
+	n := m.relay(msg, endsASound(a.EventName, a.Payload))
 	s.srv.stats.deliveries.Add(uint64(n))
 	if s.srv.log.Enabled(context.Background(), slog.LevelInfo) {
 		s.srv.log.Info(fmt.Sprintf("Event broadcasted in %s: %s from %s", m.room.code, a.EventName, s.sid))

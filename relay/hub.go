@@ -238,10 +238,11 @@ func (m *member) participants() []Participant {
 	return out
 }
 
-// relay sends msg, encoded once, to every other member of m's session.
-// It returns how many members it reached; a member that has left relays
-// nothing.
-func (m *member) relay(msg []byte) int {
+// relay sends msg, encoded once, to every other member of m's session;
+// release marks an event that ends a sound (endsASound), which a full
+// send queue keeps while it can drop others. It returns how many members
+// it reached; a member that has left relays nothing.
+func (m *member) relay(msg []byte, release bool) int {
 	r := m.room
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -251,7 +252,7 @@ func (m *member) relay(msg []byte) int {
 	n := 0
 	for _, o := range r.members {
 		if o != m {
-			o.s.send(msg, true)
+			o.s.send(msg, !release)
 			n++
 		}
 	}

@@ -9,7 +9,8 @@ import "time"
 // Overflow policy: producers never block. When a push would break either
 // bound, the oldest droppable packet (a relayed musical event) is dropped
 // and counted, as many times as needed; essential packets (replies,
-// presence, errors) are dropped only when nothing droppable is left. Live
+// presence, errors, relayed events that end a sound) are dropped only
+// when nothing droppable is left. Live
 // music prefers a fresh note to a stale one, and presence must survive so
 // receivers never keep a departed member's notes sounding. A queue that
 // had to drop while nothing drained it for the stuck timeout reports

@@ -93,3 +93,45 @@ func TestOverflowDropsOldestEventsThenDisconnects(t *testing.T) {
 		t.Errorf("stuck = %d, want 1", st.Stuck)
 	}
 }
+
+// A full send queue drops the oldest ordinary events but keeps those
+// that end a sound (a note-off, a pedal up), as it keeps presence: the
+// slow member hears the end of every note it heard begin.
+func TestOverflowKeepsReleases(t *testing.T) {
+	r := newRelay(t, relay.Config{SendQueue: 8, WriteTimeout: time.Minute})
+	code, p := session(t, r, "alice")
+	pl := openPolling(t, r)
+	pl.post("40")
+	pl.get()
+	pl.post(fmt.Sprintf(`42["session:join",{"roomCode":%q}]`, code))
+	pl.get()
+	p[0].next("session:user-joined")
+	note := func(vel int) {
+		p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "piano_note",
+			"payload": map[string]any{"note": "C4", "velocity": vel, "timestamp": 1}})
+	}
+	pedal := func(val int) {
+		p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "control_change",
+			"payload": map[string]any{"controller": 64, "value": val, "channel": 1, "timestamp": 1}})
+	}
+	note(90)
+	pedal(127)
+	p[0].sync()
+	if got := pl.get(); len(got) != 2 {
+		t.Fatalf("the member heard %q, want the note and the pedal down", got)
+	}
+	note(0)
+	pedal(0)
+	for i := range 20 {
+		p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit", "payload": i})
+	}
+	p[0].sync()
+	if st := r.Stats(); st.Dropped != 14 {
+		t.Errorf("dropped %d, want 14 (22 events into a queue of 8, the 2 releases kept)", st.Dropped)
+	}
+	got := pl.get()
+	if len(got) != 8 || !strings.Contains(got[0], `"velocity":0`) || !strings.Contains(got[1], `"value":0`) ||
+		!strings.Contains(got[2], `"payload":14,`) || !strings.Contains(got[7], `"payload":19,`) {
+		t.Errorf("queued %d packets: %q; want the note-off, the pedal up, then drum hits 14 to 19", len(got), got)
+	}
+}
