@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,12 +58,7 @@ func TestOverflowDropsOldestEventsThenDisconnects(t *testing.T) {
 	clock := newFakeClock()
 	r := newRelay(t, relay.Config{SendQueue: 8, WriteTimeout: time.Second, Now: clock.Now})
 	code, p := session(t, r, "alice")
-	pl := openPolling(t, r)
-	pl.post("40")
-	pl.get()
-	pl.post(fmt.Sprintf(`42["session:join",{"roomCode":%q}]`, code))
-	pl.get()
-	p[0].next("session:user-joined")
+	pl := pollingMember(t, r, code, p[0])
 	for i := range 20 {
 		p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "drum_hit", "payload": i})
 	}
@@ -100,12 +94,7 @@ func TestOverflowDropsOldestEventsThenDisconnects(t *testing.T) {
 func TestOverflowKeepsReleases(t *testing.T) {
 	r := newRelay(t, relay.Config{SendQueue: 8, WriteTimeout: time.Minute})
 	code, p := session(t, r, "alice")
-	pl := openPolling(t, r)
-	pl.post("40")
-	pl.get()
-	pl.post(fmt.Sprintf(`42["session:join",{"roomCode":%q}]`, code))
-	pl.get()
-	p[0].next("session:user-joined")
+	pl := pollingMember(t, r, code, p[0])
 	note := func(vel int) {
 		p[0].emit("event:broadcast", map[string]any{"roomCode": code, "eventName": "piano_note",
 			"payload": map[string]any{"note": "C4", "velocity": vel, "timestamp": 1}})

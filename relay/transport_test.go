@@ -30,6 +30,19 @@ func openPolling(t *testing.T, r *testRelay) *poller {
 	return &poller{t: t, url: r.URL + "/socket.io/?EIO=4&transport=polling&sid=" + sid, sid: sid}
 }
 
+// pollingMember connects a long-polling client and joins it to code,
+// whose first member, first, is told of it.
+func pollingMember(t *testing.T, r *testRelay, code string, first *peer) *poller {
+	t.Helper()
+	pl := openPolling(t, r)
+	pl.post("40")
+	pl.get()
+	pl.post(fmt.Sprintf(`42["session:join",{"roomCode":%q}]`, code))
+	pl.get()
+	first.next("session:user-joined")
+	return pl
+}
+
 func (p *poller) post(packets ...string) {
 	p.t.Helper()
 	if got := httpDo(p.t, "POST", p.url, strings.Join(packets, "\x1e"), 200); got != "ok" {
@@ -111,12 +124,7 @@ func TestPollingErrors(t *testing.T) {
 func TestPollingUpgradesToWebsocket(t *testing.T) {
 	r := newRelay(t, relay.Config{})
 	code, p := session(t, r, "alice")
-	pl := openPolling(t, r)
-	pl.post("40")
-	pl.get()
-	pl.post(fmt.Sprintf(`42["session:join",{"roomCode":%q}]`, code))
-	pl.get()
-	p[0].next("session:user-joined")
+	pl := pollingMember(t, r, code, p[0])
 
 	pending := make(chan []string, 1)
 	go func() { pending <- pl.get() }()
