@@ -10,6 +10,11 @@
 // ErrNoMIDISystem (no ALSA sequencer), ErrPermission (not in the audio
 // group), and rtmidi's own errors with their garbled C text cleaned.
 //
+// rtmidi opens a port by its position in the list; the ports the System
+// lists check after opening that the position still holds their name, so
+// a device plugged in between a scan and an Open never gets another
+// device's role (portcheck.go).
+//
 // # Concurrency
 //
 // A System holds no state of its own beyond the driver; its methods may

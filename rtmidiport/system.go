@@ -73,6 +73,9 @@ func (m *System) Outs() ([]drivers.Out, error) {
 		return nil, err
 	}
 	outs, err := m.drv.Outs()
+	for i, out := range outs {
+		outs[i] = hardwareOut{out}
+	}
 	return outs, clean(err)
 }
 
