@@ -24,6 +24,7 @@ import (
 type socket struct {
 	srv    *Server
 	eid    string        // Engine.IO session id
+	addr   string        // the client's address (clientAddress), set before the socket is shared
 	log    *slog.Logger  // never reassigned: read from any goroutine
 	w      *connWriter   // set by newSocket, never reassigned
 	closed chan struct{} // closed by close
@@ -47,8 +48,9 @@ type socket struct {
 	connectTimer *time.Timer // stopped by the Socket.IO CONNECT
 	awaitPong    bool
 
-	inMu       sync.Mutex // guards the fields below: inbound handling
-	sid        string     // Socket.IO id once connected to "/", else ""
+	inMu       sync.Mutex  // guards the fields below: inbound handling
+	sid        string      // Socket.IO id once connected to "/", else ""
+	grant      TokenClaims // what the CONNECT's access token allows (room, name)
 	bucket     tokenBucket
 	lastRateMs int64 // when the last rate_limited error went out (unix ms)
 }
@@ -218,6 +220,9 @@ func (s *socket) handleMessage(b []byte) error {
 	}
 	switch p.Type {
 	case sioConnect:
+		if s.sid == "" && !s.authorize(p.Data) {
+			return nil // refused: see authorize
+		}
 		s.connect()
 	case sioDisconnect:
 		s.srv.hub.leave(s)
