@@ -259,7 +259,10 @@ func (s *socket) connect() {
 }
 
 func (s *socket) sendConnectError(nsp, msg string) {
-	b := fmt.Appendf(nil, "44%s,", nsp)
+	b := []byte("44")
+	if nsp != "/" {
+		b = fmt.Appendf(b, "%s,", nsp)
+	}
 	b = append(b, `{"message":`...)
 	b = appendJSONString(b, msg)
 	s.send(append(b, '}'), false)
