@@ -44,6 +44,10 @@ func (s *socket) authorize(data []byte) bool {
 	s.srv.stats.connectsRefused.Add(1)
 	s.log.Debug("connect refused", "reason", err)
 	s.sendConnectError("/", err.Error())
+	if s.refused {
+		return false // closing already: more bad CONNECTs do not put it off
+	}
+	s.refused = true
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	stopTimer(s.connectTimer)

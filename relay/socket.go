@@ -51,6 +51,7 @@ type socket struct {
 	inMu       sync.Mutex  // guards the fields below: inbound handling
 	sid        string      // Socket.IO id once connected to "/", else ""
 	grant      TokenClaims // what the CONNECT's access token allows (room, name)
+	refused    bool        // a CONNECT was refused: the close is scheduled
 	bucket     tokenBucket
 	lastRateMs int64 // when the last rate_limited error went out (unix ms)
 }
