@@ -233,3 +233,25 @@ func rawWSNoConnect(t *testing.T, r *testRelay) *websocket.Conn {
 	readPrefix(t, ws, "0{")
 	return ws
 }
+
+// A Session's automatic rejoin carries its secret: after a relay
+// restart it makes its session again, private, so a join without the
+// secret is forbidden and one with it gets in.
+func TestSessionRejoinKeepsItsSecret(t *testing.T) {
+	r1 := startRelayAt(t, "")
+	addr := r1.http.Listener.Addr().String()
+	ts := startSession(t, relay.SessionConfig{URL: r1.URL, Room: "priv-9", Name: "studio", Secret: "s3cret"})
+	ts.expect(relay.PresenceConnected)
+	stopRelay(r1)
+	ts.await(relay.PresenceDisconnected)
+	r2 := startRelayAt(t, addr)
+	if c := ts.await(relay.PresenceConnected); c.Room != "PRIV-9" {
+		t.Fatalf("rejoined %+v, want PRIV-9", c)
+	}
+	p := connect(t, r2)
+	p.emit("session:join", map[string]any{"roomCode": "PRIV-9"})
+	p.wantError(relay.CodeForbidden)
+	p.emit("session:join", map[string]any{"roomCode": "PRIV-9", "secret": "s3cret"})
+	p.next("session:joined")
+	ts.await(relay.PresenceJoined)
+}
