@@ -141,7 +141,10 @@ func TestHostedPrivateSessionWithTokens(t *testing.T) {
 		done <- runJam(ctx, jamSetup{Session: relay.SessionConfig{URL: host.localURL, Room: "BAND-7", Name: "host", Secret: "k1ng", Token: own},
 			Bridge: bridge.Config{}, MIDI: &miditest.System{}, Host: host, Out: out, Log: log})
 	}()
-	eventually(t, "announcement", func() bool { return strings.Contains(out.String(), "The session is private") })
+	eventually(t, "announcement", func() bool { return strings.Contains(out.String(), "The relay wants access tokens") })
+	if !strings.Contains(out.String(), "The session is private") || !strings.Contains(out.String(), "--room BAND-7`") {
+		t.Errorf("announcement:\n%s", out)
+	}
 	dctx, dcancel := context.WithTimeout(context.Background(), wait)
 	defer dcancel()
 	_, err = relay.Dial(dctx, relay.ClientConfig{URL: host.localURL})

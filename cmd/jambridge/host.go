@@ -19,6 +19,7 @@ type hostedRelay struct {
 	host     *relayhost.Host
 	localURL string // for our own connection
 	shareURL string // for the others: this machine's LAN address
+	tokens   bool   // the relay wants access tokens
 }
 
 // hostRelay starts the embedded relay on addr; with authSecret every
@@ -32,7 +33,7 @@ func hostRelay(addr string, authSecret []byte, log *slog.Logger) (*hostedRelay, 
 	if err != nil {
 		return nil, fmt.Errorf("cannot host the session on %s: %w (is another jambridge or jamrelay running? pick another --listen)", addr, err)
 	}
-	h := &hostedRelay{srv: srv, host: relayhost.New(srv, log)}
+	h := &hostedRelay{srv: srv, host: relayhost.New(srv, log), tokens: authSecret != nil}
 	h.host.Serve(ln)
 	port := ln.Addr().(*net.TCPAddr).Port
 	h.localURL = fmt.Sprintf("http://127.0.0.1:%d", port)

@@ -240,6 +240,9 @@ func (j *jam) announce(room string) {
 		// The secret itself is not printed: stdout may be a journal.
 		fmt.Fprintln(j.out, "The session is private: give others its secret (--secret SECRET, or #secret=SECRET at the end of the link).")
 	}
+	if j.host.tokens {
+		fmt.Fprintf(j.out, "The relay wants access tokens: make one per player with `jamrelay token --auth-secret-file FILE --room %s` (--token TOKEN, or #token=TOKEN in the link).\n", room)
+	}
 }
 
 // run keeps the session and the bridge up until ctx ends or the session
