@@ -39,9 +39,9 @@ func BenchmarkRelayToSession(b *testing.B) {
 		members[i] = newSocket(srv)
 		members[i].handleEIO([]byte("40"))
 	}
-	m, _ := srv.hub.create(members[0], "MUSIC-42", Participant{ID: members[0].sid})
+	m, _ := srv.hub.create(members[0], "MUSIC-42", Participant{ID: members[0].sid}, access{})
 	for _, s := range members[1:] {
-		srv.hub.join(s, m.room.code, Participant{ID: s.sid})
+		srv.hub.join(s, m.room.code, Participant{ID: s.sid}, access{})
 	}
 	var sink [][]byte
 	b.ReportAllocs()
@@ -73,7 +73,7 @@ func BenchmarkRelayToWebsockets(b *testing.B) {
 	sender := newSocket(srv)
 	srv.register(sender)
 	sender.handleEIO([]byte("40"))
-	srv.hub.create(sender, "MUSIC-42", Participant{ID: sender.sid})
+	srv.hub.create(sender, "MUSIC-42", Participant{ID: sender.sid}, access{})
 	var got atomic.Int64
 	for range 4 {
 		ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket", nil)

@@ -32,6 +32,9 @@ type ClientConfig struct {
 	OnEvent func(Event)
 	// Header is sent with the websocket handshake.
 	Header http.Header
+	// Token is the access token sent in the Socket.IO CONNECT
+	// (auth {token}), for a relay that wants one; "" sends none.
+	Token  string
 	Logger *slog.Logger
 }
 
@@ -82,7 +85,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if c.onEvent == nil {
 		c.onEvent = func(Event) {}
 	}
-	if err := c.handshake(ctx); err != nil {
+	if err := c.handshake(ctx, cfg.Token); err != nil {
 		ws.Close()
 		return nil, fmt.Errorf("connect to relay %s: %w", cfg.URL, err)
 	}
@@ -116,8 +119,28 @@ func wsURL(raw string) (string, error) {
 	return u.String(), nil
 }
 
+// ConnectRefusedError is a relay's CONNECT_ERROR: it refused the
+// connection, for an access token missing, expired or invalid. Retrying
+// with the same token cannot help.
+type ConnectRefusedError struct {
+	Message string // the relay's reason, as it wrote it
+}
+
+func (e *ConnectRefusedError) Error() string { return "relay refused the connection: " + e.Message }
+
+// connectPacket is the Socket.IO CONNECT to "/", with auth {token} when
+// there is a token.
+func connectPacket(token string) []byte {
+	if token == "" {
+		return []byte("40")
+	}
+	b := []byte(`40{"token":`)
+	b = appendJSONString(b, token)
+	return append(b, '}')
+}
+
 // handshake reads the open packet, connects to "/" and reads our id.
-func (c *Client) handshake(ctx context.Context) error {
+func (c *Client) handshake(ctx context.Context, token string) error {
 	if dl, ok := ctx.Deadline(); ok {
 		c.ws.SetReadDeadline(dl)
 		defer c.ws.SetReadDeadline(time.Time{})
@@ -131,7 +154,7 @@ func (c *Client) handshake(ctx context.Context) error {
 		return fmt.Errorf("bad open packet: %w", err)
 	}
 	c.silence = time.Duration(open.PingInterval+open.PingTimeout) * time.Millisecond
-	if err := c.ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+	if err := c.ws.WriteMessage(websocket.TextMessage, connectPacket(token)); err != nil {
 		return err
 	}
 	for {
@@ -148,7 +171,11 @@ func (c *Client) handshake(ctx context.Context) error {
 			c.id = r.Sid
 			return nil
 		case strings.HasPrefix(string(msg), "44"):
-			return fmt.Errorf("relay refused the connection: %s", msg[2:])
+			var r struct{ Message string }
+			if json.Unmarshal(msg[2:], &r) != nil || r.Message == "" {
+				r.Message = truncate(string(msg[2:]), 80)
+			}
+			return &ConnectRefusedError{Message: r.Message}
 		case string(msg) == "2":
 			c.ws.WriteMessage(websocket.TextMessage, []byte("3"))
 		}

@@ -34,11 +34,15 @@ type RelayError struct {
 func (e *RelayError) Error() string { return e.Message }
 
 // fatal reports whether err is a relay answer that retrying cannot
-// change: bad_request (an invalid room code, name or argument). Every
-// other error, session_full and network errors included, is retried.
+// change: bad_request (an invalid room code, name or argument),
+// forbidden (a wrong secret, a token for another session) or a refused
+// CONNECT (a missing, expired or invalid access token). Every other
+// error, session_full, rate_limited and network errors included, is
+// retried.
 func fatal(err error) bool {
 	var re *RelayError
-	return errors.As(err, &re) && re.Code == CodeBadRequest
+	var refused *ConnectRefusedError
+	return errors.As(err, &refused) || errors.As(err, &re) && (re.Code == CodeBadRequest || re.Code == CodeForbidden)
 }
 
 // missing reports whether err says that the session a JoinOnly Session
@@ -57,8 +61,8 @@ func (s *Session) missing(err error) bool {
 
 // Run keeps the session's membership up until ctx ends, then leaves the
 // session and returns nil. It returns early only with an error that
-// retrying cannot fix: a *RelayError with code bad_request. Run may be
-// called once.
+// retrying cannot fix (see fatal): a *RelayError with code bad_request
+// or forbidden, or a *ConnectRefusedError. Run may be called once.
 func (s *Session) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("relay: Session.Run called twice")
@@ -136,7 +140,7 @@ func (s *Session) join(ctx context.Context) (*link, error) {
 	jctx, cancel := context.WithTimeout(ctx, s.cfg.JoinTimeout)
 	defer cancel()
 	l := &link{s: s, replies: make(chan error, 4)}
-	c, err := Dial(jctx, ClientConfig{URL: s.cfg.URL, OnEvent: l.onEvent, Logger: s.log})
+	c, err := Dial(jctx, ClientConfig{URL: s.cfg.URL, Token: s.cfg.Token, OnEvent: l.onEvent, Logger: s.log})
 	if err != nil {
 		return nil, err
 	}
@@ -161,13 +165,14 @@ type sessionRequest struct {
 	RoomCode string `json:"roomCode,omitempty"`
 	Name     string `json:"name,omitempty"`
 	Kind     string `json:"kind,omitempty"`
+	Secret   string `json:"secret,omitempty"`
 }
 
 // enter joins room, creating it when the relay does not know it (or
 // when room is ""), and waits for the relay's answer.
 func (l *link) enter(ctx context.Context, room string) error {
 	create := room == ""
-	req := sessionRequest{RoomCode: room, Name: l.s.cfg.Name, Kind: l.s.cfg.Kind}
+	req := sessionRequest{RoomCode: room, Name: l.s.cfg.Name, Kind: l.s.cfg.Kind, Secret: l.s.cfg.Secret}
 	for flips := 0; ; flips++ {
 		event := "session:join"
 		if create {

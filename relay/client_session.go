@@ -30,6 +30,11 @@ type SessionConfig struct {
 	// Name is our display name and Kind our participant kind ("bridge").
 	Name string
 	Kind string
+	// Secret is the session's secret: it makes the session we create
+	// private, and it is what a private session we join wants.
+	Secret string
+	// Token is the access token of a relay that wants one.
+	Token string
 	// JoinTimeout bounds one attempt to connect and join; default 5s.
 	JoinTimeout time.Duration
 	// JoinOnly joins Room and never creates it: for watchers (monitor,

@@ -51,6 +51,18 @@ type Config struct {
 	// Origin header (the bridge, scripts) are always allowed.
 	AllowOrigins []string
 
+	// Private sessions and access tokens.
+	//
+	// FailedJoins is how many failed joins (an unknown code, a wrong
+	// secret, a taken code) one client address may make in a minute;
+	// past them its joins get rate_limited until the minute is over,
+	// except a valid return to a session it has been a member of.
+	FailedJoins int
+	// AuthSecret, when set, is the HS256 key of access tokens: every
+	// Socket.IO CONNECT must carry auth {token} signed with it
+	// (MinAuthSecret bytes at least).
+	AuthSecret []byte
+
 	// Logger receives the relay's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests inject their own.
@@ -72,6 +84,7 @@ func DefaultConfig() Config {
 		ConnectTimeout:  45 * time.Second,
 		MaxConnections:  20000,
 		WriteTimeout:    10 * time.Second,
+		FailedJoins:     10,
 	}
 }
 
@@ -114,6 +127,9 @@ func (c Config) withDefaults() Config {
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = d.WriteTimeout
 	}
+	if c.FailedJoins == 0 {
+		c.FailedJoins = d.FailedJoins
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -141,6 +157,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max connections %d must be at least 1", c.MaxConnections)
 	case c.SendQueue < 1:
 		return fmt.Errorf("send queue %d must be at least 1", c.SendQueue)
+	case c.FailedJoins < 0:
+		return fmt.Errorf("failed joins %d must not be negative", c.FailedJoins)
+	case c.AuthSecret != nil && len(c.AuthSecret) < MinAuthSecret:
+		return fmt.Errorf("the auth secret has %d bytes; it needs at least %d", len(c.AuthSecret), MinAuthSecret)
 	case c.SendQueueBytes < c.MaxEventPayload+relayEnvelope:
 		return fmt.Errorf("send queue bytes %d must hold one relayed event of %d bytes", c.SendQueueBytes, c.MaxEventPayload+relayEnvelope)
 	}

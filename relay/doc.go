@@ -22,6 +22,22 @@
 // bytes. Every relayed field is checked, so a relayed event is at most
 // the payload limit plus a fixed envelope (maxRelayedPacket).
 //
+// Private sessions and access tokens (auth.go, secret.go, token.go,
+// joinlimit.go): a session created with a secret admits only joins that
+// give it (stored salted and hashed, compared in constant time, never
+// logged); a missing or wrong one is forbidden, and the members hear
+// nothing. Failed joins (an unknown code, a wrong secret, a taken code)
+// are limited per client address (clientAddress): FailedJoins a minute,
+// then rate_limited for whatever the address tries, which tells nothing
+// about the code, until the minute since its first failure is over;
+// only a valid return to a session a member came from that address to
+// gets in meanwhile, so a member's reconnect is never slowed. With
+// Config.AuthSecret every Socket.IO CONNECT must carry auth {token}, an
+// HS256 JWT (SignToken, VerifyToken); a refused one gets a CONNECT_ERROR
+// saying why and is closed refusedCloseAfter later. The token's room
+// claim is the only session its holder may create or join, its name
+// claim the participant's name.
+//
 // # Client and Session
 //
 // Client is one Socket.IO connection over websocket: Emit, EmitHold, Call
@@ -76,6 +92,11 @@
 //     operations and non-blocking system calls, never across a blocking
 //     one.
 //  7. Server.mu: the registry of connections; a leaf, taken under any.
+//  8. joinLimiter.mu: the failed joins per address; a leaf, taken with
+//     none of 1-7 needed and never held across a send.
+//
+// A room's known addresses (secret.go) are guarded by room.mu; its
+// secret is immutable.
 //
 // Goroutines: a websocket's reader and writer, timer callbacks (ping,
 // connect timeout) and closes done on the side are all counted in
@@ -85,6 +106,7 @@
 // client that does not read holds it at most twice closeWait.
 //
 // Timeouts are named: closeWait, handshakeTimeout, rateLimitedErrorEvery,
+// refusedCloseAfter, joinWindow,
 // and the Config fields PingInterval, PingTimeout (also the upgrade
 // probe's), WriteTimeout (a write, a long-poll response, a POST body)
 // and ConnectTimeout.

@@ -54,8 +54,8 @@ func FuzzHandleEIO(f *testing.F) {
 			s.register()
 			s.handleEIO([]byte("40"))
 		}
-		m, _ := srv.hub.create(a, "", Participant{ID: a.sid})
-		srv.hub.join(other, m.room.code, Participant{ID: other.sid})
+		m, _ := srv.hub.create(a, "", Participant{ID: a.sid}, access{})
+		srv.hub.join(other, m.room.code, Participant{ID: other.sid}, access{})
 		other.w.pollBatch(nil)
 		before := srv.stats.deliveries.Load()
 		_ = a.handleEIO(b)

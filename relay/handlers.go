@@ -20,6 +20,7 @@ const (
 	CodeNotInSession    = "not_in_session"
 	CodePayloadTooLarge = "payload_too_large"
 	CodeRateLimited     = "rate_limited"
+	CodeForbidden       = "forbidden"
 )
 
 // maxNameLen bounds a participant's display name, in runes.
@@ -57,46 +58,61 @@ type sessionArg struct {
 	RoomCode *string `json:"roomCode"`
 	Name     *string `json:"name"`
 	Kind     *string `json:"kind"`
+	Secret   *string `json:"secret"`
 }
 
 // parseSessionArg decodes arg and checks its fields; the participant it
-// returns is ready to join.
-func (s *socket) parseSessionArg(arg json.RawMessage, needCode bool) (string, Participant, bool) {
+// returns is ready to join, under the token's name when it has one.
+func (s *socket) parseSessionArg(arg json.RawMessage, needCode bool) (string, Participant, string, bool) {
 	var a sessionArg
 	if len(arg) > 0 && string(arg) != "null" {
 		if err := json.Unmarshal(arg, &a); err != nil {
 			s.sendError(CodeBadRequest, "the argument must be an object like {roomCode, name}")
-			return "", Participant{}, false
+			return "", Participant{}, "", false
 		}
 	}
 	p := Participant{ID: s.sid, Name: "Player", JoinedAt: s.srv.cfg.Now().UnixMilli()}
 	if a.Name != nil && *a.Name != "" {
 		p.Name = truncate(*a.Name, maxNameLen)
 	}
+	if s.grant.Name != "" {
+		p.Name = s.grant.Name
+	}
 	if a.Kind != nil {
 		p.Kind = truncate(*a.Kind, 16)
+	}
+	var secret string
+	if a.Secret != nil {
+		if secret = *a.Secret; len(secret) > maxSecretLen {
+			s.sendError(CodeBadRequest, fmt.Sprintf("a secret is at most %d bytes", maxSecretLen))
+			return "", p, "", false
+		}
 	}
 	if a.RoomCode == nil || *a.RoomCode == "" {
 		if needCode {
 			s.sendError(CodeBadRequest, "roomCode is required")
 		}
-		return "", p, !needCode
+		return "", p, secret, !needCode
 	}
 	code, ok := normalizeRoomCode(*a.RoomCode)
 	if !ok {
 		s.sendError(CodeBadRequest, "a room code is 3 to 32 letters, digits or '-'")
 	}
-	return code, p, ok
+	return code, p, secret, ok
 }
 
 func (s *socket) onCreate(arg json.RawMessage, _ int64) {
-	code, p, ok := s.parseSessionArg(arg, false)
+	code, p, secret, ok := s.parseSessionArg(arg, false)
 	if !ok {
 		return
 	}
-	m, err := s.srv.hub.create(s, code, p)
+	if code, ok = s.sessionCodeFor(code); !ok {
+		return
+	}
+	limited, left := s.srv.joins.blocked(s.addr, s.srv.cfg.Now())
+	m, err := s.srv.hub.create(s, code, p, access{secret: secret, limited: limited})
 	if err != nil {
-		s.sendSessionError(err, code)
+		s.refuseEntry(err, code, limited, left)
 		return
 	}
 	s.log.Info("session created", "room", m.room.code, "name", p.Name)
@@ -108,13 +124,17 @@ func (s *socket) onCreate(arg json.RawMessage, _ int64) {
 }
 
 func (s *socket) onJoin(arg json.RawMessage, _ int64) {
-	code, p, ok := s.parseSessionArg(arg, true)
+	code, p, secret, ok := s.parseSessionArg(arg, true)
 	if !ok {
 		return
 	}
-	m, err := s.srv.hub.join(s, code, p)
+	if code, ok = s.sessionCodeFor(code); !ok {
+		return
+	}
+	limited, left := s.srv.joins.blocked(s.addr, s.srv.cfg.Now())
+	m, err := s.srv.hub.join(s, code, p, access{secret: secret, limited: limited})
 	if err != nil {
-		s.sendSessionError(err, code)
+		s.refuseEntry(err, code, limited, left)
 		return
 	}
 	s.log.Info("session joined", "room", m.room.code, "name", m.info.Name)
@@ -149,6 +169,8 @@ func (s *socket) sendSessionError(err error, code string) {
 		s.sendError(CodeSessionNotFound, fmt.Sprintf("session %s does not exist", code))
 	case errors.Is(err, errSessionExists):
 		s.sendError(CodeSessionExists, fmt.Sprintf("session %s already exists: join it or pick another code", code))
+	case errors.Is(err, errNoEntry):
+		s.sendError(CodeForbidden, fmt.Sprintf("session %s is private: the secret is missing or wrong", code))
 	case errors.Is(err, errSessionFull):
 		s.sendError(CodeSessionFull, fmt.Sprintf("session %s is full (%d members)", code, s.srv.cfg.MaxMembers))
 	}

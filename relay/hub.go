@@ -19,6 +19,8 @@ var (
 	errSessionNotFound = errors.New("session not found")
 	errSessionExists   = errors.New("session exists")
 	errSessionFull     = errors.New("session full")
+	errNoEntry         = errors.New("secret missing or wrong")
+	errJoinLimited     = errors.New("too many failed joins")
 	errSocketClosed    = errors.New("socket closed")
 )
 
@@ -43,10 +45,12 @@ type hub struct {
 // room is one session.
 type room struct {
 	code string
+	key  *roomSecret // nil for an open session; immutable
 
-	mu      sync.RWMutex // guards members, dead and each member's gone flag
+	mu      sync.RWMutex // guards members, dead, known and each member's gone flag
 	members []*member
-	dead    bool // emptied and removed from the hub: nobody may join it
+	dead    bool                // emptied and removed from the hub: nobody may join it
+	known   map[string]struct{} // client addresses members came from; see maxKnownAddrs
 }
 
 // member ties a socket to the room it is in.
@@ -84,17 +88,18 @@ func newRoomCode() string {
 	return string(out)
 }
 
-// create makes a session, with code when given, and puts s in it alone,
-// leaving the session s was in.
-func (h *hub) create(s *socket, code string, p Participant) (*member, error) {
+// create makes a session, with code when given and private when a.secret
+// is set, and puts s in it alone, leaving the session s was in.
+func (h *hub) create(s *socket, code string, p Participant, a access) (*member, error) {
 	s.memberMu.Lock()
 	defer s.memberMu.Unlock()
 	if s.isClosed() {
 		return nil, errSocketClosed
 	}
-	r := &room{code: code}
+	r := &room{code: code, key: newRoomSecret(a.secret)}
 	m := &member{room: r, s: s, info: p}
 	r.members = []*member{m}
+	r.rememberLocked(s.addr) // nobody else knows r yet
 	h.mu.Lock()
 	if code == "" {
 		for r.code = newRoomCode(); h.rooms[r.code] != nil; r.code = newRoomCode() {
@@ -112,8 +117,10 @@ func (h *hub) create(s *socket, code string, p Participant) (*member, error) {
 
 // join puts s in the session code and tells the others, leaving the
 // session s was in first. Joining the session s is already in returns
-// its current membership.
-func (h *hub) join(s *socket, code string, p Participant) (*member, error) {
+// its current membership. A private session wants its secret
+// (errNoEntry); over the failed-join limit only a return from an
+// address a member came from gets in (errJoinLimited).
+func (h *hub) join(s *socket, code string, p Participant, a access) (*member, error) {
 	s.memberMu.Lock()
 	defer s.memberMu.Unlock()
 	if s.isClosed() {
@@ -125,10 +132,13 @@ func (h *hub) join(s *socket, code string, p Participant) (*member, error) {
 	if r == nil {
 		return nil, errSessionNotFound
 	}
+	if !r.key.admits(a.secret) {
+		return nil, errNoEntry
+	}
 	if s.cur != nil && s.cur.room == r {
 		return s.cur, nil
 	}
-	if err := r.canJoin(h.maxMembers); err != nil {
+	if err := r.canJoin(h.maxMembers, s.addr, a.limited); err != nil {
 		return nil, err // and s stays where it is
 	}
 	h.leaveLocked(s)
@@ -139,27 +149,30 @@ func (h *hub) join(s *socket, code string, p Participant) (*member, error) {
 	msg := AppendEvent(nil, -1, "session:user-joined", user)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.canJoinLocked(h.maxMembers); err != nil {
+	if err := r.canJoinLocked(h.maxMembers, s.addr, a.limited); err != nil {
 		return nil, err // emptied or filled meanwhile
 	}
 	for _, o := range r.members {
 		o.s.send(msg, false)
 	}
 	r.members = append(r.members, m)
+	r.rememberLocked(s.addr)
 	s.cur = m
 	return m, nil
 }
 
-func (r *room) canJoin(maxMembers int) error {
+func (r *room) canJoin(maxMembers int, addr string, limited bool) error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.canJoinLocked(maxMembers)
+	return r.canJoinLocked(maxMembers, addr, limited)
 }
 
-func (r *room) canJoinLocked(maxMembers int) error {
+func (r *room) canJoinLocked(maxMembers int, addr string, limited bool) error {
 	switch {
 	case r.dead:
 		return errSessionNotFound
+	case limited && !r.knowsLocked(addr):
+		return errJoinLimited
 	case len(r.members) >= maxMembers:
 		return errSessionFull
 	}

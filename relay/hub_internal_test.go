@@ -21,7 +21,7 @@ func TestSessionsDoNotWaitForEachOther(t *testing.T) {
 		return s
 	}
 	x, joiner := sock(), sock()
-	a, err := srv.hub.create(x, "ROOM-A", Participant{ID: x.sid})
+	a, err := srv.hub.create(x, "ROOM-A", Participant{ID: x.sid}, access{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestSessionsDoNotWaitForEachOther(t *testing.T) {
 	}()
 	joined := make(chan error, 1)
 	go func() {
-		_, err := srv.hub.join(joiner, "ROOM-A", Participant{ID: joiner.sid})
+		_, err := srv.hub.join(joiner, "ROOM-A", Participant{ID: joiner.sid}, access{})
 		joined <- err
 	}()
 	deadline := time.Now().Add(5 * time.Second)
@@ -50,9 +50,9 @@ func TestSessionsDoNotWaitForEachOther(t *testing.T) {
 	go func() {
 		defer close(done)
 		b1, b2 := sock(), sock()
-		m, err := srv.hub.create(b1, "", Participant{ID: b1.sid})
+		m, err := srv.hub.create(b1, "", Participant{ID: b1.sid}, access{})
 		if err == nil {
-			_, err = srv.hub.join(b2, m.room.code, Participant{ID: b2.sid})
+			_, err = srv.hub.join(b2, m.room.code, Participant{ID: b2.sid}, access{})
 		}
 		if err != nil {
 			t.Errorf("session B: %v", err)

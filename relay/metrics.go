@@ -78,6 +78,12 @@ var (
 		"error events sent to clients.", nil, nil)
 	descUnknown = prometheus.NewDesc("jamrelay_unknown_events_total",
 		"Events with an unknown name, ignored.", nil, nil)
+	descFailedJoins = prometheus.NewDesc("jamrelay_failed_joins_total",
+		"Joins and creates refused, by reason: refused (an unknown code, a wrong secret, a taken code; "+
+			"what the per-address limit counts) and rate_limited (refused by that limit).",
+		[]string{"reason"}, nil)
+	descConnectsRefused = prometheus.NewDesc("jamrelay_connects_refused_total",
+		"Socket.IO CONNECTs refused for a missing, expired or invalid access token.", nil, nil)
 )
 
 // collector exports a Server's Stats as constant metrics.
@@ -89,6 +95,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descConnections, descSessions, descConnects, descEventsIn, descDeliveries,
 		descDirect, descDropped, descStuck, descConnectTimeouts, descMalformed, descErrorsSent, descUnknown,
+		descFailedJoins, descConnectsRefused,
 	} {
 		ch <- d
 	}
@@ -118,5 +125,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descMalformed, st.Malformed)
 	counter(descErrorsSent, st.Errors)
 	counter(descUnknown, st.Unknown)
+	counter(descFailedJoins, st.FailedJoins, "refused")
+	counter(descFailedJoins, st.JoinsLimited, "rate_limited")
+	counter(descConnectsRefused, st.ConnectsRefused)
 	c.srv.queueWait.Collect(ch)
 }

@@ -32,12 +32,12 @@ type nodeRelay struct {
 // startNodeRelay starts server.js on port ("0" for a free one) and waits
 // for its `listening <port>` line. Reusing the port of a relay just
 // killed may fail for a moment: that is retried. The test's cleanup
-// kills the relay.
-func startNodeRelay(t *testing.T, node, port string) *nodeRelay {
+// kills the relay. env is added to its environment.
+func startNodeRelay(t *testing.T, node, port string, env ...string) *nodeRelay {
 	t.Helper()
 	deadline := time.Now().Add(nodeStart)
 	for {
-		n, err := tryNodeRelay(node, port)
+		n, err := tryNodeRelay(node, port, env)
 		if err == nil {
 			t.Cleanup(n.kill)
 			return n
@@ -49,12 +49,12 @@ func startNodeRelay(t *testing.T, node, port string) *nodeRelay {
 	}
 }
 
-func tryNodeRelay(node, port string) (*nodeRelay, error) {
+func tryNodeRelay(node, port string, env []string) (*nodeRelay, error) {
 	lines := &portWriter{port: make(chan string, 1)}
 	n := &nodeRelay{exited: make(chan struct{}), stderr: &logBuffer{}}
 	n.cmd = exec.Command(node, "server.js")
 	n.cmd.Dir = nodeDir
-	n.cmd.Env = append(os.Environ(), "PORT="+port, "QUIET=1")
+	n.cmd.Env = append(append(os.Environ(), "PORT="+port, "QUIET=1"), env...)
 	n.cmd.Stdout, n.cmd.Stderr = lines, n.stderr
 	if err := n.cmd.Start(); err != nil {
 		return nil, err

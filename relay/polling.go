@@ -17,7 +17,7 @@ func (s *Server) servePolling(w http.ResponseWriter, r *http.Request, sid string
 			errBadHandshake.write(w, http.StatusBadRequest)
 			return
 		}
-		s.openPolling(w)
+		s.openPolling(w, s.clientAddress(r))
 		return
 	}
 	sock := s.lookup(sid)
@@ -35,8 +35,9 @@ func (s *Server) servePolling(w http.ResponseWriter, r *http.Request, sid string
 	}
 }
 
-func (s *Server) openPolling(w http.ResponseWriter) {
+func (s *Server) openPolling(w http.ResponseWriter, addr string) {
 	sock := newSocket(s)
+	sock.addr = addr
 	if !s.register(sock) {
 		http.Error(w, "relay shutting down or full", http.StatusServiceUnavailable)
 		return

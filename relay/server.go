@@ -21,6 +21,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	hub      *hub
+	joins    *joinLimiter // failed joins per client address
 	upgrader websocket.Upgrader
 	stats    counters
 	// queueWait is how long batches wait in send queues: from the first
@@ -48,6 +49,7 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		hub:     newHub(cfg.MaxMembers),
+		joins:   newJoinLimiter(cfg.FailedJoins),
 		sockets: make(map[string]*socket),
 		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "jamrelay_send_queue_wait_seconds",

@@ -24,6 +24,7 @@ import (
 type socket struct {
 	srv    *Server
 	eid    string        // Engine.IO session id
+	addr   string        // the client's address (clientAddress), set before the socket is shared
 	log    *slog.Logger  // never reassigned: read from any goroutine
 	w      *connWriter   // set by newSocket, never reassigned
 	closed chan struct{} // closed by close
@@ -47,8 +48,10 @@ type socket struct {
 	connectTimer *time.Timer // stopped by the Socket.IO CONNECT
 	awaitPong    bool
 
-	inMu       sync.Mutex // guards the fields below: inbound handling
-	sid        string     // Socket.IO id once connected to "/", else ""
+	inMu       sync.Mutex  // guards the fields below: inbound handling
+	sid        string      // Socket.IO id once connected to "/", else ""
+	grant      TokenClaims // what the CONNECT's access token allows (room, name)
+	refused    bool        // a CONNECT was refused: the close is scheduled
 	bucket     tokenBucket
 	lastRateMs int64 // when the last rate_limited error went out (unix ms)
 }
@@ -218,6 +221,9 @@ func (s *socket) handleMessage(b []byte) error {
 	}
 	switch p.Type {
 	case sioConnect:
+		if s.sid == "" && !s.authorize(p.Data) {
+			return nil // refused: see authorize
+		}
 		s.connect()
 	case sioDisconnect:
 		s.srv.hub.leave(s)
@@ -254,7 +260,10 @@ func (s *socket) connect() {
 }
 
 func (s *socket) sendConnectError(nsp, msg string) {
-	b := fmt.Appendf(nil, "44%s,", nsp)
+	b := []byte("44")
+	if nsp != "/" {
+		b = fmt.Appendf(b, "%s,", nsp)
+	}
 	b = append(b, `{"message":`...)
 	b = appendJSONString(b, msg)
 	s.send(append(b, '}'), false)

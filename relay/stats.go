@@ -20,6 +20,9 @@ type counters struct {
 	malformed       atomic.Uint64 // connections closed for a bad packet
 	errors          atomic.Uint64 // error events sent to clients
 	unknown         atomic.Uint64 // unknown events ignored
+	failedJoins     atomic.Uint64 // joins refused: unknown code, wrong secret, taken code
+	joinsLimited    atomic.Uint64 // joins refused by the failed-join limit
+	connectsRefused atomic.Uint64 // CONNECTs refused for their access token
 }
 
 // Stats is a snapshot of the relay's counters.
@@ -45,6 +48,13 @@ type Stats struct {
 	Malformed       uint64 `json:"malformed"`
 	Errors          uint64 `json:"errors"`
 	Unknown         uint64 `json:"unknown"`
+	// FailedJoins counts joins and creates refused for an unknown code,
+	// a wrong secret or a taken code; JoinsLimited those refused by the
+	// failed-join limit; ConnectsRefused the Socket.IO CONNECTs refused
+	// for a missing or invalid access token.
+	FailedJoins     uint64 `json:"failedJoins"`
+	JoinsLimited    uint64 `json:"joinsLimited"`
+	ConnectsRefused uint64 `json:"connectsRefused"`
 }
 
 // Stats returns the relay's counters now.
@@ -66,5 +76,8 @@ func (s *Server) Stats() Stats {
 		Malformed:       c.malformed.Load(),
 		Errors:          c.errors.Load(),
 		Unknown:         c.unknown.Load(),
+		FailedJoins:     c.failedJoins.Load(),
+		JoinsLimited:    c.joinsLimited.Load(),
+		ConnectsRefused: c.connectsRefused.Load(),
 	}
 }

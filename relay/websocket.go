@@ -39,17 +39,20 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 		ws.Close() // shutting down
 		return
 	}
+	addr := s.clientAddress(r)
 	go func() {
 		defer s.conns.Done()
-		s.runWebsocket(ws, sock)
+		s.runWebsocket(ws, sock, addr)
 	}()
 }
 
 // runWebsocket is the life of one websocket: a fresh session (sock nil)
 // or the upgrade of a long-polling one, then its reader until it ends.
-func (s *Server) runWebsocket(ws *websocket.Conn, sock *socket) {
+// addr is the client's address (clientAddress).
+func (s *Server) runWebsocket(ws *websocket.Conn, sock *socket, addr string) {
 	if sock == nil {
 		sock = newSocket(s)
+		sock.addr = addr
 		if !s.register(sock) {
 			ws.Close()
 			return

@@ -59,6 +59,20 @@ func nameFlag() cli.Flag {
 	return &cli.StringFlag{Name: "name", Value: host, EnvVars: []string{"JAMBRIDGE_NAME"}, Usage: "your name in the session"}
 }
 
+// accessFlags are the flags of a private session and of a relay that
+// wants access tokens.
+func accessFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "secret", EnvVars: []string{"JAMBRIDGE_SECRET"}, Usage: "the session's secret: a session created with it is private, and joining a private one needs it"},
+		&cli.StringFlag{Name: "token", EnvVars: []string{"JAMBRIDGE_TOKEN"}, Usage: "access token for a relay that wants one (from `jamrelay token`)"},
+	}
+}
+
+// access returns the secret and token settings.
+func (s settings) access() (secret, token string) {
+	return s.str("secret", s.file.Secret), s.str("token", s.file.Token)
+}
+
 func logFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"JAMBRIDGE_LOG_LEVEL"}, Usage: "debug, info, warn or error"},

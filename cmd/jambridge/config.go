@@ -34,6 +34,9 @@ type fileConfig struct {
 	Rescan    string         `yaml:"rescan"`
 	Playout   string         `yaml:"playout"`
 	Metrics   string         `yaml:"metrics-listen"`
+	Secret    string         `yaml:"secret"`           // a private session's secret
+	Token     string         `yaml:"token"`            // the relay's access token
+	AuthFile  string         `yaml:"auth-secret-file"` // run, hosting: the secret that signs access tokens
 	Inputs    []inputConfig  `yaml:"inputs"`
 	Output    outputConfig   `yaml:"output"`
 	Extra     map[string]any `yaml:",inline"` // unknown keys, reported

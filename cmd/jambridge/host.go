@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/jambridge/jambridge/cmd/internal/logging"
 	"github.com/jambridge/jambridge/cmd/internal/relayhost"
@@ -18,10 +19,13 @@ type hostedRelay struct {
 	host     *relayhost.Host
 	localURL string // for our own connection
 	shareURL string // for the others: this machine's LAN address
+	tokens   bool   // the relay wants access tokens
 }
 
-func hostRelay(addr string, log *slog.Logger) (*hostedRelay, error) {
-	srv, err := relay.NewServer(relay.Config{Logger: quietRelayLog(log)})
+// hostRelay starts the embedded relay on addr; with authSecret every
+// client must present an access token it signed.
+func hostRelay(addr string, authSecret []byte, log *slog.Logger) (*hostedRelay, error) {
+	srv, err := relay.NewServer(relay.Config{Logger: quietRelayLog(log), AuthSecret: authSecret})
 	if err != nil {
 		return nil, err
 	}
@@ -29,13 +33,24 @@ func hostRelay(addr string, log *slog.Logger) (*hostedRelay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot host the session on %s: %w (is another jambridge or jamrelay running? pick another --listen)", addr, err)
 	}
-	h := &hostedRelay{srv: srv, host: relayhost.New(srv, log)}
+	h := &hostedRelay{srv: srv, host: relayhost.New(srv, log), tokens: authSecret != nil}
 	h.host.Serve(ln)
 	port := ln.Addr().(*net.TCPAddr).Port
 	h.localURL = fmt.Sprintf("http://127.0.0.1:%d", port)
 	h.shareURL = fmt.Sprintf("http://%s:%d", lanAddress(), port)
 	log.Info("hosting the jam session", "listen", ln.Addr().String(), "share", h.shareURL)
 	return h, nil
+}
+
+// ownTokenTTL is how long the token the host signs for its own
+// connection lasts: a token is checked when a connection starts, and the
+// host's connection to its own relay lasts as long as the relay.
+const ownTokenTTL = 365 * 24 * time.Hour
+
+// ownToken signs the access token of our own connection to the relay we
+// host with an auth secret: for room, when one is given.
+func ownToken(authSecret []byte, room string) (string, error) {
+	return relay.SignToken(authSecret, relay.TokenClaims{Room: room, Expires: time.Now().Add(ownTokenTTL)})
 }
 
 // Close stops accepting, disconnects every client and stops serving.

@@ -219,7 +219,7 @@ func TestRelayRestartReleasesThenRejoins(t *testing.T) {
 
 func TestHostedSessionPrintsHowToJoin(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	host, err := hostRelay("127.0.0.1:0", log)
+	host, err := hostRelay("127.0.0.1:0", nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

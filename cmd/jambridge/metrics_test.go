@@ -22,7 +22,7 @@ import (
 func TestMetricsListenServesBridgeAndHostedRelay(t *testing.T) {
 	logs, out := &syncBuf{}, &syncBuf{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	host, err := hostRelay("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	host, err := hostRelay("127.0.0.1:0", nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

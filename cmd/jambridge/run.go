@@ -34,7 +34,8 @@ func runCommand() *cli.Command {
 			&cli.DurationFlag{Name: "rescan", Value: bridge.DefaultRescan, EnvVars: []string{"JAMBRIDGE_RESCAN"}, Usage: "how often to list the ports for devices plugged in and out, besides the look at once on a change in /dev/snd (each listing opens an ALSA client)"},
 			&cli.BoolFlag{Name: "virtual", EnvVars: []string{"JAMBRIDGE_VIRTUAL"}, Usage: `open virtual ports "jambridge in" and "jambridge out" for a DAW`},
 			metricsFlag(),
-		}, logFlags()...),
+			&cli.StringFlag{Name: "auth-secret-file", EnvVars: []string{"JAMBRIDGE_AUTH_SECRET_FILE"}, Usage: "when hosting: file holding the secret that signs access tokens (see `jamrelay token`); every other client must then present one"},
+		}, append(accessFlags(), logFlags()...)...),
 		Action: runAction,
 	}
 }
@@ -104,6 +105,10 @@ type runPlan struct {
 	bridge bridge.Config
 	room   string
 	url    string // "" means host the session here
+	// secret and token go with the join; authSecret signs the tokens
+	// of the relay we host (nil: none wanted).
+	secret, token string
+	authSecret    []byte
 }
 
 // planRun reads and checks every setting of `run` before anything starts.
@@ -124,6 +129,15 @@ func planRun(c *cli.Context) (runPlan, error) {
 		return p, err
 	}
 	p.url = p.st.str("relay", p.st.file.Relay)
+	p.secret, p.token = p.st.access()
+	if path := p.st.str("auth-secret-file", p.st.file.AuthFile); path != "" {
+		if p.url != "" {
+			return p, fmt.Errorf("%s: only a hosted session has an auth secret; with --relay give --token", p.st.where("auth-secret-file", p.st.file.AuthFile))
+		}
+		if p.authSecret, err = relay.ReadAuthSecret(path); err != nil {
+			return p, err
+		}
+	}
 	return p, nil
 }
 
@@ -135,16 +149,21 @@ func runAction(c *cli.Context) error {
 	url := p.url
 	var host *hostedRelay
 	if url == "" {
-		if host, err = hostRelay(p.st.str("listen", p.st.file.Listen), p.log); err != nil {
+		if host, err = hostRelay(p.st.str("listen", p.st.file.Listen), p.authSecret, p.log); err != nil {
 			return err
 		}
 		defer host.Close()
 		url = host.localURL
+		if p.token == "" && p.authSecret != nil {
+			if p.token, err = ownToken(p.authSecret, p.room); err != nil {
+				return err
+			}
+		}
 	}
 	midi := rtmidiport.New()
 	defer midi.Close()
 	return runJam(c.Context, jamSetup{
-		Session: relay.SessionConfig{URL: url, Room: p.room, Name: p.st.str("name", p.st.file.Name), Logger: p.log},
+		Session: relay.SessionConfig{URL: url, Room: p.room, Name: p.st.str("name", p.st.file.Name), Secret: p.secret, Token: p.token, Logger: p.log},
 		Bridge:  p.bridge, MIDI: midi, Host: host, Out: c.App.Writer, Log: p.log, Metrics: metricsAddr(p.st),
 	})
 }
@@ -163,7 +182,7 @@ type jamSetup struct {
 
 // runJam bridges js.MIDI to the session until ctx ends.
 func runJam(ctx context.Context, js jamSetup) error {
-	j := &jam{log: js.Log, host: js.Host, out: js.Out}
+	j := &jam{log: js.Log, host: js.Host, out: js.Out, private: js.Session.Secret != ""}
 	scfg := js.Session
 	scfg.Kind, scfg.OnEvent, scfg.OnPresence = "bridge", j.onEvent, j.onPresence
 	sess, err := relay.NewSession(scfg)
@@ -190,6 +209,7 @@ type jam struct {
 	out       io.Writer
 	b         *bridge.Bridge
 	announced sync.Once
+	private   bool // the session has a secret, which others need too
 }
 
 func (j *jam) onEvent(ev relay.Broadcast) {
@@ -216,6 +236,13 @@ func (j *jam) announce(room string) {
 	}
 	fmt.Fprintf(j.out, "Jam session %s is open.\nOthers join with: jambridge run --relay %s --room %s\nIn a browser: %s/jam/%s?name=guest\n",
 		room, j.host.shareURL, room, j.host.shareURL, url.PathEscape(room))
+	if j.private {
+		// The secret itself is not printed: stdout may be a journal.
+		fmt.Fprintln(j.out, "The session is private: give others its secret (--secret SECRET, or #secret=SECRET at the end of the link).")
+	}
+	if j.host.tokens {
+		fmt.Fprintf(j.out, "The relay wants access tokens: make one per player with `jamrelay token --auth-secret-file FILE --room %s` (--token TOKEN, or #token=TOKEN in the link).\n", room)
+	}
 }
 
 // run keeps the session and the bridge up until ctx ends or the session

@@ -16,6 +16,7 @@ func toolFlags(defaultName, roomUsage string, extra ...cli.Flag) []cli.Flag {
 		roomFlag(roomUsage),
 		&cli.StringFlag{Name: "name", Value: defaultName, EnvVars: []string{"JAMBRIDGE_NAME"}, Usage: "your name in the session"},
 	}
+	flags = append(flags, accessFlags()...)
 	return append(append(flags, extra...), logFlags()...)
 }
 
@@ -25,6 +26,9 @@ type toolSetup struct {
 	relay string
 	room  string
 	name  string
+	// secret and token go with the join: a private session's secret,
+	// the relay's access token.
+	secret, token string
 }
 
 // setupTool reads a tool command's settings; relay and room are required.
@@ -38,6 +42,7 @@ func setupTool(c *cli.Context) (toolSetup, error) {
 		return toolSetup{}, err
 	}
 	t := toolSetup{log: log, relay: st.str("relay", st.file.Relay), room: st.str("room", st.file.Room), name: c.String("name")}
+	t.secret, t.token = st.access()
 	if t.relay == "" || t.room == "" {
 		return t, fmt.Errorf("%s needs --relay URL and --room CODE", c.Command.Name)
 	}

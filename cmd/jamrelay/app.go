@@ -21,7 +21,7 @@ func newApp() *cli.App {
 		Name:    "jamrelay",
 		Usage:   "relay jam session events between musicians (Socket.IO v4)",
 		Version: version,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: ":3001", EnvVars: []string{"JAMRELAY_LISTEN"}, Usage: "address to listen on"},
 			&cli.StringFlag{Name: "metrics-listen", EnvVars: []string{"JAMRELAY_METRICS_LISTEN"}, Usage: "address serving Prometheus /metrics, apart from the relay (e.g. 127.0.0.1:9464); empty: off"},
 			&cli.DurationFlag{Name: "ping-interval", Value: d.PingInterval, EnvVars: []string{"JAMRELAY_PING_INTERVAL"}, Usage: "how often to ping each client"},
@@ -39,8 +39,9 @@ func newApp() *cli.App {
 			&cli.StringSliceFlag{Name: "allow-origin", EnvVars: []string{"JAMRELAY_ALLOW_ORIGIN"}, Usage: "browser origin allowed besides the relay's own (repeat; '*' for any)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"JAMRELAY_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"JAMRELAY_LOG_FORMAT"}, Usage: "text or json"},
-		},
-		Action: run,
+		}, authFlags(d)...),
+		Commands: []*cli.Command{tokenCommand()},
+		Action:   run,
 	}
 }
 
@@ -59,6 +60,7 @@ func configFrom(c *cli.Context, log *slog.Logger) relay.Config {
 		WriteTimeout:    c.Duration("write-timeout"),
 		ConnectTimeout:  c.Duration("connect-timeout"),
 		AllowOrigins:    c.StringSlice("allow-origin"),
+		FailedJoins:     c.Int("failed-joins"),
 		Logger:          log,
 	}
 }
@@ -71,7 +73,7 @@ func checkPositive(c *cli.Context) error {
 			return fmt.Errorf("--%s must be positive, got %v", name, c.Duration(name))
 		}
 	}
-	for _, name := range []string{"max-payload", "max-event-payload", "event-burst", "max-members", "send-queue", "send-queue-bytes", "max-connections"} {
+	for _, name := range []string{"max-payload", "max-event-payload", "event-burst", "max-members", "send-queue", "send-queue-bytes", "max-connections", "failed-joins"} {
 		if c.Int64(name) <= 0 {
 			return fmt.Errorf("--%s must be at least 1, got %d", name, c.Int64(name))
 		}
@@ -90,7 +92,11 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, err := relay.NewServer(configFrom(c, log))
+	cfg := configFrom(c, log)
+	if cfg.AuthSecret, err = authSecret(c); err != nil {
+		return err
+	}
+	srv, err := relay.NewServer(cfg)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,9 @@
 // It reads its flags and JAMRELAY_* variables into a relay.Config and
 // serves the relay.Server through cmd/internal/relayhost, the same host
 // `jambridge run` uses: /socket.io/, /healthz, /metrics on a listener of
-// its own, and one shutdown order.
+// its own, and one shutdown order. `jamrelay token` prints an access
+// token signed with the --auth-secret-file secret (relay.SignToken): the
+// command only wires flags to the relay package.
 //
 // # Concurrency
 //

@@ -391,3 +391,34 @@ test('a secret in the link goes with the join, and stays in the fragment', async
   assert.ok(sent.every((x) => !x.split(' ')[0].includes('sesame')), 'no secret in a URL');
   await p.context().close();
 });
+
+test('a private session: its link joins, a page without the secret is told it is private', async () => {
+  const a = await newPage(browser, problems);
+  await a.goto(`${BASE}/`);
+  await a.getByLabel('Your name').fill('keeper');
+  await button(a, 'Generate a secret').click();
+  const secret = await a.getByLabel(/^Secret/).inputValue();
+  assert.match(secret, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+  await button(a, 'Create a session').click();
+  const room = await roomOf(a);
+  await live(a);
+  const link = await a.getByLabel('share link').inputValue();
+  assert.equal(link, `${BASE}/jam/${room}#secret=${secret}`);
+
+  const b = await newPage(browser, problems);
+  await b.goto(link.replace('#', '?name=guest#'));
+  await live(b);
+  await member(a, 'guest');
+  await member(b, 'keeper');
+
+  const c = await newPage(browser, problems);
+  await c.goto(`${BASE}/jam/${room}?name=stranger`);
+  const alert = c.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), new RegExp(`session ${room} is private: the secret is missing or wrong`));
+  assert.equal(await c.locator('[data-testid="status"]', { hasText: 'live' }).count(), 0);
+  assert.equal(await a.locator('li[data-member="stranger"]').count(), 0);
+  await button(a, 'snare').click(); // the session goes on
+  await lit(b, 'snare', 'keeper');
+  for (const p of [a, b, c]) await p.context().close();
+});

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { navigate } from '../App';
+import { fragment, newSecret } from '../session/access';
 
 const NAME_KEY = 'jam.name';
 
@@ -22,11 +23,13 @@ export function saveName(name: string) {
 export function Landing() {
   const [name, setName] = useState(savedName);
   const [code, setCode] = useState('');
+  const [secret, setSecret] = useState('');
   const ok = name.trim() !== '';
   const codeOk = /^[A-Za-z0-9-]{3,32}$/.test(code.trim());
   const go = (room: string | null) => {
     saveName(name.trim());
-    const q = '?name=' + encodeURIComponent(name.trim());
+    // The secret goes in the fragment: it never reaches a server.
+    const q = '?name=' + encodeURIComponent(name.trim()) + fragment({ secret: secret.trim() });
     navigate(room ? `/jam/${encodeURIComponent(room.toUpperCase())}${q}` : `/jam${q}`);
   };
   const join = (e: FormEvent) => {
@@ -41,6 +44,13 @@ export function Landing() {
         Your name
         <input value={name} onChange={(e) => setName(e.target.value)} maxLength={40} autoComplete="nickname" placeholder="Ada" />
       </label>
+      <label>
+        Secret (optional: a session created with one is private)
+        <input value={secret} onChange={(e) => setSecret(e.target.value)} maxLength={256} autoComplete="off" placeholder="none" />
+      </label>
+      <button type="button" onClick={() => setSecret(newSecret())}>
+        Generate a secret
+      </button>
       <button type="button" className="primary" disabled={!ok} onClick={() => go(null)}>
         Create a session
       </button>

@@ -3,6 +3,7 @@ import { JamController, type Lights, type Sound, type SocketLike } from './contr
 
 class FakeSocket implements SocketLike {
   connected = false;
+  active = true;
   id = 'me';
   handlers = new Map<string, Set<(...a: any[]) => void>>();
   emitted: [string, unknown][] = [];
@@ -70,6 +71,25 @@ describe('JamController', () => {
     s.connected = true;
     s.fire('connect');
     expect(s.emitted[0]).toEqual(['session:join', { roomCode: 'ROOM-1', name: 'ada', kind: 'web', secret: 's3cret' }]);
+  });
+  it('says a private session refused it, and does not try again', () => {
+    const { c, s } = setup('ROOM-1', 'wrong');
+    s.connected = true;
+    s.fire('connect');
+    s.fire('error', { message: 'session ROOM-1 is private: the secret is missing or wrong', code: 'forbidden' });
+    expect(c.snapshot().error).toBe('session ROOM-1 is private: the secret is missing or wrong.');
+    expect(c.snapshot().notFound).toBe(false);
+    expect(s.emitted.filter(([e]) => e.startsWith('session:'))).toHaveLength(1);
+  });
+  it('tells a refused connection (an access token) from an unreachable relay', () => {
+    const { c, s } = setup();
+    s.fire('connect_error', new Error('xhr poll error'));
+    expect(c.snapshot().error).toBe('Cannot reach the relay (xhr poll error); trying again.');
+    expect(c.snapshot().status).toBe('reconnecting');
+    s.active = false;
+    s.fire('connect_error', new Error('access token expired'));
+    expect(c.snapshot().error).toBe('The relay refused the connection: access token expired.');
+    expect(c.snapshot().status).toBe('offline');
   });
   it('re-creates its session when a rejoin finds it gone, but not on a first join', () => {
     const { c, s } = setup();

@@ -15,6 +15,8 @@ import { midiBytes } from '../input/midi';
 /** The part of a socket.io-client Socket the controller uses. */
 export interface SocketLike {
   readonly connected: boolean;
+  /** false once the relay refused the connection: socket.io-client does not retry that. */
+  readonly active?: boolean;
   readonly id?: string;
   on(ev: string, fn: (...args: any[]) => void): unknown;
   off(ev: string, fn: (...args: any[]) => void): unknown;
@@ -243,6 +245,13 @@ export class JamController {
   }
 
   private onConnectError(err: Error) {
+    if (this.o.socket.active === false) {
+      // The relay's CONNECT_ERROR (an access token missing, expired or
+      // invalid): retrying with the same link cannot help.
+      this.error = `The relay refused the connection: ${err.message}.`;
+      this.setStatus('offline');
+      return;
+    }
     this.error = `Cannot reach the relay (${err.message}); trying again.`;
     this.setStatus('reconnecting');
   }

@@ -7,6 +7,7 @@ import { acquire, release, socket } from '../../net/socket';
 import { ctx, engine, resumeAudio } from '../../audio/context';
 import { JamController, type Snapshot } from '../../session/controller';
 import { domLights } from '../../session/lights';
+import { readFragment, shareLink } from '../../session/access';
 import { ignoredKey, keyAction, MAX_BASE, MIN_BASE } from '../../input/keyboard';
 import type { MidiAction } from '../../input/midi';
 import { useWebMidi } from '../../input/webmidi';
@@ -73,9 +74,7 @@ function Jam({ room, name, onBack }: { room: string | null; name: string; onBack
   const audio = useAudioState();
 
   // Secrets and tokens travel in the fragment, never to a server log.
-  const frag = new URLSearchParams(location.hash.slice(1));
-  const secret = frag.get('secret') ?? undefined;
-  const token = frag.get('token');
+  const { secret, token } = readFragment(location.hash);
 
   useEffect(() => {
     socket.auth = token ? { token } : {};
@@ -160,7 +159,7 @@ function Jam({ room, name, onBack }: { room: string | null; name: string; onBack
   useEffect(() => ctl?.setDebug(debug), [ctl, debug]);
 
   if (!snap || !ctl) return null;
-  const share = snap.room ? `${location.origin}/jam/${encodeURIComponent(snap.room)}${secret ? `#secret=${encodeURIComponent(secret)}` : ''}` : null;
+  const share = snap.room ? shareLink(location.origin, snap.room, secret) : null;
   return (
     <div className="jam" ref={rootRef} onPointerDown={resumeAudio}>
       {audio === 'suspended' ? (
