@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
@@ -51,11 +52,38 @@ type Config struct {
 	// Origin header (the bridge, scripts) are always allowed.
 	AllowOrigins []string
 
+	// A public relay's defences (README "The relay: jamrelay").
+	//
+	// MaxConnectionsPerIP is the most one client address (an IPv6
+	// address's /64) holds at once: Engine.IO sessions, websocket or
+	// long-polling, plus HTTP connections not (yet) a websocket, idle
+	// keep-alive ones included. More are refused: 429, a websocket
+	// close, or an HTTP connection closed unanswered.
+	MaxConnectionsPerIP int
+	// HandshakeWindow is how long a new long-polling session has to poll
+	// again or start its upgrade; one that does neither is expired.
+	HandshakeWindow time.Duration
+	// TrustedProxies are the peers (reverse proxies, load balancers)
+	// whose X-Forwarded-For names the client; from anyone else it is
+	// ignored.
+	TrustedProxies []netip.Prefix
+	// PublicOrigins are the relay's own origins (scheme://host[:port],
+	// as the jam page's address bar shows them), allowed like
+	// AllowOrigins and with credentials. Empty: the address each
+	// connection came in on (its IP and port; localhost too on
+	// loopback). The Host header is never trusted for this: a
+	// DNS-rebinding page names any host it likes.
+	PublicOrigins []string
+
 	// Logger receives the relay's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 }
+
+// DefaultHandshakeWindow is HandshakeWindow's default: a real client
+// polls again (or upgrades) within milliseconds of its handshake.
+const DefaultHandshakeWindow = 5 * time.Second
 
 // DefaultConfig returns the defaults of PROTOCOL.md.
 func DefaultConfig() Config {
@@ -72,6 +100,9 @@ func DefaultConfig() Config {
 		ConnectTimeout:  45 * time.Second,
 		MaxConnections:  20000,
 		WriteTimeout:    10 * time.Second,
+
+		MaxConnectionsPerIP: 64,
+		HandshakeWindow:     DefaultHandshakeWindow,
 	}
 }
 
@@ -114,6 +145,12 @@ func (c Config) withDefaults() Config {
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = d.WriteTimeout
 	}
+	if c.MaxConnectionsPerIP == 0 {
+		c.MaxConnectionsPerIP = d.MaxConnectionsPerIP
+	}
+	if c.HandshakeWindow == 0 {
+		c.HandshakeWindow = d.HandshakeWindow
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -139,6 +176,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max members %d must be at least 1", c.MaxMembers)
 	case c.MaxConnections < 1:
 		return fmt.Errorf("max connections %d must be at least 1", c.MaxConnections)
+	case c.MaxConnectionsPerIP < 1:
+		return fmt.Errorf("max connections per ip %d must be at least 1", c.MaxConnectionsPerIP)
+	case c.HandshakeWindow < 0:
+		return fmt.Errorf("handshake window %v must be positive", c.HandshakeWindow)
+	case badOrigin(c.PublicOrigins) != "":
+		return fmt.Errorf("public url %q: want scheme://host[:port]", badOrigin(c.PublicOrigins))
 	case c.SendQueue < 1:
 		return fmt.Errorf("send queue %d must be at least 1", c.SendQueue)
 	case c.SendQueueBytes < c.MaxEventPayload+relayEnvelope:

@@ -78,6 +78,11 @@ var (
 		"error events sent to clients.", nil, nil)
 	descUnknown = prometheus.NewDesc("jamrelay_unknown_events_total",
 		"Events with an unknown name, ignored.", nil, nil)
+	descRefused = prometheus.NewDesc("jamrelay_refused_total",
+		"Clients refused or expired, by reason: per_address_limit (the address holds --max-connections-per-ip), "+
+			"max_connections (the relay is full), origin (a foreign page), handshake_window (a long-polling "+
+			"session that never came back), control_flood (pongs, noops or ping frames over their budget).",
+		[]string{"reason"}, nil)
 )
 
 // collector exports a Server's Stats as constant metrics.
@@ -88,7 +93,7 @@ type collector struct {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descConnections, descSessions, descConnects, descEventsIn, descDeliveries,
-		descDirect, descDropped, descStuck, descConnectTimeouts, descMalformed, descErrorsSent, descUnknown,
+		descDirect, descDropped, descStuck, descConnectTimeouts, descMalformed, descErrorsSent, descUnknown, descRefused,
 	} {
 		ch <- d
 	}
@@ -118,5 +123,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descMalformed, st.Malformed)
 	counter(descErrorsSent, st.Errors)
 	counter(descUnknown, st.Unknown)
+	for reason, n := range c.srv.Refused() {
+		counter(descRefused, n, reason)
+	}
 	c.srv.queueWait.Collect(ch)
 }
