@@ -53,7 +53,7 @@ type socket struct {
 	sid        string     // Socket.IO id once connected to "/", else ""
 	bucket     tokenBucket
 	control    tokenBucket // pongs, noops and websocket ping frames
-	lastRateMs int64 // when the last rate_limited error went out (unix ms)
+	lastRateMs int64       // when the last rate_limited error went out (unix ms)
 }
 
 func newSocket(srv *Server) *socket {
