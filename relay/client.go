@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,9 @@ type ClientConfig struct {
 	OnEvent func(Event)
 	// Header is sent with the websocket handshake.
 	Header http.Header
+	// TLS configures an https or wss relay; nil verifies it against the
+	// system's roots. A relay that fails verification is a *TLSError.
+	TLS    *tls.Config
 	Logger *slog.Logger
 }
 
@@ -66,8 +70,13 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u, cfg.Header)
+	d := *websocket.DefaultDialer
+	d.TLSClientConfig = cfg.TLS
+	ws, _, err := d.DialContext(ctx, u, cfg.Header)
 	if err != nil {
+		if tlsFailure(err) {
+			return nil, &TLSError{URL: cfg.URL, Err: err}
+		}
 		return nil, fmt.Errorf("connect to relay %s: %w", cfg.URL, err)
 	}
 	c := &Client{

@@ -33,12 +33,14 @@ type RelayError struct {
 
 func (e *RelayError) Error() string { return e.Message }
 
-// fatal reports whether err is a relay answer that retrying cannot
-// change: bad_request (an invalid room code, name or argument). Every
-// other error, session_full and network errors included, is retried.
+// fatal reports whether err is one that retrying cannot change: a relay
+// answer bad_request (an invalid room code, name or argument), or a
+// relay whose TLS certificate does not verify (*TLSError). Every other
+// error, session_full and network errors included, is retried.
 func fatal(err error) bool {
 	var re *RelayError
-	return errors.As(err, &re) && re.Code == CodeBadRequest
+	var te *TLSError
+	return errors.As(err, &re) && re.Code == CodeBadRequest || errors.As(err, &te)
 }
 
 // missing reports whether err says that the session a JoinOnly Session
@@ -57,8 +59,8 @@ func (s *Session) missing(err error) bool {
 
 // Run keeps the session's membership up until ctx ends, then leaves the
 // session and returns nil. It returns early only with an error that
-// retrying cannot fix: a *RelayError with code bad_request. Run may be
-// called once.
+// retrying cannot fix: a *RelayError with code bad_request, or a
+// *TLSError. Run may be called once.
 func (s *Session) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("relay: Session.Run called twice")
@@ -136,7 +138,7 @@ func (s *Session) join(ctx context.Context) (*link, error) {
 	jctx, cancel := context.WithTimeout(ctx, s.cfg.JoinTimeout)
 	defer cancel()
 	l := &link{s: s, replies: make(chan error, 4)}
-	c, err := Dial(jctx, ClientConfig{URL: s.cfg.URL, OnEvent: l.onEvent, Logger: s.log})
+	c, err := Dial(jctx, ClientConfig{URL: s.cfg.URL, OnEvent: l.onEvent, Logger: s.log, TLS: s.cfg.TLS})
 	if err != nil {
 		return nil, err
 	}
