@@ -20,8 +20,8 @@ func tlsRelay(t *testing.T) (url string, ca *testcert.CA) {
 		t.Fatal(err)
 	}
 	ca = testcert.NewCA(t, "jambridge test CA")
-	certPEM, keyPEM := ca.Leaf(t, "127.0.0.1")
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	leaf := ca.Leaf(t, "127.0.0.1")
+	cert, err := tls.X509KeyPair(leaf.Cert, leaf.Key)
 	if err != nil {
 		t.Fatal(err)
 	}

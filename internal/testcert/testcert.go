@@ -53,10 +53,14 @@ func (ca *CA) Pool() *x509.CertPool {
 	return p
 }
 
+// Pair is a certificate and its private key, PEM.
+type Pair struct {
+	Cert, Key []byte
+}
+
 // Leaf makes a server certificate for hosts (IP addresses or DNS
-// names), signed by the CA; it returns the certificate and its key as
-// PEM.
-func (ca *CA) Leaf(t testing.TB, hosts ...string) (certPEM, keyPEM []byte) {
+// names), signed by the CA.
+func (ca *CA) Leaf(t testing.TB, hosts ...string) Pair {
 	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
@@ -82,18 +86,18 @@ func (ca *CA) Leaf(t testing.TB, hosts ...string) (certPEM, keyPEM []byte) {
 	if err != nil {
 		t.Fatalf("marshal test key: %v", err)
 	}
-	return pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", kder)
+	return Pair{Cert: pemBlock("CERTIFICATE", der), Key: pemBlock("PRIVATE KEY", kder)}
 }
 
 // WriteFiles writes a leaf's certificate and key as cert.pem and
 // key.pem in dir, replacing them, and returns their paths.
-func WriteFiles(t testing.TB, dir string, certPEM, keyPEM []byte) (certFile, keyFile string) {
+func WriteFiles(t testing.TB, dir string, p Pair) (certFile, keyFile string) {
 	t.Helper()
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+	if err := os.WriteFile(certFile, p.Cert, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+	if err := os.WriteFile(keyFile, p.Key, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return certFile, keyFile
