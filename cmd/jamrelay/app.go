@@ -21,7 +21,7 @@ func newApp() *cli.App {
 		Name:    "jamrelay",
 		Usage:   "relay jam session events between musicians (Socket.IO v4)",
 		Version: version,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: ":3001", EnvVars: []string{"JAMRELAY_LISTEN"}, Usage: "address to listen on"},
 			&cli.StringFlag{Name: "metrics-listen", EnvVars: []string{"JAMRELAY_METRICS_LISTEN"}, Usage: "address serving Prometheus /metrics, apart from the relay (e.g. 127.0.0.1:9464); empty: off"},
 			&cli.DurationFlag{Name: "ping-interval", Value: d.PingInterval, EnvVars: []string{"JAMRELAY_PING_INTERVAL"}, Usage: "how often to ping each client"},
@@ -39,7 +39,7 @@ func newApp() *cli.App {
 			&cli.StringSliceFlag{Name: "allow-origin", EnvVars: []string{"JAMRELAY_ALLOW_ORIGIN"}, Usage: "browser origin allowed besides the relay's own (repeat; '*' for any)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"JAMRELAY_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"JAMRELAY_LOG_FORMAT"}, Usage: "text or json"},
-		},
+		}, publicFlags()...),
 		Action: run,
 	}
 }
@@ -90,7 +90,11 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, err := relay.NewServer(configFrom(c, log))
+	cfg := configFrom(c, log)
+	if err := publicConfig(c, &cfg); err != nil {
+		return err
+	}
+	srv, err := relay.NewServer(cfg)
 	if err != nil {
 		return err
 	}
@@ -99,6 +103,10 @@ func run(c *cli.Context) error {
 		return fmt.Errorf("listen on %s: %w", c.String("listen"), err)
 	}
 	host := relayhost.New(srv, log)
+	if err := setupHost(c, host, log); err != nil {
+		ln.Close()
+		return err
+	}
 	if addr := c.String("metrics-listen"); addr != "" {
 		mln, err := net.Listen("tcp", addr)
 		if err != nil {
