@@ -34,6 +34,9 @@ type fileConfig struct {
 	Rescan    string         `yaml:"rescan"`
 	Playout   string         `yaml:"playout"`
 	Metrics   string         `yaml:"metrics-listen"`
+	CA        string         `yaml:"ca"`
+	TLSCert   string         `yaml:"tls-cert"`
+	TLSKey    string         `yaml:"tls-key"`
 	Inputs    []inputConfig  `yaml:"inputs"`
 	Output    outputConfig   `yaml:"output"`
 	Extra     map[string]any `yaml:",inline"` // unknown keys, reported

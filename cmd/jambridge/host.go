@@ -16,11 +16,18 @@ import (
 type hostedRelay struct {
 	srv      *relay.Server
 	host     *relayhost.Host
-	localURL string // for our own connection
-	shareURL string // for the others: this machine's LAN address
+	localURL string                 // for our own connection
+	shareURL string                 // for the others: this machine's LAN address
+	cert     *relayhost.Certificate // served over TLS; nil: plain HTTP
 }
 
 func hostRelay(addr string, log *slog.Logger) (*hostedRelay, error) {
+	return hostRelayTLS(addr, log, nil)
+}
+
+// hostRelayTLS hosts the relay over TLS with cert (HTTPS and WSS only,
+// reloaded on SIGHUP), or over plain HTTP when cert is nil.
+func hostRelayTLS(addr string, log *slog.Logger, cert *relayhost.Certificate) (*hostedRelay, error) {
 	srv, err := relay.NewServer(relay.Config{Logger: quietRelayLog(log)})
 	if err != nil {
 		return nil, err
@@ -29,11 +36,16 @@ func hostRelay(addr string, log *slog.Logger) (*hostedRelay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot host the session on %s: %w (is another jambridge or jamrelay running? pick another --listen)", addr, err)
 	}
-	h := &hostedRelay{srv: srv, host: relayhost.New(srv, log)}
+	h := &hostedRelay{srv: srv, host: relayhost.New(srv, log), cert: cert}
+	scheme := "http"
+	if cert != nil {
+		h.host.SetTLS(cert)
+		scheme = "https"
+	}
 	h.host.Serve(ln)
 	port := ln.Addr().(*net.TCPAddr).Port
-	h.localURL = fmt.Sprintf("http://127.0.0.1:%d", port)
-	h.shareURL = fmt.Sprintf("http://%s:%d", lanAddress(), port)
+	h.localURL = fmt.Sprintf("%s://127.0.0.1:%d", scheme, port)
+	h.shareURL = fmt.Sprintf("%s://%s:%d", scheme, lanAddress(), port)
 	log.Info("hosting the jam session", "listen", ln.Addr().String(), "share", h.shareURL)
 	return h, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/jambridge/jambridge/bridge"
+	"github.com/jambridge/jambridge/cmd/internal/relayhost"
 	"github.com/jambridge/jambridge/relay"
 	"github.com/jambridge/jambridge/rtmidiport"
 )
@@ -25,6 +27,7 @@ func runCommand() *cli.Command {
 		Flags: append([]cli.Flag{
 			configFlag(),
 			relayFlag("relay to join, e.g. http://192.168.1.20:3001 (default: host the session here)"),
+			caFlag(),
 			&cli.StringFlag{Name: "listen", Value: ":3001", EnvVars: []string{"JAMBRIDGE_LISTEN"}, Usage: "where the embedded relay listens when hosting"},
 			roomFlag("session to join, created when it does not exist (default: a new session)"),
 			nameFlag(),
@@ -34,7 +37,7 @@ func runCommand() *cli.Command {
 			&cli.DurationFlag{Name: "rescan", Value: bridge.DefaultRescan, EnvVars: []string{"JAMBRIDGE_RESCAN"}, Usage: "how often to list the ports for devices plugged in and out, besides the look at once on a change in /dev/snd (each listing opens an ALSA client)"},
 			&cli.BoolFlag{Name: "virtual", EnvVars: []string{"JAMBRIDGE_VIRTUAL"}, Usage: `open virtual ports "jambridge in" and "jambridge out" for a DAW`},
 			metricsFlag(),
-		}, logFlags()...),
+		}, append(tlsFlags(), logFlags()...)...),
 		Action: runAction,
 	}
 }
@@ -103,7 +106,9 @@ type runPlan struct {
 	log    *slog.Logger
 	bridge bridge.Config
 	room   string
-	url    string // "" means host the session here
+	url    string                 // "" means host the session here
+	tls    *tls.Config            // the relay's: nil means the system's roots
+	cert   *relayhost.Certificate // when hosting over TLS; nil: plain HTTP
 }
 
 // planRun reads and checks every setting of `run` before anything starts.
@@ -124,7 +129,13 @@ func planRun(c *cli.Context) (runPlan, error) {
 		return p, err
 	}
 	p.url = p.st.str("relay", p.st.file.Relay)
-	return p, nil
+	if p.tls, err = relayTLS(p.st); err != nil {
+		return p, err
+	}
+	if p.url == "" {
+		p.cert, err = hostCertificate(p.st, p.log)
+	}
+	return p, err
 }
 
 func runAction(c *cli.Context) error {
@@ -135,16 +146,19 @@ func runAction(c *cli.Context) error {
 	url := p.url
 	var host *hostedRelay
 	if url == "" {
-		if host, err = hostRelay(p.st.str("listen", p.st.file.Listen), p.log); err != nil {
+		if host, err = hostRelayTLS(p.st.str("listen", p.st.file.Listen), p.log, p.cert); err != nil {
 			return err
 		}
 		defer host.Close()
 		url = host.localURL
+		if p.cert != nil {
+			p.tls = pinnedTLS(p.cert)
+		}
 	}
 	midi := rtmidiport.New()
 	defer midi.Close()
 	return runJam(c.Context, jamSetup{
-		Session: relay.SessionConfig{URL: url, Room: p.room, Name: p.st.str("name", p.st.file.Name), Logger: p.log},
+		Session: relay.SessionConfig{URL: url, TLS: p.tls, Room: p.room, Name: p.st.str("name", p.st.file.Name), Logger: p.log},
 		Bridge:  p.bridge, MIDI: midi, Host: host, Out: c.App.Writer, Log: p.log, Metrics: metricsAddr(p.st),
 	})
 }
