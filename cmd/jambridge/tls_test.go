@@ -61,7 +61,7 @@ func TestMonitorOverTLSNeedsTheCA(t *testing.T) {
 	if !errors.As(err, &re) || re.Code != relay.CodeSessionNotFound {
 		t.Errorf("with JAMBRIDGE_CA: %v, want the relay's session_not_found", err)
 	}
-	t.Setenv("JAMBRIDGE_CA", "")
+	os.Unsetenv("JAMBRIDGE_CA") // t.Setenv restores it
 	config := filepath.Join(t.TempDir(), "jambridge.yaml")
 	os.WriteFile(config, []byte("ca: "+caFile+"\n"), 0o600)
 	err = run(ctx, append(args, "--config", config), &syncBuf{}, &syncBuf{})

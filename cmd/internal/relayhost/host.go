@@ -81,6 +81,9 @@ func (h *Host) Serve(ln net.Listener) *Server {
 	s := start(ln, h.mux, h.stopped, func(hs *http.Server) {
 		h.httpLimit.apply(hs)
 		hs.ConnState = h.relay.ConnState
+		// Failed TLS handshakes and the like: a scanner's every probe
+		// would be a line; the refusals that matter are counted.
+		hs.ErrorLog = slog.NewLogLogger(h.log.Handler(), slog.LevelDebug)
 	})
 	h.servers = append(h.servers, s)
 	return s
