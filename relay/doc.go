@@ -22,6 +22,24 @@
 // bytes. Every relayed field is checked, so a relayed event is at most
 // the payload limit plus a fixed envelope (maxRelayedPacket).
 //
+// A public relay's defences (addrlimit.go, clientaddr.go, origin.go):
+// each client address (clientAddress: the peer, or X-Forwarded-For's
+// rightmost untrusted hop when the peer is in TrustedProxies; an IPv6
+// address counts by its /64) holds at most MaxConnectionsPerIP sessions
+// plus HTTP connections (ConnState counts those, for http.Server); a
+// long-polling session that does not come back within HandshakeWindow
+// is expired; pongs, noops and websocket ping frames have a token bucket
+// of their own (controlRate), past which the connection is closed; a
+// browser Origin is compared with PublicOrigins (or the address the
+// connection came in on), never with the Host header, and an origin let
+// in only by "*" gets no credentials. Refusals are counted by reason
+// (Refused, jamrelay_refused_total) and logged once per address and
+// minute.
+//
+// The Client verifies an https relay against ClientConfig.TLS (nil: the
+// system's roots); one that does not verify is a *TLSError, which a
+// Session's Run returns instead of retrying.
+//
 // # Client and Session
 //
 // Client is one Socket.IO connection over websocket: Emit, EmitHold, Call
@@ -76,6 +94,9 @@
 //     operations and non-blocking system calls, never across a blocking
 //     one.
 //  7. Server.mu: the registry of connections; a leaf, taken under any.
+//  8. addrLimit.mu: the per-address counts and the refusal log; a leaf
+//     too, never taken under Server.mu (register and forget release
+//     Server.mu first).
 //
 // Goroutines: a websocket's reader and writer, timer callbacks (ping,
 // connect timeout) and closes done on the side are all counted in
@@ -85,9 +106,10 @@
 // client that does not read holds it at most twice closeWait.
 //
 // Timeouts are named: closeWait, handshakeTimeout, rateLimitedErrorEvery,
-// and the Config fields PingInterval, PingTimeout (also the upgrade
-// probe's), WriteTimeout (a write, a long-poll response, a POST body)
-// and ConnectTimeout.
+// refusalLogEvery, and the Config fields PingInterval, PingTimeout (also
+// the upgrade probe's), WriteTimeout (a write, a long-poll response, a
+// POST body), ConnectTimeout and HandshakeWindow (a timer callback like
+// the others, counted in Server.conns).
 //
 // A Client has one reader goroutine, which decodes packets and runs
 // OnEvent (it must not block), and one writer goroutine, which owns every
