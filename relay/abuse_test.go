@@ -228,14 +228,21 @@ func TestDNSRebindingIsRefused(t *testing.T) {
 	}
 }
 
-// With PublicOrigins, those are the relay's origins, and nothing else.
+// PublicOrigins and HostNames are the relay's origins besides the
+// address a connection came in on; host names are never taken from the
+// request.
 func TestPublicOrigins(t *testing.T) {
-	r := newRelay(t, relay.Config{PublicOrigins: []string{"https://jam.example"}})
+	r := newRelay(t, relay.Config{PublicOrigins: []string{"https://jam.example"}, HostNames: []string{"jampi.local"}})
+	port := r.URL[strings.LastIndex(r.URL, ":")+1:]
 	for origin, status := range map[string]int{
-		"https://jam.example":     200,
-		"https://jam.example:443": 200,
-		"http://jam.example":      403,
-		r.URL:                     403,
+		"https://jam.example":         200,
+		"https://jam.example:443":     200,
+		"http://jam.example":          403,
+		r.URL:                         200, // the address it came in on
+		"http://jampi.local:" + port:  200,
+		"https://jampi.local:" + port: 403, // not over TLS
+		"http://jampi.local:1" + port: 403,
+		"http://other.local:" + port:  403,
 	} {
 		req, _ := http.NewRequest("GET", r.URL+"/socket.io/?EIO=4&transport=polling", nil)
 		req.Header.Set("Origin", origin)

@@ -68,12 +68,17 @@ type Config struct {
 	// ignored.
 	TrustedProxies []netip.Prefix
 	// PublicOrigins are the relay's own origins (scheme://host[:port],
-	// as the jam page's address bar shows them), allowed like
-	// AllowOrigins and with credentials. Empty: the address each
-	// connection came in on (its IP and port; localhost too on
-	// loopback). The Host header is never trusted for this: a
-	// DNS-rebinding page names any host it likes.
+	// as the jam page's address bar shows them, e.g. behind a proxy),
+	// allowed with credentials. Besides them the relay's own are always
+	// the address each connection came in on (its IP and port, with
+	// http or https as the connection is; localhost too on loopback)
+	// and, on that port, HostNames. The Host header is never trusted
+	// for this: a DNS-rebinding page names any host it likes.
 	PublicOrigins []string
+	// HostNames are names of this machine itself (its host name, its
+	// mDNS name.local), own origins on the port and scheme a connection
+	// came in on. Only names the operator controls belong here.
+	HostNames []string
 
 	// Logger receives the relay's logs; nil discards them.
 	Logger *slog.Logger

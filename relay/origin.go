@@ -47,17 +47,15 @@ func badOrigin(list []string) string {
 }
 
 // ownOrigin reports whether o is one of the relay's own origins:
-// Config.PublicOrigins, or when none is configured, the address the
-// request came in on (its IP and port, and localhost on loopback), with
-// http or https as the connection is. The Host header plays no part.
+// Config.PublicOrigins, or the address the request came in on (its IP
+// and port, and localhost on loopback, or one of Config.HostNames on
+// that port), with http or https as the connection is. The Host header
+// plays no part.
 func (s *Server) ownOrigin(r *http.Request, o origin) bool {
-	if len(s.cfg.PublicOrigins) > 0 {
-		for _, p := range s.cfg.PublicOrigins {
-			if po, _ := parseOrigin(p); po == o {
-				return true
-			}
+	for _, p := range s.cfg.PublicOrigins {
+		if po, _ := parseOrigin(p); po == o {
+			return true
 		}
-		return false
 	}
 	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 	if local == nil {
@@ -77,7 +75,15 @@ func (s *Server) ownOrigin(r *http.Request, o origin) bool {
 	if a, err := netip.ParseAddr(o.host); err == nil {
 		return a.Unmap() == ap.Addr().Unmap().WithZone("")
 	}
-	return o.host == "localhost" && ap.Addr().IsLoopback()
+	if o.host == "localhost" && ap.Addr().IsLoopback() {
+		return true
+	}
+	for _, n := range s.cfg.HostNames {
+		if strings.EqualFold(strings.TrimSuffix(n, "."), o.host) {
+			return true
+		}
+	}
+	return false
 }
 
 // originPolicy says how a request's Origin fares: own (the relay's own,

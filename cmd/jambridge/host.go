@@ -28,7 +28,7 @@ func hostRelay(addr string, log *slog.Logger) (*hostedRelay, error) {
 // hostRelayTLS hosts the relay over TLS with cert (HTTPS and WSS only,
 // reloaded on SIGHUP), or over plain HTTP when cert is nil.
 func hostRelayTLS(addr string, log *slog.Logger, cert *relayhost.Certificate) (*hostedRelay, error) {
-	srv, err := relay.NewServer(relay.Config{Logger: quietRelayLog(log)})
+	srv, err := relay.NewServer(relay.Config{Logger: quietRelayLog(log), HostNames: relayhost.MachineNames()})
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,7 @@ func publicConfig(c *cli.Context, cfg *relay.Config) error {
 	cfg.MaxConnectionsPerIP = c.Int("max-connections-per-ip")
 	cfg.HandshakeWindow = c.Duration("handshake-window")
 	cfg.TrustedProxies = proxies
+	cfg.HostNames = relayhost.MachineNames()
 	for _, u := range c.StringSlice("public-url") {
 		cfg.PublicOrigins = append(cfg.PublicOrigins, strings.TrimSuffix(strings.TrimSpace(u), "/"))
 	}

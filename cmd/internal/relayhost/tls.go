@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -99,4 +100,20 @@ func (c *Certificate) reloadOnHUP() (stop func()) {
 		close(done)
 		wg.Wait()
 	}
+}
+
+// MachineNames are this machine's own names for relay.Config.HostNames:
+// its host name and the mDNS name.local, so a page opened at
+// http://jampi.local:3001 is the relay's own. None when the host name
+// is unknown or localhost.
+func MachineNames() []string {
+	host, err := os.Hostname()
+	if err != nil || host == "" || host == "localhost" {
+		return nil
+	}
+	host = strings.ToLower(host)
+	if strings.HasSuffix(host, ".local") {
+		return []string{host}
+	}
+	return []string{host, host + ".local"}
 }
