@@ -175,3 +175,34 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// The relay's listener counts HTTP connections per address: with a limit
+// of 2, a third idle connection from the same address is closed
+// unanswered.
+func TestHostCountsConnectionsPerAddress(t *testing.T) {
+	srv, err := relay.NewServer(relay.Config{MaxConnectionsPerIP: 2, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(srv, slog.New(slog.DiscardHandler))
+	addr := h.Serve(listen(t)).Addr().String()
+	defer h.Close()
+	var conns []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	conns[2].SetReadDeadline(time.Now().Add(hang))
+	if n, err := conns[2].Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("third connection: read %d bytes, %v; want EOF", n, err)
+	}
+	fmt.Fprintf(conns[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	conns[0].SetReadDeadline(time.Now().Add(hang))
+	if _, err := http.ReadResponse(bufio.NewReader(conns[0]), nil); err != nil {
+		t.Errorf("first connection: %v", err)
+	}
+}
