@@ -30,18 +30,18 @@ type addrLimit struct {
 	limit int
 
 	mu     sync.Mutex
-	held   map[string]int       // addrKey -> sessions + connections; no zero entries
+	held   map[string]int       // addrKey -> sessions + connections; no zero entries, so bounded by what is open
 	logged map[string]time.Time // addrKey -> when a refusal was last logged; at most maxLogged
 
 	// tracked holds the HTTP connections ConnState counted, so a
 	// connection closed at StateNew is not released twice.
 	tracked sync.Map // net.Conn -> struct{}
 
-	refused [len(refuseReasonsArray)]atomic.Uint64
+	refused [len(refuseReasons)]atomic.Uint64
 }
 
-// refuseReasonsArray fixes the size of addrLimit.refused.
-var refuseReasonsArray = [5]string{refusePerAddress, refuseFull, refuseOrigin, refuseHandshake, refuseFlood}
+// refuseReasons are the reasons counted, in addrLimit.refused's order.
+var refuseReasons = [5]string{refusePerAddress, refuseFull, refuseOrigin, refuseHandshake, refuseFlood}
 
 // maxLogged bounds the addresses whose last refusal log is remembered.
 // Overflow policy: entries older than refusalLogEvery are swept; if the
@@ -109,7 +109,7 @@ func (l *addrLimit) shouldLog(key string, now time.Time) bool {
 // refuse counts a refusal of addr for reason and logs it, once per
 // address and minute.
 func (s *Server) refuse(addr, reason string, args ...any) {
-	for i, r := range refuseReasonsArray {
+	for i, r := range refuseReasons {
 		if r == reason {
 			s.limits.refused[i].Add(1)
 		}
@@ -122,8 +122,8 @@ func (s *Server) refuse(addr, reason string, args ...any) {
 
 // Refused returns how many clients the relay refused, by reason.
 func (s *Server) Refused() map[string]uint64 {
-	m := make(map[string]uint64, len(refuseReasonsArray))
-	for i, r := range refuseReasonsArray {
+	m := make(map[string]uint64, len(refuseReasons))
+	for i, r := range refuseReasons {
 		m[r] = s.limits.refused[i].Load()
 	}
 	return m
