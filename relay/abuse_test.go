@@ -44,7 +44,8 @@ func behindProxy(t *testing.T, cfg relay.Config) *testRelay {
 // the relay is far from full, and another address gets in, by polling
 // and by websocket.
 func TestOneAddressCannotFillTheRelay(t *testing.T) {
-	r := behindProxy(t, relay.Config{MaxConnections: 200, MaxConnectionsPerIP: 5})
+	// A window longer than the test: the five sessions stay open.
+	r := behindProxy(t, relay.Config{MaxConnections: 200, MaxConnectionsPerIP: 5, HandshakeWindow: time.Hour})
 	reg := metricsOf(t, r)
 	counts := map[int]int{}
 	for range 300 {
@@ -138,7 +139,8 @@ func TestIdleConnectionsCountAgainstTheAddress(t *testing.T) {
 // A long-polling session that never comes back after its handshake is
 // expired after HandshakeWindow; one that polls stays.
 func TestHandshakeWindowExpiresSilentPollingSessions(t *testing.T) {
-	r := newRelay(t, relay.Config{HandshakeWindow: 200 * time.Millisecond})
+	// back's GET follows its handshake at once: far within the window.
+	r := newRelay(t, relay.Config{HandshakeWindow: time.Second})
 	back := openPolling(t, r)
 	pending := make(chan []string, 1)
 	go func() { pending <- back.get() }() // comes back at once: held
