@@ -23,17 +23,15 @@ func parseOrigin(s string) (origin, bool) {
 		return origin{}, false
 	}
 	o := origin{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), port: u.Port()}
-	if o.port == "" {
-		switch o.scheme {
-		case "http", "ws":
-			o.port = "80"
-		case "https", "wss":
-			o.port = "443"
-		default:
-			return origin{}, false
-		}
+	defaultPort := map[string]string{"http": "80", "ws": "80", "https": "443", "wss": "443"}[o.scheme]
+	if defaultPort == "" {
+		return origin{}, false
 	}
-	return o, o.host != ""
+	if o.port == "" {
+		o.port = defaultPort
+	}
+	// Browsers send no IPv6 zone (nor anything to unescape) in a host.
+	return o, o.host != "" && !strings.ContainsAny(o.host, "%/ ")
 }
 
 // badOrigin returns the first of list that is not an origin, or "".
