@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +35,10 @@ type ClientConfig struct {
 	Header http.Header
 	// Token is the access token sent in the Socket.IO CONNECT
 	// (auth {token}), for a relay that wants one; "" sends none.
-	Token  string
+	Token string
+	// TLS configures an https or wss relay; nil verifies it against the
+	// system's roots. A relay that fails verification is a *TLSError.
+	TLS    *tls.Config
 	Logger *slog.Logger
 }
 
@@ -69,8 +73,13 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u, cfg.Header)
+	d := *websocket.DefaultDialer
+	d.TLSClientConfig = cfg.TLS
+	ws, _, err := d.DialContext(ctx, u, cfg.Header)
 	if err != nil {
+		if tlsFailure(err) {
+			return nil, &TLSError{URL: cfg.URL, Err: err}
+		}
 		return nil, fmt.Errorf("connect to relay %s: %w", cfg.URL, err)
 	}
 	c := &Client{

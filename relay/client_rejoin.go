@@ -33,16 +33,18 @@ type RelayError struct {
 
 func (e *RelayError) Error() string { return e.Message }
 
-// fatal reports whether err is a relay answer that retrying cannot
-// change: bad_request (an invalid room code, name or argument),
-// forbidden (a wrong secret, a token for another session) or a refused
-// CONNECT (a missing, expired or invalid access token). Every other
-// error, session_full, rate_limited and network errors included, is
-// retried.
+// fatal reports whether err is one that retrying cannot change: a relay
+// answer bad_request (an invalid room code, name or argument) or
+// forbidden (a wrong secret, a token for another session), a refused
+// CONNECT (a missing, expired or invalid access token), or a relay whose
+// TLS certificate does not verify (*TLSError). Every other error,
+// session_full, rate_limited and network errors included, is retried.
 func fatal(err error) bool {
 	var re *RelayError
 	var refused *ConnectRefusedError
-	return errors.As(err, &refused) || errors.As(err, &re) && (re.Code == CodeBadRequest || re.Code == CodeForbidden)
+	var te *TLSError
+	return errors.As(err, &refused) || errors.As(err, &te) ||
+		errors.As(err, &re) && (re.Code == CodeBadRequest || re.Code == CodeForbidden)
 }
 
 // missing reports whether err says that the session a JoinOnly Session
@@ -62,7 +64,8 @@ func (s *Session) missing(err error) bool {
 // Run keeps the session's membership up until ctx ends, then leaves the
 // session and returns nil. It returns early only with an error that
 // retrying cannot fix (see fatal): a *RelayError with code bad_request
-// or forbidden, or a *ConnectRefusedError. Run may be called once.
+// or forbidden, a *ConnectRefusedError or a *TLSError. Run may be called
+// once.
 func (s *Session) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("relay: Session.Run called twice")
@@ -140,7 +143,7 @@ func (s *Session) join(ctx context.Context) (*link, error) {
 	jctx, cancel := context.WithTimeout(ctx, s.cfg.JoinTimeout)
 	defer cancel()
 	l := &link{s: s, replies: make(chan error, 4)}
-	c, err := Dial(jctx, ClientConfig{URL: s.cfg.URL, Token: s.cfg.Token, OnEvent: l.onEvent, Logger: s.log})
+	c, err := Dial(jctx, ClientConfig{URL: s.cfg.URL, Token: s.cfg.Token, OnEvent: l.onEvent, Logger: s.log, TLS: s.cfg.TLS})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,8 @@ type SessionConfig struct {
 	JoinOnly bool
 	// Backoff spaces reconnection attempts; zero fields take defaults.
 	Backoff Backoff
+	// TLS configures an https relay, as for ClientConfig.TLS.
+	TLS *tls.Config
 	// OnEvent receives each event:broadcast of another member.
 	OnEvent func(Broadcast)
 	// OnPresence receives membership changes, see PresenceKind.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
@@ -62,12 +63,43 @@ type Config struct {
 	// Socket.IO CONNECT must carry auth {token} signed with it
 	// (MinAuthSecret bytes at least).
 	AuthSecret []byte
+	// A public relay's defences (README "The relay: jamrelay").
+	//
+	// MaxConnectionsPerIP is the most one client address (an IPv6
+	// address's /64) holds at once: Engine.IO sessions, websocket or
+	// long-polling, plus HTTP connections not (yet) a websocket, idle
+	// keep-alive ones included. More are refused: 429, a websocket
+	// close, or an HTTP connection closed unanswered.
+	MaxConnectionsPerIP int
+	// HandshakeWindow is how long a new long-polling session has to poll
+	// again or start its upgrade; one that does neither is expired.
+	HandshakeWindow time.Duration
+	// TrustedProxies are the peers (reverse proxies, load balancers)
+	// whose X-Forwarded-For names the client; from anyone else it is
+	// ignored.
+	TrustedProxies []netip.Prefix
+	// PublicOrigins are the relay's own origins (scheme://host[:port],
+	// as the jam page's address bar shows them, e.g. behind a proxy),
+	// allowed with credentials. Besides them the relay's own are always
+	// the address each connection came in on (its IP and port, with
+	// http or https as the connection is; localhost too on loopback)
+	// and, on that port, HostNames. The Host header is never trusted
+	// for this: a DNS-rebinding page names any host it likes.
+	PublicOrigins []string
+	// HostNames are names of this machine itself (its host name, its
+	// mDNS name.local), own origins on the port and scheme a connection
+	// came in on. Only names the operator controls belong here.
+	HostNames []string
 
 	// Logger receives the relay's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 }
+
+// DefaultHandshakeWindow is HandshakeWindow's default: a real client
+// polls again (or upgrades) within milliseconds of its handshake.
+const DefaultHandshakeWindow = 5 * time.Second
 
 // DefaultConfig returns the defaults of PROTOCOL.md.
 func DefaultConfig() Config {
@@ -85,6 +117,9 @@ func DefaultConfig() Config {
 		MaxConnections:  20000,
 		WriteTimeout:    10 * time.Second,
 		FailedJoins:     10,
+
+		MaxConnectionsPerIP: 64,
+		HandshakeWindow:     DefaultHandshakeWindow,
 	}
 }
 
@@ -130,6 +165,12 @@ func (c Config) withDefaults() Config {
 	if c.FailedJoins == 0 {
 		c.FailedJoins = d.FailedJoins
 	}
+	if c.MaxConnectionsPerIP == 0 {
+		c.MaxConnectionsPerIP = d.MaxConnectionsPerIP
+	}
+	if c.HandshakeWindow == 0 {
+		c.HandshakeWindow = d.HandshakeWindow
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -155,6 +196,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max members %d must be at least 1", c.MaxMembers)
 	case c.MaxConnections < 1:
 		return fmt.Errorf("max connections %d must be at least 1", c.MaxConnections)
+	case c.MaxConnectionsPerIP < 1:
+		return fmt.Errorf("max connections per ip %d must be at least 1", c.MaxConnectionsPerIP)
+	case c.HandshakeWindow < 0:
+		return fmt.Errorf("handshake window %v must be positive", c.HandshakeWindow)
+	case badOrigin(c.PublicOrigins) != "":
+		return fmt.Errorf("public url %q: want scheme://host[:port]", badOrigin(c.PublicOrigins))
 	case c.SendQueue < 1:
 		return fmt.Errorf("send queue %d must be at least 1", c.SendQueue)
 	case c.FailedJoins < 0:

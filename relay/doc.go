@@ -38,6 +38,24 @@
 // claim is the only session its holder may create or join, its name
 // claim the participant's name.
 //
+// A public relay's defences (addrlimit.go, clientaddr.go, origin.go):
+// each client address (clientAddress: the peer, or X-Forwarded-For's
+// rightmost untrusted hop when the peer is in TrustedProxies; an IPv6
+// address counts by its /64) holds at most MaxConnectionsPerIP sessions
+// plus HTTP connections (ConnState counts those, for http.Server); a
+// long-polling session that does not come back within HandshakeWindow
+// is expired; pongs, noops and websocket ping frames have a token bucket
+// of their own (controlRate), past which the connection is closed; a
+// browser Origin is compared with PublicOrigins (or the address the
+// connection came in on), never with the Host header, and an origin let
+// in only by "*" gets no credentials. Refusals are counted by reason
+// (Refused, jamrelay_refused_total) and logged once per address and
+// minute.
+//
+// The Client verifies an https relay against ClientConfig.TLS (nil: the
+// system's roots); one that does not verify is a *TLSError, which a
+// Session's Run returns instead of retrying.
+//
 // # Client and Session
 //
 // Client is one Socket.IO connection over websocket: Emit, EmitHold, Call
@@ -94,6 +112,9 @@
 //  7. Server.mu: the registry of connections; a leaf, taken under any.
 //  8. joinLimiter.mu: the failed joins per address; a leaf, taken with
 //     none of 1-7 needed and never held across a send.
+//  9. addrLimit.mu: the per-address counts and the refusal log; a leaf
+//     too, never taken under Server.mu (register and forget release
+//     Server.mu first).
 //
 // A room's known addresses (secret.go) are guarded by room.mu; its
 // secret is immutable.
@@ -106,10 +127,11 @@
 // client that does not read holds it at most twice closeWait.
 //
 // Timeouts are named: closeWait, handshakeTimeout, rateLimitedErrorEvery,
-// refusedCloseAfter, joinWindow,
-// and the Config fields PingInterval, PingTimeout (also the upgrade
-// probe's), WriteTimeout (a write, a long-poll response, a POST body)
-// and ConnectTimeout.
+// refusedCloseAfter, joinWindow, refusalLogEvery, and the Config fields
+// PingInterval, PingTimeout (also the upgrade probe's), WriteTimeout (a
+// write, a long-poll response, a POST body), ConnectTimeout and
+// HandshakeWindow (a timer callback like the others, counted in
+// Server.conns).
 //
 // A Client has one reader goroutine, which decodes packets and runs
 // OnEvent (it must not block), and one writer goroutine, which owns every

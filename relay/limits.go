@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"errors"
 	"strconv"
 	"time"
 )
@@ -83,3 +84,30 @@ const relayEnvelope = 512
 // event limit counts the whole relayed packet, whose only unbounded part
 // is the payload.
 func (s *Server) maxRelayedPacket() int { return s.cfg.MaxEventPayload + relayEnvelope }
+
+// controlRate and controlBurst shape each connection's second token
+// bucket, for what carries no event: Engine.IO pongs and noops and
+// websocket ping frames. A client owes one pong per PingInterval and a
+// noop or two while upgrading; a few a second is plenty.
+const (
+	controlRate  = 5
+	controlBurst = 20
+)
+
+// errControlFlood closes a connection whose pongs, noops or ping frames
+// run past their budget: unlike an event over the limit, there is
+// nothing to refuse politely, and answering each would cost the relay.
+var errControlFlood = errors.New("pong, noop or ping flood: over the control budget")
+
+// allowControl charges one pong, noop or ping frame to the control
+// bucket; false past it, counted as a refusal (the caller closes the
+// connection).
+func (s *socket) allowControl() bool {
+	s.inMu.Lock()
+	ok := s.control.allow(s.srv.cfg.Now())
+	s.inMu.Unlock()
+	if !ok {
+		s.srv.refuse(s.addr, refuseFlood)
+	}
+	return ok
+}

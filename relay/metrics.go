@@ -84,6 +84,11 @@ var (
 		[]string{"reason"}, nil)
 	descConnectsRefused = prometheus.NewDesc("jamrelay_connects_refused_total",
 		"Socket.IO CONNECTs refused for a missing, expired or invalid access token.", nil, nil)
+	descRefused = prometheus.NewDesc("jamrelay_refused_total",
+		"Clients refused or expired, by reason: per_address_limit (the address holds --max-connections-per-ip), "+
+			"max_connections (the relay is full), origin (a foreign page), handshake_window (a long-polling "+
+			"session that never came back), control_flood (pongs, noops or ping frames over their budget).",
+		[]string{"reason"}, nil)
 )
 
 // collector exports a Server's Stats as constant metrics.
@@ -95,7 +100,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descConnections, descSessions, descConnects, descEventsIn, descDeliveries,
 		descDirect, descDropped, descStuck, descConnectTimeouts, descMalformed, descErrorsSent, descUnknown,
-		descFailedJoins, descConnectsRefused,
+		descFailedJoins, descConnectsRefused, descRefused,
 	} {
 		ch <- d
 	}
@@ -128,5 +133,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descFailedJoins, st.FailedJoins, "refused")
 	counter(descFailedJoins, st.JoinsLimited, "rate_limited")
 	counter(descConnectsRefused, st.ConnectsRefused)
+	for reason, n := range c.srv.Refused() {
+		counter(descRefused, n, reason)
+	}
 	c.srv.queueWait.Collect(ch)
 }

@@ -35,14 +35,27 @@ func (s *Server) servePolling(w http.ResponseWriter, r *http.Request, sid string
 	}
 }
 
+// openPolling opens a long-polling session for addr. Refused: 429 when
+// addr holds MaxConnectionsPerIP, 503 when the relay is full or closing.
 func (s *Server) openPolling(w http.ResponseWriter, addr string) {
 	sock := newSocket(s)
 	sock.addr = addr
-	if !s.register(sock) {
-		http.Error(w, "relay shutting down or full", http.StatusServiceUnavailable)
+	switch why := s.register(sock); why {
+	case "":
+	case refusePerAddress:
+		s.refuse(addr, why)
+		http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
+		return
+	case refuseFull:
+		s.refuse(addr, why)
+		http.Error(w, "relay full: too many connections", http.StatusServiceUnavailable)
+		return
+	default:
+		http.Error(w, "relay shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	sock.startTimers()
+	sock.startHandshakeWindow()
 	writePollBody(w, [][]byte{s.openPacket(sock, `"websocket"`)})
 }
 
@@ -57,6 +70,7 @@ var (
 // noop, and a GET after that waits for the upgrade's outcome, so a GET
 // of an upgraded session is always refused.
 func (sock *socket) poll(w http.ResponseWriter, r *http.Request) {
+	sock.cameBack()
 	if !sock.awaitUpgrade(r) {
 		return
 	}
@@ -186,6 +200,7 @@ func writePollBody(w http.ResponseWriter, packets [][]byte) {
 // does not arrive whole is answered 400 (413 when too large) and closes
 // the session, as engine.io does.
 func (sock *socket) post(w http.ResponseWriter, r *http.Request) {
+	sock.cameBack()
 	sock.mu.Lock()
 	if sock.posting {
 		sock.mu.Unlock()
@@ -215,7 +230,7 @@ func (sock *socket) post(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, pkt := range splitPollPayload(body) {
 		if err := sock.handleEIO(pkt); err != nil {
-			if !errors.Is(err, errClientClose) {
+			if !errors.Is(err, errClientClose) && !errors.Is(err, errControlFlood) {
 				sock.log.Info("closing connection: bad packet", "err", err)
 				sock.srv.stats.malformed.Add(1)
 			}
@@ -225,4 +240,39 @@ func (sock *socket) post(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html")
 	w.Write([]byte("ok"))
+}
+
+// startHandshakeWindow expires a new long-polling session that does not
+// come back (poll, post or start its upgrade) within HandshakeWindow: a
+// handshake alone must not hold a place for ConnectTimeout.
+func (sock *socket) startHandshakeWindow() {
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	sock.windowTimer = sock.srv.afterFunc(sock.srv.cfg.HandshakeWindow, func() {
+		sock.mu.Lock()
+		back := sock.windowTimer == nil
+		sock.mu.Unlock()
+		if back {
+			return
+		}
+		sock.log.Debug("closing connection: no poll or upgrade after the handshake", "window", sock.srv.cfg.HandshakeWindow)
+		sock.close("handshake window")
+		sock.srv.refuse(sock.addr, refuseHandshake)
+	})
+}
+
+// cameBack stops the handshake window: the client polled, posted or
+// started its upgrade.
+func (sock *socket) cameBack() {
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	sock.stopWindow()
+}
+
+// stopWindow stops the handshake window; a nil windowTimer tells its
+// callback, should it be running already, that the client came back.
+// Called with mu held.
+func (sock *socket) stopWindow() {
+	stopTimer(sock.windowTimer)
+	sock.windowTimer = nil
 }

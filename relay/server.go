@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +20,7 @@ type Server struct {
 	log      *slog.Logger
 	hub      *hub
 	joins    *joinLimiter // failed joins per client address
+	limits   *addrLimit   // per-address counts and refusals; safe for concurrent use
 	upgrader websocket.Upgrader
 	stats    counters
 	// queueWait is how long batches wait in send queues: from the first
@@ -50,6 +49,7 @@ func NewServer(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		hub:     newHub(cfg.MaxMembers),
 		joins:   newJoinLimiter(cfg.FailedJoins),
+		limits:  newAddrLimit(cfg.MaxConnectionsPerIP),
 		sockets: make(map[string]*socket),
 		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "jamrelay_send_queue_wait_seconds",
@@ -116,15 +116,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// register adds a new socket unless the server is closing.
-func (s *Server) register(sock *socket) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing || len(s.sockets) >= s.cfg.MaxConnections {
-		return false
+// register adds a new socket; it returns why not ("" when registered):
+// the server is closing (refuseClosing) or full, or the socket's address
+// holds MaxConnectionsPerIP already.
+func (s *Server) register(sock *socket) string {
+	if !s.limits.acquire(addrKey(sock.addr)) {
+		return refusePerAddress
 	}
-	s.sockets[sock.eid] = sock
-	return true
+	s.mu.Lock()
+	why := ""
+	switch {
+	case s.closing:
+		why = refuseClosing
+	case len(s.sockets) >= s.cfg.MaxConnections:
+		why = refuseFull
+	default:
+		s.sockets[sock.eid] = sock
+	}
+	s.mu.Unlock()
+	if why != "" {
+		s.limits.release(addrKey(sock.addr))
+	}
+	return why
 }
 
 // full reports whether the relay serves MaxConnections already.
@@ -145,11 +158,16 @@ func (s *Server) lookup(eid string) *socket {
 	return s.sockets[eid]
 }
 
+// forget unregisters sock, and its address holds one less.
 func (s *Server) forget(sock *socket) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sockets[sock.eid] == sock {
+	registered := s.sockets[sock.eid] == sock
+	if registered {
 		delete(s.sockets, sock.eid)
+	}
+	s.mu.Unlock()
+	if registered {
+		s.limits.release(addrKey(sock.addr))
 	}
 }
 
@@ -215,45 +233,4 @@ func (s *Server) afterFunc(d time.Duration, f func()) *time.Timer {
 		defer s.conns.Done()
 		f()
 	})
-}
-
-// checkOrigin allows clients without an Origin header, the relay's own
-// origin, and the configured allow-list.
-func (s *Server) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err == nil && strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	for _, o := range s.cfg.AllowOrigins {
-		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
-			return true
-		}
-	}
-	return false
-}
-
-// cors checks the origin and sets the headers a cross-origin long-polling
-// browser needs. It reports whether the request may go on.
-func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
-	if !s.checkOrigin(r) {
-		s.log.Warn("origin refused", "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
-		return false
-	}
-	if origin := r.Header.Get("Origin"); origin != "" {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
-		h.Set("Vary", "Origin")
-		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-				h.Set("Access-Control-Allow-Headers", req)
-			}
-		}
-	}
-	return true
 }

@@ -24,7 +24,7 @@ import (
 type socket struct {
 	srv    *Server
 	eid    string        // Engine.IO session id
-	addr   string        // the client's address (clientAddress), set before the socket is shared
+	addr   string        // the client's address (clientAddress); set before register, never reassigned
 	log    *slog.Logger  // never reassigned: read from any goroutine
 	w      *connWriter   // set by newSocket, never reassigned
 	closed chan struct{} // closed by close
@@ -46,6 +46,7 @@ type socket struct {
 	clientClose  bool            // the client sent a close packet
 	pingTimer    *time.Timer
 	connectTimer *time.Timer // stopped by the Socket.IO CONNECT
+	windowTimer  *time.Timer // a new long-polling session's handshake window; stopped when it comes back
 	awaitPong    bool
 
 	inMu       sync.Mutex  // guards the fields below: inbound handling
@@ -53,7 +54,8 @@ type socket struct {
 	grant      TokenClaims // what the CONNECT's access token allows (room, name)
 	refused    bool        // a CONNECT was refused: the close is scheduled
 	bucket     tokenBucket
-	lastRateMs int64 // when the last rate_limited error went out (unix ms)
+	control    tokenBucket // pongs, noops and websocket ping frames
+	lastRateMs int64       // when the last rate_limited error went out (unix ms)
 }
 
 func newSocket(srv *Server) *socket {
@@ -63,6 +65,7 @@ func newSocket(srv *Server) *socket {
 		closed:   make(chan struct{}),
 		upgraded: make(chan struct{}),
 		bucket:   newTokenBucket(srv.cfg.EventRate, srv.cfg.EventBurst, srv.cfg.Now()),
+		control:  newTokenBucket(controlRate, controlBurst, srv.cfg.Now()),
 	}
 	s.w = newConnWriter(srv, s.close)
 	s.log = srv.log.With("eio", s.eid)
@@ -102,6 +105,7 @@ func (s *socket) close(reason string) {
 		s.mu.Lock()
 		stopTimer(s.pingTimer)
 		stopTimer(s.connectTimer)
+		s.stopWindow()
 		probing := s.probing
 		close(s.closed) // under mu, so attach sees it
 		s.mu.Unlock()
@@ -186,14 +190,18 @@ func (s *socket) handleEIO(b []byte) error {
 	switch b[0] {
 	case eioMessage:
 		return s.handleMessage(b[1:])
-	case eioPong:
-		s.pong()
+	case eioPong, eioNoop:
+		if !s.allowControl() {
+			return errControlFlood
+		}
+		if b[0] == eioPong {
+			s.pong()
+		}
 	case eioClose:
 		s.mu.Lock()
 		s.clientClose = true
 		s.mu.Unlock()
 		return errClientClose
-	case eioNoop:
 	case 'b': // base64 binary over polling: an attachment we refuse
 		s.refuseBinary()
 	default:

@@ -23,7 +23,9 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 		errBadRequest.write(w, http.StatusBadRequest)
 		return
 	}
+	addr := s.clientAddress(r)
 	if sid == "" && s.full() {
+		s.refuse(addr, refuseFull)
 		http.Error(w, "relay full: too many connections", http.StatusServiceUnavailable)
 		return
 	}
@@ -39,7 +41,6 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 		ws.Close() // shutting down
 		return
 	}
-	addr := s.clientAddress(r)
 	go func() {
 		defer s.conns.Done()
 		s.runWebsocket(ws, sock, addr)
@@ -47,14 +48,14 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 }
 
 // runWebsocket is the life of one websocket: a fresh session (sock nil)
-// or the upgrade of a long-polling one, then its reader until it ends.
-// addr is the client's address (clientAddress).
+// from addr, or the upgrade of a long-polling one, then its reader until
+// it ends.
 func (s *Server) runWebsocket(ws *websocket.Conn, sock *socket, addr string) {
 	if sock == nil {
 		sock = newSocket(s)
 		sock.addr = addr
-		if !s.register(sock) {
-			ws.Close()
+		if why := s.register(sock); why != "" {
+			s.refuseWebsocket(ws, addr, why)
 			return
 		}
 		sock.send(s.openPacket(sock, ""), false)
@@ -84,6 +85,9 @@ func (sock *socket) attach(ws *websocket.Conn) bool {
 	// gorilla would answer pings and close frames itself, writing
 	// beside our writer: hand those to the writer instead.
 	ws.SetPingHandler(func(data string) error {
+		if !sock.allowControl() {
+			return errControlFlood // ReadMessage returns it: the reader closes
+		}
 		sock.w.controlFrame(opPong, []byte(data))
 		return nil
 	})
@@ -152,6 +156,7 @@ func (sock *socket) startProbe(ws *websocket.Conn) (chan struct{}, bool) {
 	if sock.probing != nil || sock.ws != nil || sock.isClosed() {
 		return nil, false
 	}
+	sock.stopWindow() // the client came back
 	sock.probing = ws
 	sock.probeDone = make(chan struct{})
 	return sock.probeDone, true
@@ -183,7 +188,7 @@ func (sock *socket) readLoop(ws *websocket.Conn) {
 			continue
 		}
 		if err := sock.handleEIO(msg); err != nil {
-			if !errors.Is(err, errClientClose) {
+			if !errors.Is(err, errClientClose) && !errors.Is(err, errControlFlood) {
 				sock.log.Info("closing connection: bad packet", "err", err)
 				sock.srv.stats.malformed.Add(1)
 			}
@@ -198,4 +203,20 @@ func readCloseReason(err error) string {
 		return "packet larger than max payload"
 	}
 	return "transport close"
+}
+
+// refuseWebsocket closes a fresh websocket the relay cannot take (why is
+// register's answer) with a close frame saying why: 1013, try again
+// later.
+func (s *Server) refuseWebsocket(ws *websocket.Conn, addr, why string) {
+	msg := "relay shutting down"
+	if why != refuseClosing {
+		s.refuse(addr, why)
+		msg = "relay full: too many connections"
+		if why == refusePerAddress {
+			msg = "too many connections from your address"
+		}
+	}
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, msg), time.Now().Add(closeWait))
+	ws.Close()
 }

@@ -25,8 +25,10 @@ export default defineConfig({
     target: 'es2022',
   },
   server: {
-    // npm run dev: the page on :5173, the relay (make run) on :3001
-    proxy: { '/socket.io': { target: 'http://localhost:3001', ws: true } },
+    // npm run dev: the page on :5173, the relay (make run) on :3001. The
+    // relay lets in its own origin only (never judged by the Host header):
+    // the proxied requests, websockets included, come as from its own page.
+    proxy: { '/socket.io': { target: 'http://localhost:3001', ws: true, headers: { origin: 'http://localhost:3001' } } },
   },
   test: {
     include: ['src/**/*.test.ts'],

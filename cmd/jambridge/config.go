@@ -37,6 +37,9 @@ type fileConfig struct {
 	Secret    string         `yaml:"secret"`           // a private session's secret
 	Token     string         `yaml:"token"`            // the relay's access token
 	AuthFile  string         `yaml:"auth-secret-file"` // run, hosting: the secret that signs access tokens
+	CA        string         `yaml:"ca"`
+	TLSCert   string         `yaml:"tls-cert"`
+	TLSKey    string         `yaml:"tls-key"`
 	Inputs    []inputConfig  `yaml:"inputs"`
 	Output    outputConfig   `yaml:"output"`
 	Extra     map[string]any `yaml:",inline"` // unknown keys, reported

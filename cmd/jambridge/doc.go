@@ -5,7 +5,10 @@
 // It only wires: flags, environment and the YAML config file become plain
 // structs (settings, fileConfig); rtmidiport's System, a relay.Session and
 // a bridge.Bridge are made from them and connected; when it hosts, the
-// relay is served by cmd/internal/relayhost, as jamrelay serves it.
+// relay is served by cmd/internal/relayhost, as jamrelay serves it
+// (over TLS with --tls-cert/--tls-key, our own connection trusting
+// exactly that certificate). --ca trusts a private CA for an https relay;
+// one that does not verify ends the command in one sentence (tls.go).
 //
 // # Concurrency
 //

@@ -17,15 +17,22 @@ import (
 type hostedRelay struct {
 	srv      *relay.Server
 	host     *relayhost.Host
-	localURL string // for our own connection
-	shareURL string // for the others: this machine's LAN address
-	tokens   bool   // the relay wants access tokens
+	localURL string                 // for our own connection
+	shareURL string                 // for the others: this machine's LAN address
+	tokens   bool                   // the relay wants access tokens
+	cert     *relayhost.Certificate // served over TLS; nil: plain HTTP
 }
 
-// hostRelay starts the embedded relay on addr; with authSecret every
-// client must present an access token it signed.
+// hostRelay starts the embedded relay on addr over plain HTTP; with
+// authSecret every client must present an access token it signed.
 func hostRelay(addr string, authSecret []byte, log *slog.Logger) (*hostedRelay, error) {
-	srv, err := relay.NewServer(relay.Config{Logger: quietRelayLog(log), AuthSecret: authSecret})
+	return hostRelayTLS(addr, authSecret, log, nil)
+}
+
+// hostRelayTLS hosts the relay over TLS with cert (HTTPS and WSS only,
+// reloaded on SIGHUP), or over plain HTTP when cert is nil.
+func hostRelayTLS(addr string, authSecret []byte, log *slog.Logger, cert *relayhost.Certificate) (*hostedRelay, error) {
+	srv, err := relay.NewServer(relay.Config{Logger: quietRelayLog(log), AuthSecret: authSecret, HostNames: relayhost.MachineNames()})
 	if err != nil {
 		return nil, err
 	}
@@ -33,11 +40,16 @@ func hostRelay(addr string, authSecret []byte, log *slog.Logger) (*hostedRelay, 
 	if err != nil {
 		return nil, fmt.Errorf("cannot host the session on %s: %w (is another jambridge or jamrelay running? pick another --listen)", addr, err)
 	}
-	h := &hostedRelay{srv: srv, host: relayhost.New(srv, log), tokens: authSecret != nil}
+	h := &hostedRelay{srv: srv, host: relayhost.New(srv, log), tokens: authSecret != nil, cert: cert}
+	scheme := "http"
+	if cert != nil {
+		h.host.SetTLS(cert)
+		scheme = "https"
+	}
 	h.host.Serve(ln)
 	port := ln.Addr().(*net.TCPAddr).Port
-	h.localURL = fmt.Sprintf("http://127.0.0.1:%d", port)
-	h.shareURL = fmt.Sprintf("http://%s:%d", lanAddress(), port)
+	h.localURL = fmt.Sprintf("%s://127.0.0.1:%d", scheme, port)
+	h.shareURL = fmt.Sprintf("%s://%s:%d", scheme, lanAddress(), port)
 	log.Info("hosting the jam session", "listen", ln.Addr().String(), "share", h.shareURL)
 	return h, nil
 }

@@ -25,7 +25,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	app := newApp()
 	app.Writer, app.ErrWriter = stdout, stderr
-	return app.RunContext(ctx, flagsFirst(app, args))
+	return caHint(app.RunContext(ctx, flagsFirst(app, args)))
 }
 
 // flagsFirst moves a command's flags ahead of its arguments, so

@@ -30,7 +30,7 @@ func monitorAction(c *cli.Context) error {
 	}
 	m := &monitor{w: c.App.Writer, json: c.Bool("json")}
 	sess, err := relay.NewSession(relay.SessionConfig{
-		URL: t.relay, Room: t.room, Name: t.name, Secret: t.secret, Token: t.token, Kind: "monitor", JoinOnly: true,
+		URL: t.relay, TLS: t.tls, Room: t.room, Name: t.name, Secret: t.secret, Token: t.token, Kind: "monitor", JoinOnly: true,
 		OnEvent: m.event, OnPresence: m.presence, Logger: t.log,
 	})
 	if err != nil {

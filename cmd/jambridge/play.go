@@ -50,7 +50,7 @@ func playAction(c *cli.Context) error {
 	joined := make(chan struct{})
 	var once sync.Once
 	sess, err := relay.NewSession(relay.SessionConfig{
-		URL: t.relay, Room: t.room, Name: t.name, Secret: t.secret, Token: t.token, Kind: "player", Logger: log,
+		URL: t.relay, TLS: t.tls, Room: t.room, Name: t.name, Secret: t.secret, Token: t.token, Kind: "player", Logger: log,
 		OnPresence: func(p relay.Presence) {
 			if p.Kind == relay.PresenceConnected {
 				once.Do(func() { close(joined) })

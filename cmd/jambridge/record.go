@@ -71,7 +71,7 @@ func recordSession(ctx context.Context, t toolSetup, timing bridge.RecordTiming,
 		RelayTime: func(at time.Time) (float64, bool) { return sess.RelayTime(at), sess.ClockStats().OK },
 	})
 	sess, err := relay.NewSession(relay.SessionConfig{
-		URL: t.relay, Room: t.room, Name: t.name, Secret: t.secret, Token: t.token, Kind: "recorder", JoinOnly: true, Logger: t.log,
+		URL: t.relay, TLS: t.tls, Room: t.room, Name: t.name, Secret: t.secret, Token: t.token, Kind: "recorder", JoinOnly: true, Logger: t.log,
 		OnEvent: func(b relay.Broadcast) {
 			name := participantName(sess, b.SenderID)
 			rec.Add(bridge.Remote{SenderID: b.SenderID, EventName: b.EventName, Payload: b.Payload, Received: b.Received}, name)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/jambridge/jambridge/bridge"
+	"github.com/jambridge/jambridge/cmd/internal/relayhost"
 	"github.com/jambridge/jambridge/relay"
 	"github.com/jambridge/jambridge/rtmidiport"
 )
@@ -25,6 +27,7 @@ func runCommand() *cli.Command {
 		Flags: append([]cli.Flag{
 			configFlag(),
 			relayFlag("relay to join, e.g. http://192.168.1.20:3001 (default: host the session here)"),
+			caFlag(),
 			&cli.StringFlag{Name: "listen", Value: ":3001", EnvVars: []string{"JAMBRIDGE_LISTEN"}, Usage: "where the embedded relay listens when hosting"},
 			roomFlag("session to join, created when it does not exist (default: a new session)"),
 			nameFlag(),
@@ -35,7 +38,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "virtual", EnvVars: []string{"JAMBRIDGE_VIRTUAL"}, Usage: `open virtual ports "jambridge in" and "jambridge out" for a DAW`},
 			metricsFlag(),
 			&cli.StringFlag{Name: "auth-secret-file", EnvVars: []string{"JAMBRIDGE_AUTH_SECRET_FILE"}, Usage: "when hosting: file holding the secret that signs access tokens (see `jamrelay token`); every other client must then present one"},
-		}, append(accessFlags(), logFlags()...)...),
+		}, append(accessFlags(), append(tlsFlags(), logFlags()...)...)...),
 		Action: runAction,
 	}
 }
@@ -104,7 +107,9 @@ type runPlan struct {
 	log    *slog.Logger
 	bridge bridge.Config
 	room   string
-	url    string // "" means host the session here
+	url    string                 // "" means host the session here
+	tls    *tls.Config            // the relay's: nil means the system's roots
+	cert   *relayhost.Certificate // when hosting over TLS; nil: plain HTTP
 	// secret and token go with the join; authSecret signs the tokens
 	// of the relay we host (nil: none wanted).
 	secret, token string
@@ -138,7 +143,13 @@ func planRun(c *cli.Context) (runPlan, error) {
 			return p, err
 		}
 	}
-	return p, nil
+	if p.tls, err = relayTLS(p.st); err != nil {
+		return p, err
+	}
+	if p.url == "" {
+		p.cert, err = hostCertificate(p.st, p.log)
+	}
+	return p, err
 }
 
 func runAction(c *cli.Context) error {
@@ -149,7 +160,7 @@ func runAction(c *cli.Context) error {
 	url := p.url
 	var host *hostedRelay
 	if url == "" {
-		if host, err = hostRelay(p.st.str("listen", p.st.file.Listen), p.authSecret, p.log); err != nil {
+		if host, err = hostRelayTLS(p.st.str("listen", p.st.file.Listen), p.authSecret, p.log, p.cert); err != nil {
 			return err
 		}
 		defer host.Close()
@@ -159,11 +170,14 @@ func runAction(c *cli.Context) error {
 				return err
 			}
 		}
+		if p.cert != nil {
+			p.tls = pinnedTLS(p.cert)
+		}
 	}
 	midi := rtmidiport.New()
 	defer midi.Close()
 	return runJam(c.Context, jamSetup{
-		Session: relay.SessionConfig{URL: url, Room: p.room, Name: p.st.str("name", p.st.file.Name), Secret: p.secret, Token: p.token, Logger: p.log},
+		Session: relay.SessionConfig{URL: url, TLS: p.tls, Room: p.room, Name: p.st.str("name", p.st.file.Name), Secret: p.secret, Token: p.token, Logger: p.log},
 		Bridge:  p.bridge, MIDI: midi, Host: host, Out: c.App.Writer, Log: p.log, Metrics: metricsAddr(p.st),
 	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 
@@ -13,6 +14,7 @@ func toolFlags(defaultName, roomUsage string, extra ...cli.Flag) []cli.Flag {
 	flags := []cli.Flag{
 		configFlag(),
 		relayFlag("relay of the session, e.g. http://192.168.1.20:3001"),
+		caFlag(),
 		roomFlag(roomUsage),
 		&cli.StringFlag{Name: "name", Value: defaultName, EnvVars: []string{"JAMBRIDGE_NAME"}, Usage: "your name in the session"},
 	}
@@ -24,6 +26,7 @@ func toolFlags(defaultName, roomUsage string, extra ...cli.Flag) []cli.Flag {
 type toolSetup struct {
 	log   *slog.Logger
 	relay string
+	tls   *tls.Config // nil: the system's roots
 	room  string
 	name  string
 	// secret and token go with the join: a private session's secret,
@@ -43,6 +46,9 @@ func setupTool(c *cli.Context) (toolSetup, error) {
 	}
 	t := toolSetup{log: log, relay: st.str("relay", st.file.Relay), room: st.str("room", st.file.Room), name: c.String("name")}
 	t.secret, t.token = st.access()
+	if t.tls, err = relayTLS(st); err != nil {
+		return t, err
+	}
 	if t.relay == "" || t.room == "" {
 		return t, fmt.Errorf("%s needs --relay URL and --room CODE", c.Command.Name)
 	}

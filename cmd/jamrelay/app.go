@@ -39,7 +39,7 @@ func newApp() *cli.App {
 			&cli.StringSliceFlag{Name: "allow-origin", EnvVars: []string{"JAMRELAY_ALLOW_ORIGIN"}, Usage: "browser origin allowed besides the relay's own (repeat; '*' for any)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"JAMRELAY_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"JAMRELAY_LOG_FORMAT"}, Usage: "text or json"},
-		}, authFlags(d)...),
+		}, append(authFlags(d), publicFlags()...)...),
 		Commands: []*cli.Command{tokenCommand()},
 		Action:   run,
 	}
@@ -96,6 +96,9 @@ func run(c *cli.Context) error {
 	if cfg.AuthSecret, err = authSecret(c); err != nil {
 		return err
 	}
+	if err := publicConfig(c, &cfg); err != nil {
+		return err
+	}
 	srv, err := relay.NewServer(cfg)
 	if err != nil {
 		return err
@@ -105,6 +108,10 @@ func run(c *cli.Context) error {
 		return fmt.Errorf("listen on %s: %w", c.String("listen"), err)
 	}
 	host := relayhost.New(srv, log)
+	if err := setupHost(c, host, log); err != nil {
+		ln.Close()
+		return err
+	}
 	if addr := c.String("metrics-listen"); addr != "" {
 		mln, err := net.Listen("tcp", addr)
 		if err != nil {

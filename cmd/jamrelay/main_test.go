@@ -235,6 +235,12 @@ func TestBadFlagsGiveOneSentence(t *testing.T) {
 		{"--send-queue-bytes", "100"},
 		{"--listen", "127.0.0.1:99999"},
 		{"--metrics-listen", "127.0.0.1:99999", "--listen", "127.0.0.1:0"},
+		{"--tls-cert", "cert.pem", "--listen", "127.0.0.1:0"},
+		{"--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem", "--listen", "127.0.0.1:0"},
+		{"--trusted-proxy", "10.0.0.0/99"},
+		{"--public-url", "jam.example.org"},
+		{"--max-connections-per-ip", "0"},
+		{"--handshake-window", "0s"},
 	} {
 		app := newApp()
 		var out strings.Builder

@@ -3,6 +3,7 @@ package relayhost
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,10 @@ type Host struct {
 	stopped chan struct{} // a server stopped serving; 1 pending notice at most
 	servers []*Server     // owned by the caller's goroutine: Serve*, then Close
 	closed  bool
+
+	tls       *Certificate // nil: plain HTTP
+	stopHUP   func()       // stops the SIGHUP reloads; nil until Serve with TLS
+	httpLimit Timeouts     // the relay listener's HTTP timeouts
 }
 
 // New returns a Host with the relay's routes: the relay at /socket.io/,
@@ -33,7 +38,7 @@ type Host struct {
 // {"status":"ok","connections":N,"sessions":N}, and the jam page at /
 // (package web: / and /jam/CODE, its assets under /assets/).
 func New(srv *relay.Server, log *slog.Logger) *Host {
-	h := &Host{relay: srv, mux: http.NewServeMux(), log: log, stopped: make(chan struct{}, 1)}
+	h := &Host{relay: srv, mux: http.NewServeMux(), log: log, stopped: make(chan struct{}, 1), httpLimit: DefaultTimeouts()}
 	h.mux.Handle("/socket.io/", srv)
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.Handle("/", web.Handler())
@@ -55,9 +60,31 @@ func (h *Host) healthz(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintf(w, `{"status":"ok","connections":%d,"sessions":%d}`+"\n", st.Connections, st.Sessions)
 }
 
-// Serve serves the relay's routes on ln until Close.
+// SetTLS makes Serve serve HTTPS and WSS only, with cert, which is
+// reloaded from its files on SIGHUP until Close. Call it before Serve.
+func (h *Host) SetTLS(cert *Certificate) { h.tls = cert }
+
+// SetTimeouts replaces DefaultTimeouts on the relay's listener. Call it
+// before Serve.
+func (h *Host) SetTimeouts(t Timeouts) { h.httpLimit = t }
+
+// Serve serves the relay's routes on ln until Close: over TLS after
+// SetTLS. Every HTTP connection counts against its client address's
+// limit (relay.Server.ConnState).
 func (h *Host) Serve(ln net.Listener) *Server {
-	s := start(ln, h.mux, h.stopped)
+	if h.tls != nil {
+		ln = tls.NewListener(ln, h.tls.TLSConfig())
+		if h.stopHUP == nil {
+			h.stopHUP = h.tls.reloadOnHUP()
+		}
+	}
+	s := start(ln, h.mux, h.stopped, func(hs *http.Server) {
+		h.httpLimit.apply(hs)
+		hs.ConnState = h.relay.ConnState
+		// Failed TLS handshakes and the like: a scanner's every probe
+		// would be a line; the refusals that matter are counted.
+		hs.ErrorLog = slog.NewLogLogger(h.log.Handler(), slog.LevelDebug)
+	})
 	h.servers = append(h.servers, s)
 	return s
 }
@@ -65,7 +92,7 @@ func (h *Host) Serve(ln net.Listener) *Server {
 // ServeMetrics serves /metrics on ln until Close: the relay's counters
 // and the Go runtime's and the process's.
 func (h *Host) ServeMetrics(ln net.Listener) *Server {
-	s := start(ln, MetricsHandler(h.log, h.relay.Collector()), h.stopped)
+	s := start(ln, MetricsHandler(h.log, h.relay.Collector()), h.stopped, nil)
 	h.servers = append(h.servers, s)
 	return s
 }
@@ -103,6 +130,9 @@ func (h *Host) Close() error {
 	h.closed = true
 	for _, s := range h.servers {
 		s.StopAccepting()
+	}
+	if h.stopHUP != nil {
+		h.stopHUP()
 	}
 	h.relay.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)

@@ -15,8 +15,39 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// readHeaderTimeout bounds a request's headers, on every listener.
+// readHeaderTimeout bounds a request's headers (and a TLS handshake),
+// on every listener.
 const readHeaderTimeout = 10 * time.Second
+
+// idleTimeout closes a keep-alive connection idle this long between two
+// requests. A long-polling client polls again at once, and a websocket
+// is no longer HTTP: only forgotten connections wait this long.
+const idleTimeout = 30 * time.Second
+
+// maxHeaderBytes bounds a request's headers.
+const maxHeaderBytes = 64 << 10
+
+// Timeouts are the HTTP server's limits on the relay's listener. There
+// is no read or write timeout for a whole request: a long-poll GET is
+// answered up to a ping interval later, and the relay bounds each POST
+// body and each response itself (relay.Config.WriteTimeout).
+type Timeouts struct {
+	// ReadHeader bounds a request's headers, and a TLS handshake.
+	ReadHeader time.Duration
+	// Idle closes a keep-alive connection idle this long.
+	Idle time.Duration
+}
+
+// DefaultTimeouts are readHeaderTimeout and idleTimeout.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{ReadHeader: readHeaderTimeout, Idle: idleTimeout}
+}
+
+func (t Timeouts) apply(hs *http.Server) {
+	hs.ReadHeaderTimeout = t.ReadHeader
+	hs.IdleTimeout = t.Idle
+	hs.MaxHeaderBytes = maxHeaderBytes
+}
 
 // Server is one http.Server on one listener, serving from Start until
 // Shutdown.
@@ -30,14 +61,19 @@ type Server struct {
 }
 
 // Start serves h on ln in a goroutine of its own.
-func Start(ln net.Listener, h http.Handler) *Server { return start(ln, h, nil) }
+func Start(ln net.Listener, h http.Handler) *Server { return start(ln, h, nil, nil) }
 
-func start(ln net.Listener, h http.Handler, notify chan<- struct{}) *Server {
+// start serves h on ln; configure, when not nil, sets up the http.Server
+// before it serves.
+func start(ln net.Listener, h http.Handler, notify chan<- struct{}, configure func(*http.Server)) *Server {
 	s := &Server{
-		hs:     &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout},
+		hs:     &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes},
 		notify: notify,
 		ln:     &onceListener{Listener: ln},
 		done:   make(chan struct{}),
+	}
+	if configure != nil {
+		configure(s.hs)
 	}
 	go func() {
 		defer func() {
