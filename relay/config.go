@@ -51,6 +51,10 @@ type Config struct {
 	// Origin header (the bridge, scripts) are always allowed.
 	AllowOrigins []string
 
+	// Cluster shares sessions with other relay nodes (see Cluster); nil
+	// serves them alone.
+	Cluster Cluster
+
 	// Logger receives the relay's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests inject their own.

@@ -47,7 +47,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		hub:     newHub(cfg.MaxMembers),
+		hub:     newHub(cfg.MaxMembers, cfg.Cluster),
 		sockets: make(map[string]*socket),
 		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "jamrelay_send_queue_wait_seconds",
