@@ -290,3 +290,7 @@ func (b *Broker) markDown(err error) {
 		b.log.Warn("redis unreachable: sessions go on with this node's members; events to other nodes are dropped and counted until it is back", "err", err)
 	}
 }
+
+// Up reports whether Redis answers and the node's sessions are asserted
+// there.
+func (b *Broker) Up() bool { return b.up.Load() }
