@@ -98,6 +98,7 @@ func New(opt Options) (*Broker, error) {
 	}
 	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = opTimeout, opTimeout, opTimeout
 	ro.MaxRetries = -1 // no retry hidden in the client: the broker decides
+	ro.DialerRetries = 1
 	ro.Protocol = 2
 	if opt.Node == "" {
 		opt.Node = randomNode()
@@ -294,3 +295,22 @@ func (b *Broker) markDown(err error) {
 // Up reports whether Redis answers and the node's sessions are asserted
 // there.
 func (b *Broker) Up() bool { return b.up.Load() }
+
+// upPoll is how often WaitUp looks.
+const upPoll = 10 * time.Millisecond
+
+// WaitUp waits until Up or ctx ends, and reports Up: a node about to
+// serve gives Redis a moment, so its first clients already see the
+// cluster.
+func (b *Broker) WaitUp(ctx context.Context) bool {
+	t := time.NewTicker(upPoll)
+	defer t.Stop()
+	for !b.Up() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
+}
