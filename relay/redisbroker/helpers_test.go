@@ -3,6 +3,7 @@ package redisbroker_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -38,7 +39,10 @@ func startNode(t *testing.T, redis *redistest.Server, cfg relay.Config) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", srv)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(`{"status":"ok"}`)) })
+	hs := httptest.NewServer(mux)
 	n := &node{srv: srv, broker: b, URL: hs.URL}
 	t.Cleanup(func() {
 		n.stop()
