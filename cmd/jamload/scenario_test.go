@@ -57,7 +57,7 @@ func TestThroughputAgainstJamrelay(t *testing.T) {
 
 func TestConnectSessionsReportsRefusal(t *testing.T) {
 	rp := inProcessRelay(t, relay.Config{MaxMembers: 2})
-	_, err := connectSessions(context.Background(), rp.base, 3, 3, nil)
+	_, err := connectSessions(context.Background(), []string{rp.base}, 3, 3, nil)
 	if err == nil {
 		t.Fatal("a session of 3 with at most 2 members: want an error")
 	}
