@@ -24,7 +24,7 @@ func inProcessRelay(t *testing.T, cfg relay.Config) *relayProc {
 	mux.Handle("/socket.io/", srv)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); hs.Close() })
-	return &relayProc{name: "jamrelay", pid: os.Getpid(), base: hs.URL, done: make(chan struct{})}
+	return &relayProc{name: "jamrelay", pid: os.Getpid(), base: hs.URL, done: make(chan struct{}), bases: []string{hs.URL}, pids: []int{os.Getpid()}}
 }
 
 func TestThroughputAgainstJamrelay(t *testing.T) {
