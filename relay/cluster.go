@@ -46,9 +46,9 @@ var (
 )
 
 // ClusterPeer is what a Cluster calls back into: the relay's local
-// members of each session. Its methods never block; they are called from
-// the cluster's receiving goroutine, one at a time and in the order the
-// cluster received them.
+// members of each session. Its methods never block and are safe for
+// concurrent use; a cluster calls them in the order it received what
+// they deliver (one receiving goroutine keeps each sender's order).
 type ClusterPeer interface {
 	// RemoteEvent delivers a packet relayed by another node to the local
 	// members of session code.

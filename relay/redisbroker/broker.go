@@ -181,7 +181,11 @@ func (b *Broker) add(ctx context.Context, code string, p relay.Participant, mode
 	select {
 	case <-ready:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("subscribe to session %s: %w", code, errUnavailable)
+		// Redis answers too slowly: count it down, so the heartbeat
+		// re-asserts this member once it answers again.
+		err := fmt.Errorf("subscribe to session %s: %w", code, errUnavailable)
+		b.markDown(err)
+		return nil, err
 	}
 	res, err := joinScript.Run(ctx, b.rdb, []string{b.key("s:", code), b.key("nm:", b.node)},
 		p.ID, stored, code, b.key("ev:", code), presence(kindJoin, b.node, string(pj)), maxMembers, mode).StringSlice()
@@ -189,13 +193,10 @@ func (b *Broker) add(ctx context.Context, code string, p relay.Participant, mode
 		b.markDown(err)
 		return nil, errUnavailable
 	}
-	switch res[0] {
-	case "taken":
-		return nil, relay.ErrClusterCodeTaken
-	case "notfound":
-		return nil, relay.ErrClusterNotFound
-	case "full":
-		return nil, relay.ErrClusterFull
+	refused := map[string]error{"taken": relay.ErrClusterCodeTaken, "notfound": relay.ErrClusterNotFound, "full": relay.ErrClusterFull}[res[0]]
+	if refused != nil {
+		b.Leave(code, p.ID) // forget it: it is in no session
+		return nil, refused
 	}
 	if mode == "create" {
 		return nil, nil

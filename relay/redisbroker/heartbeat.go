@@ -14,18 +14,25 @@ func (b *Broker) heartbeat(ctx context.Context) {
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	wait := backoffMin
-	var next time.Time
+	var next, upSince time.Time
 	for ctx.Err() == nil {
 		if now := time.Now(); !now.Before(next) {
+			wasUp := b.up.Load()
 			if err := b.beat(ctx); err != nil {
 				b.markDown(err)
 				sleep(ctx, wait)
 				wait = nextBackoff(wait)
 				continue
 			}
+			if !wasUp {
+				upSince = now
+			}
 			wait, next = backoffMin, now.Add(heartbeatEvery)
 		}
 		b.sweep(ctx)
+		if time.Since(upSince) >= remoteGrace {
+			b.sweepRemote(ctx)
+		}
 		select {
 		case <-ctx.Done():
 		case <-t.C:
@@ -130,5 +137,55 @@ func (b *Broker) sweep(ctx context.Context) {
 		if err == nil && swept > 0 {
 			b.log.Warn("node gone: its members left their sessions", "gone", n, "members", swept)
 		}
+	}
+}
+
+// remoteGrace is how long a node waits, once Redis is back, before it
+// judges the other nodes by their heartbeats: long enough for each of
+// them to have retried (backoffMax with its jitter) and beaten.
+const remoteGrace = backoffMax*6/5 + heartbeatEvery
+
+// sweepRemote tells the local members that the members of a node whose
+// heartbeat is gone have left. The sweep does it for the nodes Redis
+// knows; this covers a node that died while Redis was down and restarted
+// empty, which no sweep will find.
+func (b *Broker) sweepRemote(ctx context.Context) {
+	if !b.up.Load() {
+		return
+	}
+	b.mu.Lock()
+	nodes := map[string]bool{}
+	for _, s := range b.sessions {
+		for _, n := range s.remote {
+			nodes[n] = true
+		}
+	}
+	b.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	for n := range nodes {
+		if alive, err := b.rdb.Exists(ctx, b.key("hb:", n)).Result(); err == nil && alive == 0 {
+			b.forgetNode(n)
+		}
+	}
+}
+
+// forgetNode drops the remote members of node and tells the local ones.
+func (b *Broker) forgetNode(node string) {
+	type gone struct{ code, id string }
+	var left []gone
+	b.mu.Lock()
+	for code, s := range b.sessions {
+		for id, n := range s.remote {
+			if n == node {
+				delete(s.remote, id)
+				s.left[id] = struct{}{}
+				left = append(left, gone{code, id})
+			}
+		}
+	}
+	b.mu.Unlock()
+	for _, g := range left {
+		b.peer.RemoteLeft(g.code, g.id)
 	}
 }

@@ -87,3 +87,25 @@ func TestRedisDownAtStart(t *testing.T) {
 		t.Errorf("Ben got %+v, want Ana's snare", ev)
 	}
 }
+
+// A node gone while Redis was down, and Redis restarted empty: nothing in
+// Redis remembers that node, yet the other nodes' members see its member
+// leave once Redis is back (sweepRemote).
+func TestNodeGoneDuringOutageLeavesAfterIt(t *testing.T) {
+	redis := redistest.Start(t)
+	nodes := cluster(t, redis, 2, relay.Config{})
+	a, b := connect(t, nodes[0]), connect(t, nodes[1])
+	code := a.create("", "Ana")
+	b.join(code, "Ben")
+	a.next("session:user-joined")
+
+	redis.Stop()
+	waitUntil(t, "both nodes to see Redis down", func() bool { return !nodes[0].broker.Up() && !nodes[1].broker.Up() })
+	nodes[1].stop() // its leave cannot reach Redis
+	redis.Start()
+	var ul struct{ UserID string }
+	a.decode("session:user-left", &ul)
+	if ul.UserID != b.ID() {
+		t.Errorf("user-left %q, want Ben %q", ul.UserID, b.ID())
+	}
+}
