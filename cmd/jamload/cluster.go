@@ -107,7 +107,7 @@ func evaluateCluster(tp []throughputResult) []target {
 			out = append(out, target{verdict(c.Latency.P99 <= limit), "cross-node p99 <= one node's + 1 ms at " + sc,
 				fmt.Sprintf("2 nodes %.2f ms, one node %.2f ms, limit %.2f ms", c.Latency.P99, one.Latency.P99, limit)})
 		}
-		if n, ok := byName[nodeCluster]; ok {
+		if n, ok := byName[nodeCluster]; ok && n.Latency.Samples > 0 {
 			limit := n.Latency.P99 / p99Factor
 			out = append(out, target{verdict(c.Latency.P99 <= limit), "cross-node p99 <= node+redis-adapter p99 / 5 at " + sc,
 				fmt.Sprintf("jamrelay %.2f ms, node %.2f ms, limit %.2f ms", c.Latency.P99, n.Latency.P99, limit)})
