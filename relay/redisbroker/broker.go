@@ -140,16 +140,17 @@ func (b *Broker) Bind(peer relay.ClusterPeer) {
 }
 
 // Close publishes what is queued (the leaves of a clean shutdown, once
-// the relay has closed its connections), removes the node from Redis and
-// stops the broker's goroutines, waiting for them.
+// the relay has closed its connections), stops the broker's goroutines,
+// waiting for them, and deletes the node's heartbeat: the next sweep of
+// another node then removes what the leaves did not (nothing, unless
+// Redis was out of reach) and the node's keys.
 func (b *Broker) Close() error {
 	if b.stop != nil {
 		b.pub.drain()
 		b.stop()
 		b.wg.Wait()
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-		b.rdb.Del(ctx, b.key("hb:", b.node), b.key("nm:", b.node))
-		b.rdb.SRem(ctx, b.key("nodes", ""), b.node)
+		b.rdb.Del(ctx, b.key("hb:", b.node))
 		cancel()
 	}
 	b.ps.Close()

@@ -1,9 +1,12 @@
 package redisbroker_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/jambridge/jambridge/internal/redistest"
 	"github.com/jambridge/jambridge/relay"
@@ -200,4 +203,31 @@ func TestCleanShutdownAnnouncesLeavers(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// A member moving from one session to another, across nodes: the old
+// session sees it leave, the new one join, and Redis's index of the
+// node's members points at the new session (what a sweep would clear).
+func TestMemberMovesBetweenSessions(t *testing.T) {
+	redis := redistest.Start(t)
+	nodes := cluster(t, redis, 2, relay.Config{})
+	a, b, c := connect(t, nodes[0]), connect(t, nodes[1]), connect(t, nodes[0])
+	x := a.create("", "Ana")
+	b.join(x, "Ben")
+	a.next("session:user-joined")
+	y := c.create("", "Cleo")
+	if got := b.join(y, "Ben"); len(got) != 2 {
+		t.Errorf("Ben sees %s in the new session, want Cleo and Ben", mustJSON(got))
+	}
+	a.next("session:user-left")
+	c.next("session:user-joined")
+	b.sync() // Ben's node has queued the leave of x
+	rdb := goredis.NewClient(&goredis.Options{Addr: redis.Addr})
+	defer rdb.Close()
+	waitUntil(t, "the index to settle", func() bool {
+		return !rdb.HExists(context.Background(), "jam:s:"+x, b.ID()).Val()
+	})
+	if got := rdb.HGet(context.Background(), "jam:nm:"+nodes[1].broker.Node(), b.ID()).Val(); got != y {
+		t.Errorf("the node's index has Ben in %q, want %q", got, y)
+	}
 }

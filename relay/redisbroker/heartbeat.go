@@ -91,7 +91,7 @@ func (b *Broker) reassert(ctx context.Context) error {
 	}
 	for id, code := range index.Val() {
 		if !held[id] {
-			b.rdb.Eval(ctx, leaveScript, []string{b.key("s:", code), b.key("nm:", b.node)}, id, b.key("ev:", code), presence(kindLeave, b.node, id))
+			b.rdb.Eval(ctx, leaveScript, []string{b.key("s:", code), b.key("nm:", b.node)}, id, b.key("ev:", code), presence(kindLeave, b.node, id), code)
 		}
 	}
 	return b.resubscribe(ctx)

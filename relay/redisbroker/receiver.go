@@ -14,6 +14,11 @@ import (
 	"github.com/jambridge/jambridge/relay"
 )
 
+// receiveBackoffMax caps the receiver's wait between reads that failed:
+// lower than the heartbeat's, since the heartbeat's re-subscription
+// reconnects the PubSub and what arrives then must be read at once.
+const receiveBackoffMax = 500 * time.Millisecond
+
 // receive reads the node's subscriptions until ctx ends: the one
 // goroutine that calls the relay's ClusterPeer, in the order Redis
 // delivered. The PubSub reconnects and resubscribes by itself on the
@@ -28,7 +33,7 @@ func (b *Broker) receive(ctx context.Context) {
 			continue // quiet: nothing was published to our sessions
 		case err != nil:
 			sleep(ctx, wait)
-			wait = nextBackoff(wait)
+			wait = min(nextBackoff(wait), receiveBackoffMax)
 			continue
 		}
 		wait = backoffMin

@@ -38,10 +38,14 @@ return out
 `)
 
 // leaveScript removes a member and publishes its leave. KEYS:
-// s:<code>, nm:<node>. ARGV: id, channel, the leave message.
+// s:<code>, nm:<node>. ARGV: id, channel, the leave message, code. The
+// node's index keeps the member when it points at another session: one
+// it moved to (a member joins the new session before leaving the old).
 const leaveScript = `
 redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
+if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[4] then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 `
