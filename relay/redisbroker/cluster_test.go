@@ -56,6 +56,21 @@ func TestSessionAcrossThreeNodes(t *testing.T) {
 		t.Errorf("Ana got back an event of %s, want Ben's only", ev.SenderID)
 	}
 	c.next("event:broadcast")
+	// Counted once the publish's pipeline returned, which may be after
+	// the receivers have the event.
+	waitUntil(t, "one event published by Ana's node", func() bool {
+		return nodes[0].metric(t, "jamrelay_redis_published_total", "") == 1
+	})
+	for name, want := range map[string][2]float64{
+		"jamrelay_redis_up":              {nodes[0].metric(t, "jamrelay_redis_up", ""), 1},
+		"jamrelay_redis_received_total":  {nodes[2].metric(t, "jamrelay_redis_received_total", ""), 2},
+		"jamrelay_redis_latency_seconds": {nodes[2].metric(t, "jamrelay_redis_latency_seconds", ""), 2},
+		"jamrelay_redis_dropped_total":   {nodes[0].metric(t, "jamrelay_redis_dropped_total", "redis_down"), 0},
+	} {
+		if want[0] != want[1] {
+			t.Errorf("%s = %v, want %v", name, want[0], want[1])
+		}
+	}
 
 	b.emit("session:leave", map[string]string{"roomCode": code})
 	b.next("session:left")

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/jambridge/jambridge/internal/redistest"
 	"github.com/jambridge/jambridge/relay"
 	"github.com/jambridge/jambridge/relay/redisbroker"
@@ -215,4 +217,35 @@ func (m *member) sync() {
 	if _, err := m.Call(ctx, "clock:sync", map[string]int{"t0": 1}); err != nil {
 		m.t.Fatal(err)
 	}
+}
+
+// metric returns the value of the broker's metric name (a counter or a
+// gauge), for the label value reason when given.
+func (n *node) metric(t *testing.T, name, reason string) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(n.broker)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if reason != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != reason) {
+				continue
+			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			if h := m.GetHistogram(); h != nil {
+				return float64(h.GetSampleCount())
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s %s", name, reason)
+	return 0
 }

@@ -29,6 +29,12 @@ func TestRedisRestartedEmpty(t *testing.T) {
 	if ev.SenderID != a.ID() {
 		t.Errorf("during the outage Ada got %+v, want Ana's kick", ev)
 	}
+	if got := nodes[0].metric(t, "jamrelay_redis_dropped_total", "redis_down"); got != 1 {
+		t.Errorf("events dropped for Redis down = %v, want 1 (the kick, for Ben's node)", got)
+	}
+	if got := nodes[0].metric(t, "jamrelay_redis_up", ""); got != 0 {
+		t.Errorf("jamrelay_redis_up = %v during the outage, want 0", got)
+	}
 
 	redis.Start()
 	for _, n := range nodes {
