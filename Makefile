@@ -15,7 +15,7 @@ CHROMIUM  := /usr/bin/chromium
 # Debian/Ubuntu: apt-get as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-hw bench build web web-test web-e2e web-bench chromium sysdeps deps check-go check-node clean
+.PHONY: run test test-hw bench build web web-test web-e2e web-bench chromium sysdeps servers deps check-go check-node clean
 
 ## run: jambridge on its embedded defaults: host a new session on :3001
 ## and bridge every MIDI device found (or say there is no MIDI system)
@@ -34,12 +34,19 @@ sysdeps:
 		echo "installing libasound2-dev (ALSA headers for MIDI)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libasound2-dev; }
 
+## servers: Debian's redis-server and haproxy, which the relay cluster's
+## tests and benchmark start themselves (never as system services)
+servers:
+	@command -v redis-server >/dev/null && command -v haproxy >/dev/null || { \
+		echo "installing redis-server and haproxy (for the relay cluster's tests)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server haproxy; }
+
 ## test: every test (Go, race detector, fuzz seeds, socket.io-client
 ## interop, the jam page's unit tests and its end-to-end tests in
 ## headless Chromium, installed from Debian's packages when missing)
-test: check-go check-node sysdeps deps web
+test: check-go check-node sysdeps servers deps web
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	JAMBRIDGE_REQUIRE_SERVERS=1 $(GO) test -race -count=1 ./...
 	$(MAKE) web-test web-e2e
 
 ## web: the jam page's assets in web/dist (npm ci, type check, Vite)
@@ -80,13 +87,14 @@ test-hw: check-go sysdeps
 	GO=$(GO) bash hwtest/run.sh # make exports HWTEST when given on its command line
 
 ## bench: every figure of the README's benchmark tables: relay hot paths,
-## jamrelay beside a Node socket.io relay over real sockets, bridge to
+## jamrelay beside a Node socket.io relay over real sockets (each also as
+## two nodes on one Redis, each session split across them), bridge to
 ## bridge latency through a relay, the idle daemon's memory and CPU, and
 ## playout through a jitter proxy, and page to page through jamrelay in
 ## headless Chromium (about 9 minutes in all)
-bench: check-node build deps
+bench: check-node build deps servers
 	$(GO) test -run='^$$' -bench=. -benchmem ./relay/ ./mapping/
-	$(GO) run ./cmd/jamload --jamrelay $(BIN)/jamrelay --node-relay $(NODE_DIR)/server.js
+	$(GO) run ./cmd/jamload --jamrelay $(BIN)/jamrelay --node-relay $(NODE_DIR)/server.js --redis-server $$(command -v redis-server)
 	$(GO) test -run='^$$' -bench='EndToEnd|IdleDaemon|JitterPlayout' -benchtime=1x -timeout=30m ./cmd/jambridge/
 	$(MAKE) web-bench
 

@@ -90,6 +90,9 @@ type Config struct {
 	// mDNS name.local), own origins on the port and scheme a connection
 	// came in on. Only names the operator controls belong here.
 	HostNames []string
+	// Cluster shares sessions with other relay nodes (see Cluster); nil
+	// serves them alone.
+	Cluster Cluster
 
 	// Logger receives the relay's logs; nil discards them.
 	Logger *slog.Logger

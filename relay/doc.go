@@ -56,6 +56,20 @@
 // system's roots); one that does not verify is a *TLSError, which a
 // Session's Run returns instead of retrying.
 //
+// # Cluster
+//
+// With Config.Cluster set (package relay/redisbroker implements it on
+// Redis), several relays serve one set of sessions: a code is claimed in
+// the cluster, a join is checked against the members limit across nodes
+// and lists every node's members, each relayed event is also published
+// once for the other nodes (under the room's read lock, so a member's
+// leave follows its events), and what other nodes send arrives through
+// ClusterPeer (cluster.go) and is written through each member's own
+// connection writer, as local events are. Cluster.Create and Join are
+// called with the joining socket's memberMu only, never hub.mu or a
+// room's lock; a cluster out of reach leaves the session to the local
+// members. Without a cluster, the hot path pays one nil check.
+//
 // # Client and Session
 //
 // Client is one Socket.IO connection over websocket: Emit, EmitHold, Call

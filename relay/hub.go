@@ -37,6 +37,7 @@ var (
 // receiver.
 type hub struct {
 	maxMembers int
+	cluster    Cluster // nil on a relay of its own; see cluster.go
 
 	mu    sync.Mutex // guards rooms
 	rooms map[string]*room
@@ -59,10 +60,17 @@ type member struct {
 	s    *socket
 	info Participant
 	gone bool // guarded by room.mu: left, so relay nothing more from it
+	// all lists the session's members across the cluster when m joined
+	// through one (nil otherwise); never changed after the join.
+	all []Participant
 }
 
-func newHub(maxMembers int) *hub {
-	return &hub{maxMembers: maxMembers, rooms: make(map[string]*room)}
+func newHub(maxMembers int, c Cluster) *hub {
+	h := &hub{maxMembers: maxMembers, cluster: c, rooms: make(map[string]*room)}
+	if c != nil {
+		c.Bind(clusterPeer{h})
+	}
+	return h
 }
 
 // roomCodeAlphabet is Crockford's base32: no I, L, O or U to misread.
@@ -90,11 +98,19 @@ func newRoomCode() string {
 
 // create makes a session, with code when given and private when a.secret
 // is set, and puts s in it alone, leaving the session s was in.
-func (h *hub) create(s *socket, code string, p Participant, a access) (*member, error) {
+func (h *hub) create(s *socket, code string, p Participant, a access) (_ *member, err error) {
 	s.memberMu.Lock()
 	defer s.memberMu.Unlock()
 	if s.isClosed() {
 		return nil, errSocketClosed
+	}
+	if h.cluster != nil {
+		c, err := h.claimCode(code, p)
+		if err != nil {
+			return nil, err
+		}
+		defer h.undoClaim(c, p.ID, &err)
+		code = c
 	}
 	r := &room{code: code, key: newRoomSecret(a.secret)}
 	m := &member{room: r, s: s, info: p}
@@ -126,22 +142,27 @@ func (h *hub) join(s *socket, code string, p Participant, a access) (*member, er
 	if s.isClosed() {
 		return nil, errSocketClosed
 	}
-	h.mu.Lock()
-	r := h.rooms[code]
-	h.mu.Unlock()
+	r := h.localRoom(code)
+	if r != nil && s.cur != nil && s.cur.room == r {
+		return s.cur, nil
+	}
+	if h.cluster != nil {
+		return h.joinClustered(s, code, p, a)
+	}
 	if r == nil {
 		return nil, errSessionNotFound
 	}
-	if !r.key.admits(a.secret) {
-		return nil, errNoEntry
-	}
-	if s.cur != nil && s.cur.room == r {
-		return s.cur, nil
-	}
-	if err := r.canJoin(h.maxMembers, s.addr, a.limited); err != nil {
+	if err := r.canJoin(h.maxMembers, s.addr, a, true); err != nil {
 		return nil, err // and s stays where it is
 	}
 	h.leaveLocked(s)
+	return h.add(r, s, p, true, a)
+}
+
+// add puts p's socket s in r and tells r's members; limit checks the
+// members limit, which a cluster checked already otherwise. a is checked
+// against r's secret and the failed-join limit.
+func (h *hub) add(r *room, s *socket, p Participant, limit bool, a access) (*member, error) {
 	m := &member{room: r, s: s, info: p}
 	user, _ := json.Marshal(struct {
 		User Participant `json:"user"`
@@ -149,8 +170,8 @@ func (h *hub) join(s *socket, code string, p Participant, a access) (*member, er
 	msg := AppendEvent(nil, -1, "session:user-joined", user)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.canJoinLocked(h.maxMembers, s.addr, a.limited); err != nil {
-		return nil, err // emptied or filled meanwhile
+	if err := r.canJoinLocked(h.maxMembers, s.addr, a, limit); err != nil {
+		return nil, err // emptied, closed to a, or filled meanwhile
 	}
 	for _, o := range r.members {
 		o.s.send(msg, false)
@@ -161,19 +182,23 @@ func (h *hub) join(s *socket, code string, p Participant, a access) (*member, er
 	return m, nil
 }
 
-func (r *room) canJoin(maxMembers int, addr string, limited bool) error {
+// canJoin reports why a member from addr bringing a may not join r, or
+// nil; limit checks the members limit.
+func (r *room) canJoin(maxMembers int, addr string, a access, limit bool) error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.canJoinLocked(maxMembers, addr, limited)
+	return r.canJoinLocked(maxMembers, addr, a, limit)
 }
 
-func (r *room) canJoinLocked(maxMembers int, addr string, limited bool) error {
+func (r *room) canJoinLocked(maxMembers int, addr string, a access, limit bool) error {
 	switch {
 	case r.dead:
 		return errSessionNotFound
-	case limited && !r.knowsLocked(addr):
+	case !r.key.admits(a.secret):
+		return errNoEntry
+	case a.limited && !r.knowsLocked(addr):
 		return errJoinLimited
-	case len(r.members) >= maxMembers:
+	case limit && len(r.members) >= maxMembers:
 		return errSessionFull
 	}
 	return nil
@@ -213,6 +238,9 @@ func (h *hub) leaveLocked(s *socket) string {
 	r.members = kept
 	empty := len(kept) == 0
 	r.mu.Unlock()
+	if h.cluster != nil {
+		h.cluster.Leave(r.code, m.info.ID) // after its events: see relay
+	}
 	if empty {
 		h.remove(r)
 	}
@@ -242,6 +270,9 @@ func (s *socket) member() *member {
 
 // participants lists the members of m's session.
 func (m *member) participants() []Participant {
+	if m.all != nil {
+		return m.all
+	}
 	m.room.mu.RLock()
 	defer m.room.mu.RUnlock()
 	out := make([]Participant, len(m.room.members))
@@ -268,6 +299,9 @@ func (m *member) relay(msg []byte, release bool) int {
 			o.s.send(msg, !release)
 			n++
 		}
+	}
+	if c := m.s.srv.hub.cluster; c != nil {
+		c.Publish(r.code, msg, release) // under the lock: ahead of m's leave
 	}
 	return n
 }

@@ -47,7 +47,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		hub:     newHub(cfg.MaxMembers),
+		hub:     newHub(cfg.MaxMembers, cfg.Cluster),
 		joins:   newJoinLimiter(cfg.FailedJoins),
 		limits:  newAddrLimit(cfg.MaxConnectionsPerIP),
 		sockets: make(map[string]*socket),

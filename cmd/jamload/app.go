@@ -14,6 +14,7 @@ import (
 type options struct {
 	jamrelay  string // path of the jamrelay binary
 	nodeRelay string // path of server.js; empty skips Node
+	redis     string // path of redis-server; empty skips the cluster runs
 	duration  time.Duration
 	warmup    time.Duration
 	idleConns int
@@ -32,6 +33,7 @@ func newApp() *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "jamrelay", Required: true, Usage: "path of the jamrelay binary"},
 			&cli.StringFlag{Name: "node-relay", Usage: "path of the Node reference relay's server.js (empty: skip Node)"},
+			&cli.StringFlag{Name: "redis-server", Usage: "path of redis-server: also run each relay as two nodes on one Redis, each session's members split across them (empty: skip)"},
 			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "measurement window per scenario"},
 			&cli.DurationFlag{Name: "warmup", Value: 2 * time.Second, Usage: "load before the window opens"},
 			&cli.IntFlag{Name: "idle-conns", Value: 10_000, Usage: "connections of the idle scenario"},
@@ -55,6 +57,7 @@ func optionsFrom(c *cli.Context) (options, error) {
 	o := options{
 		jamrelay:  c.String("jamrelay"),
 		nodeRelay: c.String("node-relay"),
+		redis:     c.String("redis-server"),
 		duration:  c.Duration("duration"),
 		warmup:    c.Duration("warmup"),
 		idleConns: c.Int("idle-conns"),

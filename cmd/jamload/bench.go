@@ -45,8 +45,14 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 		defer stop()
 	}
 	b := &bench{o: o, relays: []relaySpec{jamrelaySpec(o.jamrelay)}, out: out, log: log, patience: patience{o.noiseWait}}
+	if o.redis != "" {
+		b.relays = append(b.relays, jamrelayClusterSpec(o.jamrelay, o.redis))
+	}
 	if o.nodeRelay != "" {
 		b.relays = append(b.relays, nodeSpec(o.nodeRelay))
+	}
+	if o.nodeRelay != "" && o.redis != "" {
+		b.relays = append(b.relays, nodeClusterSpec(o.nodeRelay, o.redis))
 	}
 	var failed []error
 	for _, sc := range o.scenarios {
@@ -54,7 +60,7 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 			return errors.Join(failed...)
 		}
 	}
-	ts := evaluate(b.tp, b.idle)
+	ts := append(evaluate(b.tp, b.idle), evaluateCluster(b.tp)...)
 	printTargets(out, ts)
 	printNotes(out, b.tp)
 	if o.json {
@@ -72,6 +78,9 @@ func (b *bench) scenario(ctx context.Context, sc scenario) []error {
 		idle []idleResult
 	)
 	for _, spec := range b.relays {
+		if sc.idle && spec.cluster != nil {
+			continue // idle connections measure one process's memory
+		}
 		fmt.Fprintf(b.log, "jamload: %s on %s...\n", sc.name, spec.name)
 		var err error
 		if sc.idle {

@@ -34,7 +34,7 @@ func runIdle(ctx context.Context, rp *relayProc, conns int, hz int64) (idleResul
 	var readers sync.WaitGroup
 	defer readers.Wait()
 	t0 := time.Now()
-	groups, err := connectSessions(ctx, rp.base, conns, idleGroup, func(g []*eioConn) {
+	groups, err := connectSessions(ctx, []string{rp.base}, conns, idleGroup, func(g []*eioConn) {
 		for _, c := range g {
 			readers.Go(c.answerPings)
 		}

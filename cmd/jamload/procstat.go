@@ -105,14 +105,19 @@ type cpuSample struct {
 	hostBusy    int64 // clock ticks, summed over all CPUs
 }
 
-func takeCPUSample(relayPID int) (cpuSample, error) {
+// takeCPUSample samples the relay's processes (summed), the generator
+// and the host.
+func takeCPUSample(relayPIDs ...int) (cpuSample, error) {
 	s := cpuSample{at: time.Now()}
-	user, sys, err := procCPU(relayPID)
-	if err != nil {
-		return s, fmt.Errorf("relay cpu: %w", err)
+	for _, pid := range relayPIDs {
+		user, sys, err := procCPU(pid)
+		if err != nil {
+			return s, fmt.Errorf("relay cpu: %w", err)
+		}
+		s.relay, s.relayUser = s.relay+user+sys, s.relayUser+user
 	}
-	s.relay, s.relayUser = user+sys, user
-	if user, sys, err = procCPU(os.Getpid()); err != nil {
+	user, sys, err := procCPU(os.Getpid())
+	if err != nil {
 		return s, fmt.Errorf("own cpu: %w", err)
 	}
 	s.self = user + sys

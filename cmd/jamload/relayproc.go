@@ -24,6 +24,9 @@ const (
 type relaySpec struct {
 	name    string
 	command func(port int) *exec.Cmd
+	// cluster, when set, runs the relay as several nodes on one Redis
+	// (cluster.go); command is then unused.
+	cluster *clusterSpec
 }
 
 // jamrelaySpec runs the Go relay with a per-connection rate limit far
@@ -54,22 +57,37 @@ type relayProc struct {
 	pid  int           // whose CPU and RSS are measured
 	base string        // http://127.0.0.1:PORT
 	done chan struct{} // closed when the process has exited
+	// bases are where members connect (base alone, or every node of a
+	// cluster); pids are measured together (the nodes and their Redis).
+	bases  []string
+	pids   []int
+	others []*relayProc // a cluster's other processes, stopped with it
 }
 
 // startRelay starts spec on a free loopback port and waits until it
 // accepts connections.
 func startRelay(ctx context.Context, spec relaySpec) (*relayProc, error) {
+	if spec.cluster != nil {
+		return startCluster(ctx, spec.name, *spec.cluster)
+	}
+	return startProc(ctx, spec.name, spec.command)
+}
+
+// startProc starts one process of a relay on a free loopback port and
+// waits until it accepts connections.
+func startProc(ctx context.Context, name string, command func(port int) *exec.Cmd) (*relayProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	cmd := spec.command(port)
+	cmd := command(port)
 	cmd.Stdout = nil // node prints "listening PORT"; the dial below is what counts
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", spec.name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &relayProc{name: spec.name, cmd: cmd, pid: cmd.Process.Pid, base: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
+	p := &relayProc{name: name, cmd: cmd, pid: cmd.Process.Pid, base: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
+	p.bases, p.pids = []string{p.base}, []int{p.pid}
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	if err := p.waitReady(ctx, port); err != nil {
 		p.stop()
@@ -102,8 +120,14 @@ func (p *relayProc) waitReady(ctx context.Context, port int) error {
 	}
 }
 
-// exited reports whether the relay process has ended.
+// exited reports whether the relay process, or one of the others of its
+// cluster, has ended.
 func (p *relayProc) exited() bool {
+	for _, o := range p.others {
+		if o.exited() {
+			return true
+		}
+	}
 	select {
 	case <-p.done:
 		return true
@@ -112,10 +136,20 @@ func (p *relayProc) exited() bool {
 	}
 }
 
-// stop sends SIGTERM, then SIGKILL after killWait, and waits for the exit.
+// stop sends SIGTERM, then SIGKILL after killWait, and waits for the
+// exit; then the others of its cluster, in order (its Redis last).
 func (p *relayProc) stop() {
-	if p.exited() {
+	p.stopOne()
+	for _, o := range p.others {
+		o.stop()
+	}
+}
+
+func (p *relayProc) stopOne() {
+	select {
+	case <-p.done:
 		return
+	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {

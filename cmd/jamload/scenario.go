@@ -62,7 +62,7 @@ const (
 
 // runThroughput runs scenario sc against the relay rp.
 func runThroughput(ctx context.Context, rp *relayProc, sc scenario, o options) (throughputResult, error) {
-	groups, err := connectSessions(ctx, rp.base, sc.sessions*sc.members, sc.members, nil)
+	groups, err := connectSessions(ctx, rp.bases, sc.sessions*sc.members, sc.members, nil)
 	if err != nil {
 		return throughputResult{}, fmt.Errorf("set up sessions: %w", err)
 	}
@@ -80,7 +80,7 @@ func runThroughput(ctx context.Context, rp *relayProc, sc scenario, o options) (
 			writers.Go(func() { m.writeLoop(ctx, p, offset) })
 		}
 	}
-	w, werr := measureWindow(ctx, rp.pid, p, o.clockHz)
+	w, werr := measureWindow(ctx, rp.pids, p, o.clockHz)
 	if !waitTimeout(&writers, writerWait) {
 		closeGroups(groups) // a relay that stopped reading blocks writes; unblock them
 		writers.Wait()
@@ -118,13 +118,14 @@ type window struct {
 }
 
 // measureWindow samples CPU use every noiseSlot from the start to the
-// end of the window, and the relay's RSS at its end.
-func measureWindow(ctx context.Context, pid int, p plan, hz int64) (window, error) {
+// end of the window, and the relay's RSS at its end: of every process of
+// the relay (its nodes and its Redis) together.
+func measureWindow(ctx context.Context, pids []int, p plan, hz int64) (window, error) {
 	var w window
 	if err := sleepUntil(ctx, p.winStart); err != nil {
 		return w, err
 	}
-	first, err := takeCPUSample(pid)
+	first, err := takeCPUSample(pids...)
 	if err != nil {
 		return w, err
 	}
@@ -132,7 +133,7 @@ func measureWindow(ctx context.Context, pid int, p plan, hz int64) (window, erro
 		if err := sleepUntil(ctx, minTime(prev.at.Add(noiseSlot), p.winEnd)); err != nil {
 			return w, err
 		}
-		s, err := takeCPUSample(pid)
+		s, err := takeCPUSample(pids...)
 		if err != nil {
 			return w, err
 		}
@@ -141,8 +142,12 @@ func measureWindow(ctx context.Context, pid int, p plan, hz int64) (window, erro
 		}
 		w.cpu, prev = cpuBetween(first, s, hz), s
 	}
-	if w.rss, err = procRSS(pid); err != nil {
-		return w, fmt.Errorf("relay rss: %w", err)
+	for _, pid := range pids {
+		rss, err := procRSS(pid)
+		if err != nil {
+			return w, fmt.Errorf("relay rss: %w", err)
+		}
+		w.rss += rss
 	}
 	return w, nil
 }

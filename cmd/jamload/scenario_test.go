@@ -24,7 +24,7 @@ func inProcessRelay(t *testing.T, cfg relay.Config) *relayProc {
 	mux.Handle("/socket.io/", srv)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); hs.Close() })
-	return &relayProc{name: "jamrelay", pid: os.Getpid(), base: hs.URL, done: make(chan struct{})}
+	return &relayProc{name: "jamrelay", pid: os.Getpid(), base: hs.URL, done: make(chan struct{}), bases: []string{hs.URL}, pids: []int{os.Getpid()}}
 }
 
 func TestThroughputAgainstJamrelay(t *testing.T) {
@@ -57,7 +57,7 @@ func TestThroughputAgainstJamrelay(t *testing.T) {
 
 func TestConnectSessionsReportsRefusal(t *testing.T) {
 	rp := inProcessRelay(t, relay.Config{MaxMembers: 2})
-	_, err := connectSessions(context.Background(), rp.base, 3, 3, nil)
+	_, err := connectSessions(context.Background(), []string{rp.base}, 3, 3, nil)
 	if err == nil {
 		t.Fatal("a session of 3 with at most 2 members: want an error")
 	}

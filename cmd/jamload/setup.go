@@ -11,11 +11,13 @@ const setupParallel = 64
 
 // connectSessions opens total connections in sessions of groupSize (the
 // last one may be smaller): the first member of each creates the
-// session, the others join it. Groups are set up by setupParallel
+// session, the others join it. Member i of a session connects to
+// bases[i % len(bases)]: with several relay nodes, each session's
+// members are split across them. Groups are set up by setupParallel
 // workers, one connection at a time each. ready, when not nil, is called
 // with each group as soon as it is complete, from the worker. On error
 // every connection opened so far is closed.
-func connectSessions(ctx context.Context, base string, total, groupSize int, ready func([]*eioConn)) ([][]*eioConn, error) {
+func connectSessions(ctx context.Context, bases []string, total, groupSize int, ready func([]*eioConn)) ([][]*eioConn, error) {
 	ngroups := (total + groupSize - 1) / groupSize
 	groups := make([][]*eioConn, ngroups)
 	ctx, cancel := context.WithCancel(ctx)
@@ -30,7 +32,7 @@ func connectSessions(ctx context.Context, base string, total, groupSize int, rea
 		wg.Go(func() {
 			for g := range jobs {
 				size := min(groupSize, total-g*groupSize)
-				conns, err := connectGroup(ctx, base, g, size)
+				conns, err := connectGroup(ctx, bases, g, size)
 				if err != nil {
 					errOnce.Do(func() { firstErr = err; cancel() })
 					continue
@@ -68,10 +70,10 @@ func feed(ctx context.Context, jobs chan<- int, n int) {
 
 // connectGroup sets up session g: its first member creates it, the
 // others join.
-func connectGroup(ctx context.Context, base string, g, size int) ([]*eioConn, error) {
+func connectGroup(ctx context.Context, bases []string, g, size int) ([]*eioConn, error) {
 	conns := make([]*eioConn, 0, size)
 	for i := range size {
-		c, err := dialEIO(ctx, base)
+		c, err := dialEIO(ctx, bases[i%len(bases)])
 		if err == nil {
 			name := fmt.Sprintf("load-%d-%d", g, i)
 			if i == 0 {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/jambridge/jambridge/cmd/internal/logging"
@@ -37,6 +38,8 @@ func newApp() *cli.App {
 			&cli.DurationFlag{Name: "write-timeout", Value: d.WriteTimeout, EnvVars: []string{"JAMRELAY_WRITE_TIMEOUT"}, Usage: "disconnect a client stuck this long"},
 			&cli.DurationFlag{Name: "connect-timeout", Value: d.ConnectTimeout, EnvVars: []string{"JAMRELAY_CONNECT_TIMEOUT"}, Usage: "close a connection that sends no Socket.IO CONNECT this long"},
 			&cli.StringSliceFlag{Name: "allow-origin", EnvVars: []string{"JAMRELAY_ALLOW_ORIGIN"}, Usage: "browser origin allowed besides the relay's own (repeat; '*' for any)"},
+			&cli.StringFlag{Name: "redis", EnvVars: []string{"JAMRELAY_REDIS"}, Usage: "redis://HOST:6379/0 (rediss:// for TLS): share sessions with every jamrelay given the same Redis; empty: serve alone"},
+			&cli.StringFlag{Name: "cluster-node", EnvVars: []string{"JAMRELAY_CLUSTER_NODE"}, Usage: "this node's id in the cluster (unique; default: random)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"JAMRELAY_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"JAMRELAY_LOG_FORMAT"}, Usage: "text or json"},
 		}, append(authFlags(d), publicFlags()...)...),
@@ -99,6 +102,16 @@ func run(c *cli.Context) error {
 	if err := publicConfig(c, &cfg); err != nil {
 		return err
 	}
+	broker, err := newCluster(c, log)
+	if err != nil {
+		return err
+	}
+	var extra []prometheus.Collector
+	if broker != nil {
+		defer broker.Close() // after the host: publishes the leaves of its members
+		cfg.Cluster = broker
+		extra = append(extra, broker)
+	}
 	srv, err := relay.NewServer(cfg)
 	if err != nil {
 		return err
@@ -106,6 +119,9 @@ func run(c *cli.Context) error {
 	ln, err := net.Listen("tcp", c.String("listen"))
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.String("listen"), err)
+	}
+	if broker != nil {
+		waitCluster(c.Context, broker, log)
 	}
 	host := relayhost.New(srv, log)
 	if err := setupHost(c, host, log); err != nil {
@@ -119,7 +135,7 @@ func run(c *cli.Context) error {
 			return fmt.Errorf("--metrics-listen on %s: %w", addr, err)
 		}
 		log.Info("metrics listening", "addr", mln.Addr().String())
-		host.ServeMetrics(mln)
+		host.ServeMetrics(mln, extra...)
 	}
 	host.Serve(ln)
 	log.Info("jamrelay listening", "addr", ln.Addr().String(), "version", version)

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/jambridge/jambridge/relay"
 	"github.com/jambridge/jambridge/web"
 )
@@ -89,10 +91,10 @@ func (h *Host) Serve(ln net.Listener) *Server {
 	return s
 }
 
-// ServeMetrics serves /metrics on ln until Close: the relay's counters
-// and the Go runtime's and the process's.
-func (h *Host) ServeMetrics(ln net.Listener) *Server {
-	s := start(ln, MetricsHandler(h.log, h.relay.Collector()), h.stopped, nil)
+// ServeMetrics serves /metrics on ln until Close: the relay's counters,
+// extra ones (a cluster's), and the Go runtime's and the process's.
+func (h *Host) ServeMetrics(ln net.Listener, extra ...prometheus.Collector) *Server {
+	s := start(ln, MetricsHandler(h.log, append([]prometheus.Collector{h.relay.Collector()}, extra...)...), h.stopped, nil)
 	h.servers = append(h.servers, s)
 	return s
 }

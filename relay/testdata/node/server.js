@@ -3,6 +3,10 @@
 // and the event:broadcast handler of story 7.3. Used as the baseline for
 // benchmarks and to validate interop.js. Usage: PORT=0 QUIET=1 node server.js
 // AUTH_SECRET=... makes every CONNECT present auth {token}: an HS256 JWT.
+// With REDIS_URL=redis://HOST:PORT, several of them share events through
+// @socket.io/redis-adapter (the benchmark's Node cluster): presence stays
+// per process, so a join of a session made on another process is let in
+// as a new local session (enough for the benchmark, not a full cluster).
 const http = require('node:http');
 const crypto = require('node:crypto');
 const { Server } = require('socket.io');
@@ -83,6 +87,7 @@ function participant(socket, a) {
   return p;
 }
 
+const REDIS_URL = process.env.REDIS_URL;
 const httpServer = http.createServer();
 const io = new Server(httpServer, { cors: { origin: '*' } });
 if (AUTH_SECRET) {
@@ -169,6 +174,7 @@ io.on('connection', (socket) => {
     const a = obj(arg);
     const room = upper(a.roomCode);
     if (!allowed(room)) return fail('forbidden', `your access token does not allow session ${room}`);
+    if (REDIS_URL && !sessions.has(room) && CODE_RE.test(room)) sessions.set(room, new Map());
     const members = sessions.get(room);
     const left = limited(addr, Date.now());
     if (!members) return refuse(left, 'session_not_found', `Session ${a.roomCode} not found`);
@@ -217,8 +223,21 @@ io.on('connection', (socket) => {
   socket.on('disconnect', () => { leave(); });
 });
 
-httpServer.listen(PORT, () => {
-  console.log(`listening ${httpServer.address().port}`);
-});
+async function listen() {
+  if (REDIS_URL) {
+    const { createClient } = require('redis');
+    const { createShardedAdapter } = require('@socket.io/redis-adapter');
+    const pub = createClient({ url: REDIS_URL });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    // Sharded pub/sub (SPUBLISH, Redis 7): a channel per room, as jamrelay
+    // has a channel per session.
+    io.adapter(createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' }));
+  }
+  httpServer.listen(PORT, () => {
+    console.log(`listening ${httpServer.address().port}`);
+  });
+}
+listen().catch((e) => { console.error(e); process.exit(1); });
 
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));

@@ -1,0 +1,210 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Cluster shares sessions between relay nodes: codes, presence and the
+// events of members on other nodes. Config.Cluster is nil on a relay of
+// its own, and then nothing of this file runs. The Redis implementation
+// is package relay/redisbroker; cmd/jamrelay wires it.
+//
+// The hub calls Create and Join with the joining socket's memberMu held
+// (never hub.mu or a room's lock), so they may wait on the network. Every
+// other method must not block: Publish and Leave queue, in the order
+// they are called, and a member's leave is published after its events.
+type Cluster interface {
+	// Bind hands the cluster the relay's side, once, before any other
+	// call: where events and presence from other nodes go.
+	Bind(peer ClusterPeer)
+	// Create claims code for a new session whose first member is p.
+	// ErrClusterCodeTaken: the code is claimed already.
+	Create(ctx context.Context, code string, p Participant) error
+	// Join adds p to the session code, within maxMembers across the
+	// cluster, and returns every member, p included.
+	// ErrClusterNotFound, ErrClusterFull: as they say.
+	Join(ctx context.Context, code string, p Participant, maxMembers int) ([]Participant, error)
+	// Leave takes member id out of the session code on every node.
+	Leave(code, id string)
+	// Publish sends one relayed packet of session code to the other
+	// nodes with members there; release marks an event that ends a
+	// sound. It never blocks: an event that cannot go is dropped and
+	// counted.
+	Publish(code string, packet []byte, release bool)
+}
+
+// Errors a Cluster returns. Any other error means the cluster cannot be
+// reached: the relay then serves the session from its own members, and
+// the cluster re-asserts them once it is back.
+var (
+	ErrClusterCodeTaken = errors.New("session code taken in the cluster")
+	ErrClusterNotFound  = errors.New("session not found in the cluster")
+	ErrClusterFull      = errors.New("session full in the cluster")
+)
+
+// ClusterPeer is what a Cluster calls back into: the relay's local
+// members of each session. Its methods never block and are safe for
+// concurrent use; a cluster calls them in the order it received what
+// they deliver (one receiving goroutine keeps each sender's order).
+type ClusterPeer interface {
+	// RemoteEvent delivers a packet relayed by another node to the local
+	// members of session code.
+	RemoteEvent(code string, packet []byte, release bool)
+	// RemoteJoined and RemoteLeft tell the local members of code that a
+	// member of another node joined or left.
+	RemoteJoined(code string, p Participant)
+	RemoteLeft(code, id string)
+}
+
+// clusterTimeout bounds one Create or Join in the cluster; past it the
+// relay serves the session from its own members.
+const clusterTimeout = 2 * time.Second
+
+// clusterPeer is the relay's ClusterPeer: the hub seen from other nodes.
+type clusterPeer struct{ h *hub }
+
+// localRoom returns the live local session code, nil when it has no
+// local member.
+func (h *hub) localRoom(code string) *room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[code]
+}
+
+func (c clusterPeer) RemoteEvent(code string, packet []byte, release bool) {
+	r := c.h.localRoom(code)
+	if r == nil {
+		return
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, o := range r.members {
+		o.s.send(packet, !release)
+	}
+}
+
+func (c clusterPeer) RemoteJoined(code string, p Participant) {
+	user, _ := json.Marshal(struct {
+		User Participant `json:"user"`
+	}{p})
+	c.broadcast(code, AppendEvent(nil, -1, "session:user-joined", user))
+}
+
+func (c clusterPeer) RemoteLeft(code, id string) {
+	left, _ := json.Marshal(struct {
+		UserID string `json:"userId"`
+	}{id})
+	c.broadcast(code, AppendEvent(nil, -1, "session:user-left", left))
+}
+
+// broadcast sends presence to every local member of code, under the
+// room's write lock as local presence is.
+func (c clusterPeer) broadcast(code string, msg []byte) {
+	r := c.h.localRoom(code)
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, o := range r.members {
+		o.s.send(msg, false)
+	}
+}
+
+// claimCode claims code (a new random one when empty) in the cluster for
+// p's new session. It returns the code to use; a cluster out of reach
+// leaves the claim to its re-assertion and the code to the local hub.
+func (h *hub) claimCode(code string, p Participant) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	random := code == ""
+	for {
+		if random {
+			code = newRoomCode()
+		}
+		err := h.cluster.Create(ctx, code, p)
+		switch {
+		case errors.Is(err, ErrClusterCodeTaken) && random:
+			continue
+		case errors.Is(err, ErrClusterCodeTaken):
+			return "", errSessionExists
+		}
+		return code, nil // claimed, or the cluster is out of reach
+	}
+}
+
+// joinCluster adds p to session code in the cluster. It returns every
+// member, or nil with a nil error when the cluster is out of reach and
+// the local session decides.
+func (h *hub) joinCluster(code string, p Participant) ([]Participant, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	all, err := h.cluster.Join(ctx, code, p, h.maxMembers)
+	switch {
+	case errors.Is(err, ErrClusterNotFound):
+		return nil, errSessionNotFound
+	case errors.Is(err, ErrClusterFull):
+		return nil, errSessionFull
+	case err != nil:
+		return nil, nil
+	}
+	return all, nil
+}
+
+// roomFor returns the live local room code, made when missing: a member
+// joining a session whose other members are all on other nodes.
+func (h *hub) roomFor(code string) *room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r := h.rooms[code]; r != nil {
+		return r
+	}
+	r := &room{code: code}
+	h.rooms[code] = r
+	return r
+}
+
+// joinClustered is join on a relay in a cluster, with s.memberMu held.
+func (h *hub) joinClustered(s *socket, code string, p Participant, a access) (*member, error) {
+	all, err := h.joinCluster(code, p)
+	if err != nil {
+		return nil, err // and s stays where it is
+	}
+	limit := all == nil // the cluster is out of reach: the local session decides
+	if limit {
+		r := h.localRoom(code)
+		if r == nil {
+			err = errSessionNotFound
+		} else {
+			err = r.canJoin(h.maxMembers, s.addr, a, true)
+		}
+		if err != nil {
+			h.cluster.Leave(code, p.ID) // forget it for the re-assertion
+			return nil, err
+		}
+	}
+	h.leaveLocked(s)
+	for {
+		m, err := h.add(h.roomFor(code), s, p, limit, a)
+		switch {
+		case errors.Is(err, errSessionNotFound) && !limit:
+			continue // its last local member left meanwhile: a new room
+		case err != nil:
+			h.cluster.Leave(code, p.ID)
+			return nil, err
+		}
+		m.all = all
+		return m, nil
+	}
+}
+
+// undoClaim gives back the claim of a session that could not be made
+// locally after all; err is the caller's result.
+func (h *hub) undoClaim(code, id string, err *error) {
+	if *err != nil {
+		h.cluster.Leave(code, id)
+	}
+}

@@ -1,0 +1,318 @@
+package redisbroker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/jambridge/jambridge/relay"
+)
+
+// Options configure a Broker.
+type Options struct {
+	// URL is the Redis server: redis://HOST:PORT/DB, rediss:// for TLS.
+	URL string
+	// Node names this relay in the cluster; empty: a random id. It must
+	// be unique among the nodes, and hold no '|'.
+	Node string
+	// Prefix starts every key and channel; empty: "jam:".
+	Prefix string
+	// Logger receives the broker's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Timing of the cluster's liveness, named.
+const (
+	// heartbeatEvery refreshes the node's heartbeat, which expires after
+	// heartbeatTTL: a node killed is noticed within heartbeatTTL plus
+	// sweepEvery by the other nodes' sweeps.
+	heartbeatEvery = time.Second
+	heartbeatTTL   = 3 * time.Second
+	sweepEvery     = 500 * time.Millisecond
+	// opTimeout bounds one round trip to Redis (a publish batch, a
+	// heartbeat, a subscription); past it Redis counts as down.
+	opTimeout = time.Second
+	// backoffMin and backoffMax bound the wait between attempts to reach
+	// a Redis that is down, doubling with jitter.
+	backoffMin = 250 * time.Millisecond
+	backoffMax = 4 * time.Second
+)
+
+// errUnavailable: Redis cannot be reached now; the relay serves locally.
+var errUnavailable = errors.New("redis is unreachable")
+
+// Broker is a relay.Cluster on one Redis server. New starts its
+// goroutines; Close stops them.
+type Broker struct {
+	opt  Options
+	node string
+	log  *slog.Logger
+	rdb  *redis.Client
+	ps   *redis.PubSub
+	peer relay.ClusterPeer // set by Bind before any session exists
+	m    *metrics
+	pub  *publisher
+
+	up     atomic.Bool // Redis answered the last heartbeat and the node re-asserted
+	outage atomic.Bool // an outage was logged and not yet its end
+
+	subMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE with sessions' births and deaths
+
+	mu       sync.Mutex // guards sessions; a leaf but for subMu above it
+	sessions map[string]*session
+
+	stop context.CancelFunc
+	wg   sync.WaitGroup // the publisher, receiver and heartbeat goroutines
+}
+
+// session is what the node knows of one session it has members in.
+type session struct {
+	local  map[string]string   // member id -> stored value, this node's members
+	remote map[string]string   // member id -> node, other nodes' members
+	left   map[string]struct{} // remote members gone: a stale snapshot must not bring them back
+	ready  chan struct{}       // closed once Redis confirmed the subscription
+}
+
+// maxLeft bounds a session's remembered leavers; past it they are
+// forgotten (ids are random, so forgetting risks only a stale snapshot).
+const maxLeft = 4096
+
+// New connects to Redis in the background and returns at once: a Redis
+// that is down is reached later, with backoff, while the relay serves
+// locally.
+func New(opt Options) (*Broker, error) {
+	ro, err := redis.ParseURL(opt.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redis url %q: %w", opt.URL, err)
+	}
+	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = opTimeout, opTimeout, opTimeout
+	ro.MaxRetries = -1 // no retry hidden in the client: the broker decides
+	ro.DialerRetries = 1
+	ro.Protocol = 2
+	if opt.Node == "" {
+		opt.Node = randomNode()
+	}
+	if strings.ContainsAny(opt.Node, "|") {
+		return nil, fmt.Errorf("cluster node id %q must not hold '|'", opt.Node)
+	}
+	if opt.Prefix == "" {
+		opt.Prefix = "jam:"
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	b := &Broker{opt: opt, node: opt.Node, log: opt.Logger.With("node", opt.Node), m: newMetrics(), sessions: make(map[string]*session)}
+	b.rdb = redis.NewClient(ro)
+	b.ps = b.rdb.Subscribe(context.Background())
+	b.pub = newPublisher(b)
+	return b, nil
+}
+
+func randomNode() string {
+	var r [6]byte
+	rand.Read(r[:])
+	return hex.EncodeToString(r[:])
+}
+
+// Node returns the node's id in the cluster.
+func (b *Broker) Node() string { return b.node }
+
+// Bind implements relay.Cluster and starts the broker's goroutines.
+func (b *Broker) Bind(peer relay.ClusterPeer) {
+	b.peer = peer
+	ctx, cancel := context.WithCancel(context.Background())
+	b.stop = cancel
+	b.wg.Add(3)
+	go func() { defer b.wg.Done(); b.pub.run(ctx) }()
+	go func() { defer b.wg.Done(); b.receive(ctx) }()
+	go func() { defer b.wg.Done(); b.heartbeat(ctx) }()
+}
+
+// Close publishes what is queued (the leaves of a clean shutdown, once
+// the relay has closed its connections), stops the broker's goroutines,
+// waiting for them, and deletes the node's heartbeat: the next sweep of
+// another node then removes what the leaves did not (nothing, unless
+// Redis was out of reach) and the node's keys.
+func (b *Broker) Close() error {
+	if b.stop != nil {
+		b.pub.drain()
+		b.stop()
+		b.wg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		b.rdb.Del(ctx, b.key("hb:", b.node))
+		cancel()
+	}
+	b.ps.Close()
+	return b.rdb.Close()
+}
+
+func (b *Broker) key(kind, name string) string { return b.opt.Prefix + kind + name }
+
+// Create implements relay.Cluster.
+func (b *Broker) Create(ctx context.Context, code string, p relay.Participant) error {
+	_, err := b.add(ctx, code, p, "create", 0)
+	return err
+}
+
+// Join implements relay.Cluster.
+func (b *Broker) Join(ctx context.Context, code string, p relay.Participant, maxMembers int) ([]relay.Participant, error) {
+	return b.add(ctx, code, p, "join", maxMembers)
+}
+
+// add records p as a local member (kept for re-assertion even when Redis
+// is down), subscribes to the session and runs joinScript.
+func (b *Broker) add(ctx context.Context, code string, p relay.Participant, mode string, maxMembers int) ([]relay.Participant, error) {
+	pj, _ := json.Marshal(p)
+	stored := storedMember(b.node, pj)
+	ready := b.addLocal(ctx, code, p.ID, stored)
+	if !b.up.Load() {
+		return nil, errUnavailable
+	}
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		// Redis answers too slowly: count it down, so the heartbeat
+		// re-asserts this member once it answers again.
+		err := fmt.Errorf("subscribe to session %s: %w", code, errUnavailable)
+		b.markDown(err)
+		return nil, err
+	}
+	res, err := joinScript.Run(ctx, b.rdb, []string{b.key("s:", code), b.key("nm:", b.node)},
+		p.ID, stored, code, b.key("ev:", code), presence(kindJoin, b.node, string(pj)), maxMembers, mode).StringSlice()
+	if err != nil {
+		b.markDown(err)
+		return nil, errUnavailable
+	}
+	refused := map[string]error{"taken": relay.ErrClusterCodeTaken, "notfound": relay.ErrClusterNotFound, "full": relay.ErrClusterFull}[res[0]]
+	if refused != nil {
+		b.Leave(code, p.ID) // forget it: it is in no session
+		return nil, refused
+	}
+	if mode == "create" {
+		return nil, nil
+	}
+	return b.snapshot(code, res[1:]), nil
+}
+
+// addLocal records a local member, subscribing to its session when it is
+// the node's first there; the channel closes once subscribed.
+func (b *Broker) addLocal(ctx context.Context, code, id, stored string) chan struct{} {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	b.mu.Lock()
+	s := b.sessions[code]
+	fresh := s == nil
+	if fresh {
+		s = &session{local: map[string]string{}, remote: map[string]string{}, left: map[string]struct{}{}, ready: make(chan struct{})}
+		b.sessions[code] = s
+	}
+	s.local[id] = stored
+	b.mu.Unlock()
+	if fresh && b.up.Load() {
+		// An error leaves the channel to the PubSub's reconnection,
+		// which subscribes to every channel asked for; while Redis is
+		// down the re-assertion subscribes.
+		_ = b.ps.Subscribe(ctx, b.key("ev:", code))
+	}
+	return s.ready
+}
+
+// snapshot turns the stored members into participants, in joining
+// order, and learns the remote ones.
+func (b *Broker) snapshot(code string, values []string) []relay.Participant {
+	out := make([]relay.Participant, 0, len(values))
+	b.mu.Lock()
+	s := b.sessions[code]
+	for _, v := range values {
+		node, pj, ok := splitStored(v)
+		var p relay.Participant
+		if !ok || json.Unmarshal([]byte(pj), &p) != nil {
+			continue
+		}
+		if s != nil && node != b.node {
+			if _, gone := s.left[p.ID]; gone {
+				continue
+			}
+			s.remote[p.ID] = node
+		}
+		out = append(out, p)
+	}
+	b.mu.Unlock()
+	slices.SortStableFunc(out, func(a, b relay.Participant) int {
+		if a.JoinedAt != b.JoinedAt {
+			return int(a.JoinedAt - b.JoinedAt)
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// Leave implements relay.Cluster: the leave is published after the
+// member's events, by the publisher.
+func (b *Broker) Leave(code, id string) {
+	b.mu.Lock()
+	s := b.sessions[code]
+	last := false
+	if s != nil {
+		delete(s.local, id)
+		if len(s.local) == 0 {
+			delete(b.sessions, code)
+			last = true
+		}
+	}
+	b.mu.Unlock()
+	b.pub.push(op{kind: kindLeave, code: code, id: id, last: last})
+}
+
+// Publish implements relay.Cluster.
+func (b *Broker) Publish(code string, packet []byte, release bool) {
+	if !b.up.Load() {
+		b.m.dropped.WithLabelValues(dropRedisDown).Inc()
+		return
+	}
+	msg := appendEvent(make([]byte, 0, len(packet)+40), b.node, time.Now().UnixMicro(), release, packet)
+	b.pub.push(op{kind: kindEvent, code: code, msg: msg})
+}
+
+// markDown notes Redis failing: logged once per outage.
+func (b *Broker) markDown(err error) {
+	b.up.Store(false)
+	b.m.up.Set(0)
+	if !b.outage.Swap(true) {
+		b.log.Warn("redis unreachable: sessions go on with this node's members; events to other nodes are dropped and counted until it is back", "err", err)
+	}
+}
+
+// Up reports whether Redis answers and the node's sessions are asserted
+// there.
+func (b *Broker) Up() bool { return b.up.Load() }
+
+// upPoll is how often WaitUp looks.
+const upPoll = 10 * time.Millisecond
+
+// WaitUp waits until Up or ctx ends, and reports Up: a node about to
+// serve gives Redis a moment, so its first clients already see the
+// cluster.
+func (b *Broker) WaitUp(ctx context.Context) bool {
+	t := time.NewTicker(upPoll)
+	defer t.Stop()
+	for !b.Up() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
+}

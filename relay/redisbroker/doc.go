@@ -1,0 +1,67 @@
+// Package redisbroker is a relay.Cluster on one Redis server: several
+// jamrelay nodes given the same Redis serve one set of sessions.
+//
+// # What lives in Redis
+//
+// A session is a hash of its members (id -> node and participant JSON):
+// the hash existing is the claim of its code, so a code is unique across
+// the nodes, and a Lua script adds a member atomically within the members
+// limit (joinScript). Each node keeps an index of its own members and a
+// heartbeat key that expires after heartbeatTTL (refreshed every
+// heartbeatEvery). Every node sweeps the others every sweepEvery: a node
+// whose heartbeat expired (killed, or cut from Redis) is removed by one
+// script (sweepScript, atomic, so of several sweepers one does the work)
+// that takes each of its members out of its session and publishes their
+// leaves.
+//
+// # Events
+//
+// Each session has a channel, which a node subscribes to while it has
+// members there (and only then: a node hears only the sessions it
+// serves). An event is published once for the whole session, whatever
+// the number of receivers; the message is the relayed packet as the
+// sending node built it (senderId, serverTime and seq in it), after the
+// sender's node id and send time. A node skips its own messages: its
+// members got the event locally. Every event and leave of a node goes
+// through one publisher goroutine, one pipeline at a time, so each
+// sender's events keep their order and a member's leave comes after its
+// events; Redis delivers to each subscriber in order, and each node's
+// receiving goroutine hands messages to the relay in that order, which
+// writes them through each member's own connection writer.
+//
+// # Redis going away
+//
+// A node keeps serving its members when Redis is down: sessions go on
+// between the members of each node, new sessions and joins are served
+// locally, and events for other nodes are dropped and counted (never
+// queued). The heartbeat retries with backoff (250 ms doubling to 4 s,
+// with jitter); when Redis answers again, or answers without the node's
+// heartbeat (restarted empty, or the node was swept), the node re-asserts
+// every member it holds (codes and presence), removes those it no longer
+// holds, and subscribes again, before it counts as up. The outage is
+// logged once when it starts and once when it ends. Presence messages are
+// idempotent on the receiving side (a node remembers the remote members
+// of its sessions), so a re-assertion is not announced twice.
+//
+// Metrics (Broker is a prometheus.Collector): jamrelay_redis_up,
+// jamrelay_redis_published_total, jamrelay_redis_received_total,
+// jamrelay_redis_dropped_total{reason} and
+// jamrelay_redis_latency_seconds (send to receive across nodes, which
+// needs the nodes' clocks in step, as NTP keeps them).
+//
+// # Concurrency
+//
+// A Broker has three goroutines, started by Bind and stopped and waited
+// for by Close: the publisher (owns every publish and leave, and
+// UNSUBSCRIBE), the receiver (owns reading the PubSub and every call into
+// the relay's ClusterPeer) and the heartbeat (owns the heartbeat, the
+// sweeps and re-assertion). Create and Join run on the joining
+// connection's goroutine and may wait on Redis (bounded by the relay's
+// context); Publish and Leave never block: they queue to the publisher,
+// whose queue holds at most maxQueuedEvents events (overflow: the new
+// event is dropped and counted) plus the leaves, one per member.
+//
+// Locks: subMu serialises subscription changes with sessions' births and
+// deaths; mu guards sessions and is taken under subMu, never the reverse.
+// Neither is held while calling the relay. up and outage are atomics.
+package redisbroker
