@@ -132,7 +132,7 @@ package-%: dist-%
 ## amd64 one installed, upgraded over an edited config and purged in a
 ## throwaway overlay of this machine's root (packaging/test.sh)
 package-test: package
-	bash packaging/test.sh $(DIST) $(DEB_VERSION)
+	bash packaging/test.sh $(DIST) '$(VERSION)'
 
 # make test checks the packages too.
 test: package-test

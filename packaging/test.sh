@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# packaging/test.sh DIST DEB_VERSION: checks the Debian packages that
+# packaging/test.sh DIST VERSION: checks the Debian packages that
 # `make package` wrote (make package-test, part of make test).
 #
 #  - each package's control fields, file list, modes and conffile
@@ -15,8 +15,9 @@
 #
 # Prints "N passed, N failed" last; exits 1 on any failure.
 set -uo pipefail
-DIST=${1:?usage: packaging/test.sh DIST DEB_VERSION}
-VERSION=${2:?usage: packaging/test.sh DIST DEB_VERSION}
+DIST=${1:?usage: packaging/test.sh DIST VERSION}
+GITVERSION=${2:?usage: packaging/test.sh DIST VERSION (as git describe gives it)}
+VERSION=$(sh "$(dirname "$0")/debversion.sh" "$GITVERSION")
 PATH=$PATH:/usr/sbin:/sbin
 passed=0 failed=0
 
@@ -53,7 +54,7 @@ has_files() {
 		want+=("-rw-r--r-- ./usr/share/doc/jambridge/examples/$f")
 	done
 	for line in "${want[@]}"; do
-		grep -qxF "$line" <<<"$list" || { echo "missing: $line"; echo "$list"; return 1; }
+		grep -qxF -e "$line" <<<"$list" || { echo "missing: $line"; echo "$list"; return 1; }
 	done
 }
 
@@ -102,7 +103,7 @@ same_needs() { # same_needs A B: both binaries need the same libraries
 version_out() { # version_out BINARY: --version prints the git version
 	local got
 	got=$("$1" --version)
-	grep -q "$(git describe --tags --always --dirty)" <<<"$got" || { echo "$1 --version: $got"; return 1; }
+	grep -qF "$GITVERSION" <<<"$got" || { echo "$1 --version: \"$got\", want $GITVERSION in it"; return 1; }
 }
 
 TMP=$(mktemp -d)
@@ -140,6 +141,7 @@ set -u
 T=$1 R=$1/ov/root
 mount -t overlay overlay -o lowerdir=/,upperdir=$T/ov/upper,workdir=$T/ov/work "$R" || exit 3
 mount -t proc proc "$R/proc"
+mount --rbind /dev "$R/dev"
 mkdir -p "$R/tmp/pkg" && mount --bind "$T" "$R/tmp/pkg"
 chroot "$R" /bin/bash -s <<'CHROOT'
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive
