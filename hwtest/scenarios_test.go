@@ -12,9 +12,10 @@ import (
 	"time"
 )
 
-// The scenarios run in the order of this file (the other files hold no
-// tests): the first needs a machine with no sound modules loaded, the
-// others load them.
+// The scenarios run in the order of this file, then synth_test.go's
+// (go test runs the files in name order; the others hold no VM tests):
+// the first needs a machine with no sound modules loaded, the others
+// load them.
 
 // Without the ALSA sequencer, `jambridge ports` says so in one sentence
 // and exits non-zero; `jambridge run` says it once and keeps the session

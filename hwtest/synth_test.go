@@ -65,6 +65,7 @@ func TestFluidSynth(t *testing.T) {
 	}
 	time.Sleep(time.Second) // the last note's sound, rendered before the end of the file
 	fmt.Fprintln(stdin, "quit")
+	stdin.Close() // and the end of its input: exec's copy to the program ends, so Wait can return
 	select {
 	case <-synth.done:
 	case <-time.After(patience):
