@@ -136,6 +136,13 @@ deb=$(readlink -f "$DIST/jambridge_${VERSION}_amd64.deb")
 if [ -f "$deb" ]; then
 	mkdir -p "$TMP/ov"/{upper,work,root}
 	cp "$deb" "$TMP/jambridge.deb"
+	# The next version: the same package with a higher version and a
+	# changed default config (dpkg must keep the user's edit, not take it).
+	dpkg-deb -R "$deb" "$TMP/next"
+	sed -i 's/^Version: .*/&+next1/' "$TMP/next/DEBIAN/control"
+	echo "# a new default" >>"$TMP/next/etc/jambridge/jambridge.yaml"
+	(cd "$TMP/next" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | xargs -0 md5sum >DEBIAN/md5sums)
+	dpkg-deb -b --root-owner-group "$TMP/next" "$TMP/jambridge-next.deb" >/dev/null
 	out=$(unshare -m --propagation private bash -s "$TMP" <<'INNER' 2>&1
 set -u
 T=$1 R=$1/ov/root
@@ -161,8 +168,10 @@ if command -v systemd-analyze >/dev/null; then
 	fi
 fi
 echo "room: OUR-BAND # edited" >>/etc/jambridge/jambridge.yaml
-t "upgrade: dpkg -i again" dpkg -i --force-confold /tmp/pkg/jambridge.deb
+t "upgrade: dpkg -i the next version (--force-confold: keep the edited conffile, the default answer of dpkg's question)" dpkg -i --force-confold /tmp/pkg/jambridge-next.deb
+t "upgrade: the next version is installed" sh -c 'dpkg-query -W -f "\${Version}" jambridge | grep -q "+next1$"'
 t "upgrade: the edited config is kept" grep -q "room: OUR-BAND # edited" /etc/jambridge/jambridge.yaml
+t "upgrade: the new default is beside it" test -f /etc/jambridge/jambridge.yaml.dpkg-dist
 t "remove: dpkg -r" dpkg -r jambridge
 t "remove: the config stays" test -f /etc/jambridge/jambridge.yaml
 t "remove: the binary is gone" test ! -e /usr/bin/jambridge
