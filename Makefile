@@ -90,7 +90,9 @@ web-bench: build chromium
 ## emulated USB MIDI keyboard, in a qemu VM booted from Debian's kernel
 ## (installs qemu, busybox-static, alsa-utils and a kernel image when
 ## missing; skips with a message where it cannot). HWTEST: go test flags
-## for the guest, e.g. HWTEST='-test.run JamSession'
+## for the guest, e.g. HWTEST='-test.run JamSession'. ARCH=arm64: the
+## same on Debian's arm64 kernel (qemu-system-aarch64). The VM runs the
+## binaries of the package of its architecture (make package-ARCH)
 test-hw: check-go sysdeps package-$(ARCH)
 	GO=$(GO) HWTEST_ARCH=$(ARCH) HWTEST_DEB=$(DIST)/jambridge_$(DEB_VERSION)_$(ARCH).deb bash hwtest/run.sh # make exports HWTEST when given on its command line
 
