@@ -134,7 +134,7 @@ package-%: dist-%
 ## amd64 one installed, upgraded over an edited config and purged in a
 ## throwaway overlay of this machine's root (packaging/test.sh)
 package-test: package
-	bash packaging/test.sh $(DIST) '$(VERSION)'
+	bash packaging/test.sh $(DIST) '$(VERSION)' '$(DEB_VERSION)'
 
 # make test checks the packages too.
 test: package-test

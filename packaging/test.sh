@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# packaging/test.sh DIST VERSION: checks the Debian packages that
+# packaging/test.sh DIST VERSION [DEB_VERSION]: checks the Debian packages that
 # `make package` wrote (make package-test, part of make test).
 #
 #  - each package's control fields, file list, modes and conffile
@@ -17,7 +17,8 @@
 set -uo pipefail
 DIST=${1:?usage: packaging/test.sh DIST VERSION}
 GITVERSION=${2:?usage: packaging/test.sh DIST VERSION (as git describe gives it)}
-VERSION=$(sh "$(dirname "$0")/debversion.sh" "$GITVERSION")
+# Debian's form of it, as make computed it for the file names (or again).
+VERSION=${3:-$(sh "$(dirname "$0")/debversion.sh" "$GITVERSION")}
 PATH=$PATH:/usr/sbin:/sbin
 passed=0 failed=0
 
