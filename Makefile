@@ -16,6 +16,21 @@ CHROMIUM  := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-hw bench build web web-test web-e2e web-bench chromium sysdeps servers deps check-go check-node clean
+.PHONY: dist package package-test
+
+# Releases (make dist, make package): the version from git, stamped into
+# both binaries (`--version`), and in Debian's form for the packages
+# (packaging/debversion.sh).
+VERSION     := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+DEB_VERSION := $(shell sh packaging/debversion.sh '$(VERSION)')
+DIST        := dist
+ARCHS       := amd64 arm64
+# ARCH: the architecture of make test-hw's VM (amd64 or arm64).
+ARCH        ?= amd64
+GOLDFLAGS   := -s -w -X main.version=$(VERSION)
+# cgo for arm64 from an amd64 Debian machine: Debian's cross compilers,
+# and the arm64 ALSA library and headers of the arm64 architecture.
+CROSS_arm64 := CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ PKG_CONFIG_PATH=/usr/lib/aarch64-linux-gnu/pkgconfig
 
 ## run: jambridge on its embedded defaults: host a new session on :3001
 ## and bridge every MIDI device found (or say there is no MIDI system)
@@ -82,9 +97,54 @@ web-bench: build chromium
 ## emulated USB MIDI keyboard, in a qemu VM booted from Debian's kernel
 ## (installs qemu, busybox-static, alsa-utils and a kernel image when
 ## missing; skips with a message where it cannot). HWTEST: go test flags
-## for the guest, e.g. HWTEST='-test.run JamSession'
-test-hw: check-go sysdeps
-	GO=$(GO) bash hwtest/run.sh # make exports HWTEST when given on its command line
+## for the guest, e.g. HWTEST='-test.run JamSession'. ARCH=arm64: the
+## same on Debian's arm64 kernel (qemu-system-aarch64). The VM runs the
+## binaries of the package of its architecture (make package-ARCH)
+test-hw: check-go sysdeps package-$(ARCH)
+	GO=$(GO) HWTEST_ARCH=$(ARCH) HWTEST_DEB=$(DIST)/jambridge_$(DEB_VERSION)_$(ARCH).deb bash hwtest/run.sh # make exports HWTEST when given on its command line
+
+## dist: jambridge (cgo, ALSA) and a static jamrelay for linux/amd64 and
+## linux/arm64 in dist/linux-ARCH/, version stamped from git (installs
+## the arm64 cross compiler and ALSA library when missing)
+dist: $(addprefix dist-,$(ARCHS))
+
+# dist-ARCH: one architecture's binaries (not .PHONY: pattern rules are
+# not searched for phony targets; no file of that name is ever made).
+dist-%: check-go sysdeps crossdeps-% web
+	@mkdir -p $(DIST)/linux-$*
+	CGO_ENABLED=1 GOOS=linux GOARCH=$* $(CROSS_$*) $(GO) build -trimpath -ldflags '$(GOLDFLAGS)' -o $(DIST)/linux-$*/jambridge ./cmd/jambridge
+	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -trimpath -ldflags '$(GOLDFLAGS)' -o $(DIST)/linux-$*/jamrelay ./cmd/jamrelay
+
+crossdeps-amd64: ;
+
+## crossdeps-arm64: gcc/g++ for arm64 and the arm64 ALSA library (Debian
+## multiarch: dpkg --add-architecture arm64)
+crossdeps-arm64:
+	@{ command -v aarch64-linux-gnu-g++ >/dev/null && dpkg -s libasound2-dev:arm64 >/dev/null 2>&1; } || { \
+		echo "installing g++-aarch64-linux-gnu and libasound2-dev:arm64 (cross builds for the Raspberry Pi)"; \
+		$(SUDO) dpkg --add-architecture arm64 && $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross libasound2-dev:arm64 >/dev/null; }
+
+## package: dist/jambridge_VERSION_amd64.deb and _arm64.deb (nfpm, pinned
+## in packaging/go.mod; packaging/nfpm.yaml says what goes where)
+package: $(addprefix package-,$(ARCHS))
+
+package-%: dist-%
+	@mkdir -p $(DIST)/units
+	sed 's|/usr/local/bin/jambridge|/usr/bin/jambridge|' configs/jambridge.service >$(DIST)/units/jambridge.service
+	cp configs/fluidsynth.service $(DIST)/units/jambridge-fluidsynth.service
+	sed 's/$${ARCH}/$*/g' packaging/nfpm.yaml >$(DIST)/nfpm-$*.yaml # nfpm expands no variables in paths
+	cd packaging && VERSION='$(DEB_VERSION)' $(GO) tool nfpm package --config ../$(DIST)/nfpm-$*.yaml --packager deb --target ../$(DIST)/jambridge_$(DEB_VERSION)_$*.deb
+
+## package-test: the packages' metadata and contents (dpkg-deb), and the
+## amd64 one installed, upgraded over an edited config and purged in a
+## throwaway overlay of this machine's root (packaging/test.sh)
+package-test: package
+	bash packaging/test.sh $(DIST) '$(VERSION)' '$(DEB_VERSION)'
+
+# make test checks the packages too.
+test: package-test
 
 ## bench: every figure of the README's benchmark tables: relay hot paths,
 ## jamrelay beside a Node socket.io relay over real sockets (each also as
@@ -113,5 +173,5 @@ check-node:
 		echo "Node.js $$(node --version) is too old: the jam page's build (Vite) needs 20.19 or later"; exit 1; }
 
 clean:
-	rm -rf $(BIN) $(NODE_DIR)/node_modules web/node_modules web/dist-dev web/test-results
+	rm -rf $(BIN) $(DIST) $(NODE_DIR)/node_modules web/node_modules web/dist-dev web/test-results
 	find web/dist -mindepth 1 ! -name .gitkeep -delete

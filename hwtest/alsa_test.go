@@ -14,10 +14,21 @@ import (
 )
 
 // soundModules are what the scenarios load: the sequencer's Midi Through,
-// four virmidi ports, the sequencer side of raw MIDI cards, and the USB
-// host and gadget sides of an emulated USB MIDI keyboard.
-var soundModules = []string{"snd-seq-dummy", "snd-virmidi", "snd-seq-midi",
-	"dummy_hcd", "libcomposite", "usb_f_midi", "snd-usb-audio"}
+// four virmidi ports where the kernel has them, the sequencer side of raw
+// MIDI cards, and the USB host and gadget sides of the emulated USB MIDI
+// keyboard (and, without virmidi, of the USB cables: one device
+// controller each).
+func soundModules() [][]string {
+	mods := [][]string{{"snd-seq-dummy"}}
+	udcs := 1
+	if haveVirmidi() {
+		mods = append(mods, []string{"snd-virmidi"})
+	} else {
+		udcs += nCables
+	}
+	return append(mods, []string{"snd-seq-midi"}, []string{"dummy_hcd", fmt.Sprintf("num=%d", udcs)},
+		[]string{"libcomposite"}, []string{"usb_f_midi"}, []string{"snd-usb-audio"})
+}
 
 var loadOnce sync.Once
 
@@ -25,8 +36,8 @@ var loadOnce sync.Once
 func loadSound(t *testing.T) {
 	t.Helper()
 	loadOnce.Do(func() {
-		for _, m := range soundModules {
-			run(t, "modprobe", m)
+		for _, m := range soundModules() {
+			run(t, "modprobe", m...)
 		}
 		if err := os.MkdirAll(configfs, 0o755); err == nil {
 			run(t, "mount", "-t", "configfs", "configfs", "/sys/kernel/config")
@@ -67,17 +78,6 @@ func waitCard(t *testing.T, id string, want bool) int {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-// virmidi is the snd-virmidi card: port i's sequencer side is port
-// "VirMIDI N-i" of client "Virtual Raw MIDI N-i", its raw side is hw:N,i.
-type virmidi int
-
-func (v virmidi) client(i int) string { return fmt.Sprintf("Virtual Raw MIDI %d-%d", int(v), i) }
-func (v virmidi) port(i int) string   { return fmt.Sprintf("VirMIDI %d-%d", int(v), i) }
-func (v virmidi) raw(i int) string    { return fmt.Sprintf("hw:%d,%d", int(v), i) }
-
-// listen reads what the sequencer delivers to port i.
-func (v virmidi) listen(t *testing.T, i int) *dump { return startDump(t, int(v), i) }
 
 // send plays MIDI bytes ("90 3C 64") into a raw MIDI device, as a
 // keyboard would.

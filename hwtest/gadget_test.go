@@ -11,84 +11,95 @@ import (
 
 const configfs = "/sys/kernel/config"
 
-// keyboard is an emulated USB MIDI keyboard: a configfs gadget with the
-// MIDI function on dummy_hcd's device controller, which the USB host
+// gadget is an emulated USB MIDI device: a configfs gadget with the MIDI
+// function on one of dummy_hcd's device controllers, which the USB host
 // side of the same kernel enumerates like any USB device, for
-// snd-usb-audio to make it an ALSA card. The gadget's own side is an
-// ALSA card too ("fmidi"): what amidi plays into it, the host side
-// receives over USB, as from a keyboard's keys.
-type keyboard struct {
-	dir     string
-	product string
-	plugged bool
+// snd-usb-audio to make it an ALSA card named after the product. The
+// gadget's own side is an ALSA card too (id gadgetID): what amidi plays
+// into it, the host side receives over USB, as from a keyboard's keys,
+// and what the host sends to the device can be read there.
+type gadget struct {
+	dir      string
+	product  string // the host side's card id and sequencer client name
+	gadgetID string // the gadget side's card id
+	udc      string // the device controller it plugs into
+	plugged  bool
 }
 
-// usbKeyboard returns the keyboard, configuring the gadget (unplugged)
-// the first time. There is one: the gadget's configfs directory.
-func usbKeyboard(t *testing.T) *keyboard {
+// newGadget configures a gadget, unplugged.
+func newGadget(t *testing.T, name, product, gadgetID, udc string) *gadget {
 	t.Helper()
-	if theKeyboard != nil {
-		return theKeyboard
-	}
-	k := &keyboard{dir: filepath.Join(configfs, "usb_gadget", "kbd"), product: "FakeUSBMIDI"}
+	g := &gadget{dir: filepath.Join(configfs, "usb_gadget", name), product: product, gadgetID: gadgetID, udc: udc}
 	for _, d := range []string{"strings/0x409", "configs/c.1", "functions/midi.usb0"} {
-		if err := os.MkdirAll(filepath.Join(k.dir, d), 0o755); err != nil {
-			t.Fatalf("USB gadget: %v", err)
+		if err := os.MkdirAll(filepath.Join(g.dir, d), 0o755); err != nil {
+			t.Fatalf("USB gadget %s: %v", name, err)
 		}
 	}
-	for file, val := range map[string]string{
-		"idVendor": "0x1d6b", "idProduct": "0x0104",
-		"strings/0x409/manufacturer": "jambridge", "strings/0x409/product": k.product,
-		"strings/0x409/serialnumber": "0001",
+	for _, kv := range [][2]string{
+		{"idVendor", "0x1d6b"}, {"idProduct", "0x0104"},
+		{"strings/0x409/manufacturer", "jambridge"}, {"strings/0x409/product", product},
+		{"strings/0x409/serialnumber", "0001"}, {"functions/midi.usb0/id", gadgetID},
 	} {
-		k.write(t, file, val)
+		g.write(t, kv[0], kv[1])
 	}
-	if err := os.Symlink(filepath.Join(k.dir, "functions/midi.usb0"), filepath.Join(k.dir, "configs/c.1/midi.usb0")); err != nil {
-		t.Fatalf("USB gadget: %v", err)
+	if err := os.Symlink(filepath.Join(g.dir, "functions/midi.usb0"), filepath.Join(g.dir, "configs/c.1/midi.usb0")); err != nil {
+		t.Fatalf("USB gadget %s: %v", name, err)
 	}
-	theKeyboard = k
-	return k
+	return g
 }
 
-var theKeyboard *keyboard
-
-func (k *keyboard) write(t *testing.T, file, val string) {
+func (g *gadget) write(t *testing.T, file, val string) {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(k.dir, file), []byte(val), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(g.dir, file), []byte(val), 0o644); err != nil {
 		t.Fatalf("USB gadget: %v", err)
 	}
 }
 
-// plug binds the gadget to the controller: the cable goes in. It returns
+// plug binds the gadget to its controller: the cable goes in. It returns
 // when the host side's ALSA card exists.
-func (k *keyboard) plug(t *testing.T) {
+func (g *gadget) plug(t *testing.T) {
 	t.Helper()
-	udcs, _ := filepath.Glob("/sys/class/udc/*")
-	if len(udcs) == 0 {
-		t.Fatal("USB gadget: no device controller (is dummy_hcd loaded?)")
+	if _, err := os.Stat(filepath.Join("/sys/class/udc", g.udc)); err != nil {
+		t.Fatalf("USB gadget: no device controller %s (is dummy_hcd loaded?)", g.udc)
 	}
-	k.write(t, "UDC", filepath.Base(udcs[0]))
-	k.plugged = true
-	waitCard(t, k.product, true)
+	g.write(t, "UDC", g.udc)
+	g.plugged = true
+	waitCard(t, g.product, true)
 }
 
 // unplug unbinds it: the cable comes out.
-func (k *keyboard) unplug(t *testing.T) {
+func (g *gadget) unplug(t *testing.T) {
 	t.Helper()
-	k.write(t, "UDC", "\n")
-	k.plugged = false
-	waitCard(t, k.product, false)
+	g.write(t, "UDC", "\n")
+	g.plugged = false
+	waitCard(t, g.product, false)
 }
 
-// listen reads what the host sends the keyboard: what its own synth
-// would sound.
-func (k *keyboard) listen(t *testing.T) *dump {
+// listen reads what the host sends the device: what its own synth would
+// sound.
+func (g *gadget) listen(t *testing.T) *dump {
 	t.Helper()
-	return startDump(t, waitCard(t, "fmidi", true), 0)
+	return startDump(t, waitCard(t, g.gadgetID, true), 0)
 }
 
 // keys is the raw device to play into: the gadget's side of the cable.
-func (k *keyboard) keys(t *testing.T) string {
+func (g *gadget) keys(t *testing.T) string {
 	t.Helper()
-	return fmt.Sprintf("hw:%d,0", waitCard(t, "fmidi", true))
+	return fmt.Sprintf("hw:%d,0", waitCard(t, g.gadgetID, true))
 }
+
+// keyboard is the emulated USB MIDI keyboard, "FakeUSBMIDI", on the first
+// device controller.
+type keyboard = gadget
+
+// usbKeyboard returns the keyboard, configuring it (unplugged) the first
+// time. There is one: the gadget's configfs directory.
+func usbKeyboard(t *testing.T) *keyboard {
+	t.Helper()
+	if theKeyboard == nil {
+		theKeyboard = newGadget(t, "kbd", "FakeUSBMIDI", "fmidi", "dummy_udc.0")
+	}
+	return theKeyboard
+}
+
+var theKeyboard *keyboard

@@ -9,7 +9,7 @@ import (
 )
 
 // jam is a session on one machine: jamrelay, a bridge "drums" reading
-// virmidi port 1, and a watcher printing what the session carries. The
+// cable 1, and a watcher printing what the session carries. The
 // keyboard starts unplugged, and with no bridge reading it: a test starts
 // one with startKeyboardBridge. One only, as on a musician's desk: with
 // two, one of them playing the session on the keyboard gets the other's
@@ -19,7 +19,7 @@ import (
 // rightly drops the key press.
 type jam struct {
 	url, room string
-	v         virmidi
+	c         []cable
 	kbd       *keyboard
 	kbdBridge *proc // the bridge reading the keyboard, that plugKeyboard and unplugKeyboard wait on
 	watch     *monitor
@@ -28,12 +28,11 @@ type jam struct {
 func startJam(t *testing.T) *jam {
 	t.Helper()
 	loadSound(t)
-	j := &jam{url: "http://127.0.0.1:3001", room: "HW-42", kbd: usbKeyboard(t),
-		v: virmidi(waitCard(t, "VirMIDI", true))}
+	j := &jam{url: "http://127.0.0.1:3001", room: "HW-42", kbd: usbKeyboard(t), c: cables(t)}
 	relay := start(t, "jamrelay", "--listen", "127.0.0.1:3001")
 	relay.expect(t, 0, "listening")
-	drums := start(t, "jambridge", "run", "--relay", j.url, "--room", j.room, "--name", "drums", "--in", j.v.port(1))
-	drums.expect(t, 0, "listening to MIDI input", j.v.port(1))
+	drums := start(t, "jambridge", "run", "--relay", j.url, "--room", j.room, "--name", "drums", "--in", j.c[1].port)
+	drums.expect(t, 0, "listening to MIDI input", j.c[1].port)
 	drums.expect(t, 0, "created session", j.room)
 	j.watch = &monitor{start(t, "jambridge", "monitor", "--json", "--relay", j.url, "--room", j.room, "--name", "watcher")}
 	j.watch.expect(t, 0, "joined session", j.room)

@@ -36,8 +36,15 @@ type proc struct {
 // the test fails.
 func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
+	return startInput(t, nil, name, args...)
+}
+
+// startInput is start with the program's standard input read from stdin.
+func startInput(t *testing.T, stdin io.Reader, name string, args ...string) *proc {
+	t.Helper()
 	p := &proc{name: name + " " + strings.Join(args, " "), cmd: exec.Command(name, args...),
 		more: make(chan struct{}), done: make(chan struct{})}
+	p.cmd.Stdin = stdin
 	r, w := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	if err := p.cmd.Start(); err != nil {

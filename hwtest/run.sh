@@ -4,12 +4,16 @@
 #
 #   hwtest/run.sh [go test flags for the guest, e.g. -test.run 'Permission|Ports']
 #   HWTEST='-test.run JamSession' hwtest/run.sh      (the same, as make test-hw passes them)
+#   HWTEST_ARCH=arm64 HWTEST_DEB=dist/jambridge_V_arm64.deb hwtest/run.sh   (make test-hw ARCH=arm64)
 #
-# It installs what is missing (qemu, busybox, alsa-utils, a kernel image)
-# from the machine's Debian packages, builds jambridge, jamrelay and the
-# guest test binary, packs them with busybox, the sound and USB gadget
-# modules and the libraries they link into an initramfs, boots it under
-# qemu and checks the result the guest prints on its serial console.
+# It installs what is missing (qemu, busybox, alsa-utils, FluidSynth, a
+# kernel image) from the machine's Debian packages (for arm64, the arm64
+# packages are downloaded and unpacked, not installed), takes jambridge
+# and jamrelay out of the Debian package HWTEST_DEB (or builds them for
+# amd64 when it is not given), builds the guest test binary, packs them
+# with busybox, the sound and USB gadget modules and the libraries they
+# link into an initramfs, boots it under qemu (x86_64, or aarch64 -M virt)
+# and checks the result the guest prints on its serial console.
 # Where qemu or the kernel cannot be had, it says so and skips (exit 0;
 # exit 1 with HWTEST_REQUIRE=1, as CI runs it, so CI never passes a skip).
 set -euo pipefail
@@ -22,6 +26,8 @@ WORK=${HWTEST_WORK:-bin/hwtest}
 # a speed check (35 s to 2.5 min on 2 cores at a host load of 5 to 15).
 # The guest's go test gets 600 s (hwtest/init), this a bit more.
 TIMEOUT=${HWTEST_TIMEOUT:-660}
+ARCH=${HWTEST_ARCH:-amd64}
+DEB=${HWTEST_DEB:-}
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 
 say() { echo "test-hw: $*"; }
@@ -35,8 +41,27 @@ skip() {
 	exit 0
 }
 
-# Sound and USB modules the scenarios load, each with its dependencies.
-MODULES=(snd-seq-dummy snd-virmidi snd-seq-midi dummy_hcd libcomposite usb_f_midi snd-usb-audio)
+# Sound and USB modules the scenarios load, each with its dependencies
+# (hwtest/alsa_test.go). Debian's arm64 kernel has no snd-virmidi: there
+# the tests use USB gadgets as cables instead (hwtest/cable_test.go).
+case $ARCH in
+amd64)
+	MODULES=(snd-seq-dummy snd-virmidi snd-seq-midi dummy_hcd libcomposite usb_f_midi snd-usb-audio)
+	QEMU=qemu-system-x86_64 QEMU_PKG=qemu-system-x86
+	;;
+arm64)
+	MODULES=(snd-seq-dummy snd-seq-midi dummy_hcd libcomposite usb_f_midi snd-usb-audio)
+	QEMU=qemu-system-aarch64 QEMU_PKG=qemu-system-arm
+	WORK=$WORK-arm64
+	;;
+*)
+	echo "test-hw: ARCH=$ARCH: amd64 or arm64" >&2
+	exit 1
+	;;
+esac
+# The sound font of the FluidSynth scenario (amd64): General MIDI in 6 MB
+# (fluid-soundfont-gm's 141 MB would make the image slow to pack and boot).
+SOUNDFONT=/usr/share/sounds/sf2/TimGM6mb.sf2
 
 # --- what the host needs --------------------------------------------------
 
@@ -53,11 +78,13 @@ apt_install() {
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 
 # need_tools installs qemu, a static busybox (the VM has no libc of its
-# own) and alsa-utils (amidi, aconnect) when missing.
+# own), alsa-utils (amidi, aconnect) and, for amd64's FluidSynth
+# scenario, fluidsynth and a small General MIDI sound font when missing.
 need_tools() {
-	command -v dpkg-query >/dev/null || skip "this is not a Debian/Ubuntu machine: install qemu-system-x86, a static busybox and alsa-utils, and a Debian kernel image, by hand"
-	local missing=() p
-	for p in qemu-system-x86 busybox-static alsa-utils; do
+	command -v dpkg-query >/dev/null || skip "this is not a Debian/Ubuntu machine: install $QEMU_PKG, a static busybox and alsa-utils, and a Debian kernel image, by hand"
+	local missing=() p pkgs=("$QEMU_PKG")
+	[ "$ARCH" = amd64 ] && pkgs+=(busybox-static alsa-utils fluidsynth timgm6mb-soundfont)
+	for p in "${pkgs[@]}"; do
 		installed "$p" || missing+=("$p")
 	done
 	[ ${#missing[@]} = 0 ] && return 0
@@ -100,6 +127,52 @@ find_kernel() {
 	skip "no kernel in /boot has all of ${MODULES[*]}"
 }
 
+# arm64_sysroot downloads Debian's arm64 kernel, static busybox,
+# alsa-utils and the libraries the arm64 programs link, and unpacks them
+# into $WORK/sysroot (once: kept for the next run). It sets KVER, KROOT
+# and KIMAGE as find_kernel does.
+arm64_sysroot() {
+	local sys=$WORK/sysroot debs=$WORK/debs kpkg p
+	if ! ls "$sys"/boot/vmlinuz-* >/dev/null 2>&1; then
+		if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+			say "adding the arm64 architecture to dpkg (for its packages' lists)"
+			$SUDO dpkg --add-architecture arm64 && $SUDO apt-get update -qq || skip "could not add the arm64 architecture to dpkg"
+		fi
+		kpkg=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}')
+		[ -n "$kpkg" ] || { $SUDO apt-get update -qq; kpkg=$(apt-cache depends linux-image-arm64:arm64 | awk '/Depends: linux-image-/ {print $2; exit}'); }
+		[ -n "$kpkg" ] || skip "no arm64 kernel package in the package lists (linux-image-arm64:arm64)"
+		say "downloading $kpkg, busybox-static, alsa-utils and their libraries (arm64)"
+		rm -rf "$debs" "$sys" && mkdir -p "$debs" "$sys"
+		(cd "$debs" && apt-get download -q=2 "${kpkg%:arm64}:arm64" busybox-static:arm64 alsa-utils:arm64 \
+			libasound2:arm64 libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64 2>/dev/null) || skip "could not download the arm64 packages"
+		for p in "$debs"/*.deb; do dpkg-deb -x "$p" "$sys"; done
+	fi
+	KVER=$(ls -1 "$sys"/lib/modules | sort -V | tail -1) KROOT=$sys KIMAGE=$sys/boot/vmlinuz-$KVER
+	[ -e "$sys/lib/modules/$KVER/modules.dep" ] || depmod -b "$sys" "$KVER"
+	local m
+	for m in "${MODULES[@]}"; do
+		modprobe -d "$sys" -S "$KVER" --show-depends "$m" >/dev/null || skip "Debian's arm64 kernel $KVER has no $m"
+	done
+}
+
+# binaries puts jambridge and jamrelay in $BINS: out of the Debian package
+# when one is given (the package is what is tested), built for amd64
+# otherwise.
+binaries() {
+	if [ -n "$DEB" ]; then
+		[ "$(dpkg-deb -f "$DEB" Architecture)" = "$ARCH" ] || { say "FAIL: $DEB is not a package for $ARCH"; exit 1; }
+		say "jambridge and jamrelay from $DEB"
+		rm -rf "$WORK/pkg" && dpkg-deb -x "$DEB" "$WORK/pkg"
+		BINS=$WORK/pkg/usr/bin
+		return
+	fi
+	[ "$ARCH" = amd64 ] || { say "FAIL: ARCH=$ARCH needs HWTEST_DEB, the package to test (make test-hw ARCH=$ARCH makes it)"; exit 1; }
+	say "building jambridge and jamrelay"
+	$GO build -o bin/jambridge ./cmd/jambridge
+	CGO_ENABLED=0 $GO build -o bin/jamrelay ./cmd/jamrelay
+	BINS=bin
+}
+
 # --- the image ------------------------------------------------------------
 
 # copy_with_libs puts a dynamically linked program and what ldd lists
@@ -112,17 +185,53 @@ copy_with_libs() {
 	done
 }
 
+# copy_arm64 puts an arm64 program into the image with the dynamic loader
+# and the libraries it needs (readelf, recursively: ldd cannot run it),
+# found in the unpacked arm64 packages.
+copy_arm64() {
+	install -D -m 755 "$1" "$ROOT$2"
+	if readelf -l "$1" | grep -q 'interpreter: /lib/ld-linux-aarch64.so.1'; then
+		[ -e "$ROOT/lib/ld-linux-aarch64.so.1" ] ||
+			install -D -m 755 "$(readlink -f "$WORK/sysroot/lib/ld-linux-aarch64.so.1")" "$ROOT/lib/ld-linux-aarch64.so.1"
+	fi
+	copy_arm64_libs "$1"
+}
+
+copy_arm64_libs() {
+	local lib dir found
+	for lib in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		[ -e "$ROOT/lib/aarch64-linux-gnu/$lib" ] && continue
+		found=
+		for dir in "$WORK/sysroot/lib/aarch64-linux-gnu" "$WORK/sysroot/usr/lib/aarch64-linux-gnu"; do
+			[ -e "$dir/$lib" ] && found=$(readlink -f "$dir/$lib") && break
+		done
+		[ -n "$found" ] || { say "FAIL: $lib (needed by $1) is in none of the arm64 packages unpacked"; exit 1; }
+		install -D -m 755 "$found" "$ROOT/lib/aarch64-linux-gnu/$lib"
+		copy_arm64_libs "$found"
+	done
+}
+
 build_image() {
 	ROOT=$WORK/root
 	rm -rf "$ROOT" && mkdir -p "$ROOT"/{bin,sbin,proc,sys,dev,tmp,etc,hwtest,usr/share/alsa}
-	install -m 755 /bin/busybox "$ROOT/bin/busybox"
 	install -m 755 hwtest/init "$ROOT/init"
-	copy_with_libs bin/jambridge /bin/jambridge
-	install -m 755 bin/jamrelay "$ROOT/bin/jamrelay"
-	copy_with_libs "$(command -v amidi)" /bin/amidi
-	copy_with_libs "$(command -v aconnect)" /bin/aconnect
+	install -m 755 "$BINS/jamrelay" "$ROOT/bin/jamrelay"
+	if [ "$ARCH" = arm64 ]; then
+		install -m 755 "$WORK/sysroot/bin/busybox" "$ROOT/bin/busybox"
+		copy_arm64 "$BINS/jambridge" /bin/jambridge
+		copy_arm64 "$WORK/sysroot/usr/bin/amidi" /bin/amidi
+		copy_arm64 "$WORK/sysroot/usr/bin/aconnect" /bin/aconnect
+	else
+		install -m 755 /bin/busybox "$ROOT/bin/busybox"
+		copy_with_libs "$BINS/jambridge" /bin/jambridge
+		copy_with_libs "$(command -v amidi)" /bin/amidi
+		copy_with_libs "$(command -v aconnect)" /bin/aconnect
+		copy_with_libs "$(command -v fluidsynth)" /bin/fluidsynth
+		install -m 644 "$SOUNDFONT" "$ROOT/hwtest/gm.sf2"
+	fi
 	install -m 755 "$WORK/hwtest.test" "$ROOT/hwtest/hwtest.test"
 	install -m 644 configs/daw.yaml "$ROOT/hwtest/daw.yaml"
+	install -m 644 configs/raspberry-pi.yaml "$ROOT/hwtest/raspberry-pi.yaml"
 	install -m 644 /usr/share/alsa/alsa.conf "$ROOT/usr/share/alsa/alsa.conf"
 	printf '%s\n' "$@" >"$ROOT/hwtest/args"
 
@@ -150,15 +259,18 @@ main() {
 		read -r -a ARGS <<<"$HWTEST"
 	fi
 
-	need_tools
-	find_kernel
-	say "kernel $KVER, $(qemu-system-x86_64 --version | head -1)"
+	# The FluidSynth scenario runs in the amd64 VM only (its ~60
+	# libraries are the host's amd64 ones).
+	[ "$ARCH" = arm64 ] && ARGS+=(-test.skip FluidSynth)
 
-	say "building jambridge, jamrelay and the guest tests"
-	$GO build -o bin/jambridge ./cmd/jambridge
-	CGO_ENABLED=0 $GO build -o bin/jamrelay ./cmd/jamrelay
+	need_tools
 	mkdir -p "$WORK"
-	CGO_ENABLED=0 $GO test -c -tags hwtest -o "$WORK/hwtest.test" ./hwtest
+	if [ "$ARCH" = arm64 ]; then arm64_sysroot; else find_kernel; fi
+	say "$ARCH: kernel $KVER, $($QEMU --version | head -1)"
+
+	binaries
+	say "building the guest tests"
+	CGO_ENABLED=0 GOARCH=$ARCH $GO test -c -tags hwtest -o "$WORK/hwtest.test" ./hwtest
 	$GO vet -tags hwtest ./hwtest
 
 	build_image "${ARGS[@]}"
@@ -170,9 +282,16 @@ main() {
 	KARGS='console=ttyS0 rdinit=/init quiet panic=-1 no_timer_check'
 	ACCEL=(-accel tcg -cpu max)
 	if [ "${HWTEST_KVM:-}" = 1 ]; then ACCEL=(-accel kvm -cpu host); fi
+	if [ "$ARCH" = arm64 ]; then
+		# The virt board's PL011 UART is the console. pauth-impdef: TCG
+		# emulates pointer authentication with a cheap hash instead of
+		# QARMA (the kernel uses it on every call), several times faster.
+		KARGS='console=ttyAMA0 rdinit=/init quiet panic=-1'
+		ACCEL=(-machine virt -accel tcg -cpu max,pauth-impdef=on)
+	fi
 	LOG=$WORK/console.log
 	set +e
-	timeout --foreground "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -m 1024 -smp 2 \
+	timeout --foreground "$TIMEOUT" $QEMU "${ACCEL[@]}" -m 1024 -smp 2 \
 		-nographic -no-reboot -net none -monitor none -serial stdio \
 		-kernel "$KIMAGE" -initrd "$WORK/initramfs.cpio" \
 		-append "$KARGS" </dev/null | tee "$LOG"

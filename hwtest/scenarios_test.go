@@ -12,9 +12,10 @@ import (
 	"time"
 )
 
-// The scenarios run in the order of this file (the other files hold no
-// tests): the first needs a machine with no sound modules loaded, the
-// others load them.
+// The scenarios run in the order of this file, then synth_test.go's
+// (go test runs the files in name order; the others hold no VM tests):
+// the first needs a machine with no sound modules loaded, the others
+// load them.
 
 // Without the ALSA sequencer, `jambridge ports` says so in one sentence
 // and exits non-zero; `jambridge run` says it once and keeps the session
@@ -36,10 +37,9 @@ func TestNoMIDISystem(t *testing.T) {
 	daemon := start(t, "jambridge", "run", "--listen", "127.0.0.1:3009", "--room", "NO-MIDI", "--virtual")
 	at := daemon.expect(t, 0, "level=WARN", sentence)
 	daemon.expect(t, 0, "created session", "NO-MIDI")
-	loadSound(t)
-	v := virmidi(waitCard(t, "VirMIDI", true))
+	c := cables(t)
 	at = daemon.expect(t, at, "MIDI system available")
-	daemon.expect(t, at, "listening to MIDI input", v.port(0))
+	daemon.expect(t, at, "listening to MIDI input", c[0].port)
 	daemon.expect(t, at, "virtual MIDI input ready")
 	daemon.expect(t, at, "playing remote events on output", "jambridge out")
 	findPort(t, "jambridge in")
@@ -60,15 +60,15 @@ func TestPortsByRealName(t *testing.T) {
 		kbd.plug(t)
 		defer kbd.unplug(t)
 	}
-	v := virmidi(waitCard(t, "VirMIDI", true))
+	c := cables(t)
 
 	out := run(t, "jambridge", "ports")
 	ins, outs, ok := strings.Cut(out, "MIDI outputs")
 	if !ok || !strings.HasPrefix(ins, "MIDI inputs") {
 		t.Fatalf("jambridge ports: no inputs and outputs sections:\n%s", out)
 	}
-	for _, name := range []string{"Midi Through:Midi Through Port-0", v.client(0) + ":" + v.port(0),
-		v.client(3) + ":" + v.port(3), "FakeUSBMIDI:FakeUSBMIDI MIDI 1"} {
+	for _, name := range []string{"Midi Through:Midi Through Port-0", c[0].client + ":" + c[0].port,
+		c[3].client + ":" + c[3].port, "FakeUSBMIDI:FakeUSBMIDI MIDI 1"} {
 		if !strings.Contains(ins, name) || !strings.Contains(outs, name) {
 			t.Errorf("jambridge ports: %q missing from the inputs or the outputs:\n%s", name, out)
 		}
@@ -107,20 +107,20 @@ func TestSequencerPermission(t *testing.T) {
 	}()
 	musician.Groups = []uint32{audio}
 	out, code = runAs(t, musician, "jambridge", "ports")
-	if code != 0 || !strings.Contains(out, "VirMIDI") {
+	if code != 0 || !strings.Contains(out, "Midi Through") {
 		t.Errorf("jambridge ports as a member of audio: exit %d, output:\n%s", code, out)
 	}
 }
 
 // A jam with the USB keyboard: notes both ways, hotplug, virtual ports.
-// "keys" reads the keyboard and plays the others on virmidi port 0,
+// "keys" reads the keyboard and plays the others on cable 0,
 // where synth hears them. Each subtest sets up what it needs, so any one
 // runs alone (HWTEST='-test.run JamSession/unplugged').
 func TestJamSession(t *testing.T) {
 	j := startJam(t)
-	keys := j.startKeyboardBridge(t, "keys", "--out", j.v.port(0))
-	keys.expect(t, 0, "playing remote events on output", j.v.port(0))
-	synth := j.v.listen(t, 0) // what "keys" plays out, as a synth on virmidi port 0 hears it
+	keys := j.startKeyboardBridge(t, "keys", "--out", j.c[0].port)
+	keys.expect(t, 0, "playing remote events on output", j.c[0].port)
+	synth := j.c[0].listen(t) // what "keys" plays out, as a synth on cable 0 hears it
 
 	t.Run("keyboard plugged in after start is used", func(t *testing.T) {
 		if j.kbd.plugged {
@@ -141,11 +141,11 @@ func TestJamSession(t *testing.T) {
 
 	t.Run("remote events play out as MIDI bytes", func(t *testing.T) {
 		at, n := j.watch.mark(), len(synth.messages())
-		send(t, j.v.raw(1), "99 24 70") // "drums" hits the kick
+		send(t, j.c[1].raw(), "99 24 70") // "drums" hits the kick
 		at = j.watch.expectEvent(t, at, "drums", "drum_hit", 36, 112)
 		n = synth.expect(t, n, "99 24 70")
 		n = synth.expect(t, n, "89 24 00") // the drum gate's note-off
-		send(t, j.v.raw(1), "90 3C 64 80 3C 00")
+		send(t, j.c[1].raw(), "90 3C 64 80 3C 00")
 		j.watch.expectEvent(t, at, "drums", "piano_note", 60, 0)
 		n = synth.expect(t, n, "90 3C 64")
 		synth.expect(t, n, "80 3C 00")
@@ -181,15 +181,15 @@ func TestJamSession(t *testing.T) {
 			}
 		}
 		// A DAW track sends to "jambridge in" and records "jambridge out":
-		// here virmidi ports 2 and 3 stand in for the DAW.
-		run(t, "aconnect", findPort(t, j.v.port(2)).addr(), in.addr())
-		run(t, "aconnect", out.addr(), findPort(t, j.v.port(3)).addr())
-		track := j.v.listen(t, 3)
+		// here cables 2 and 3 stand in for the DAW.
+		run(t, "aconnect", findPort(t, j.c[2].port).addr(), in.addr())
+		run(t, "aconnect", out.addr(), findPort(t, j.c[3].port).addr())
+		track := j.c[3].listen(t)
 
 		at := j.watch.mark()
-		send(t, j.v.raw(2), "90 48 50")
+		send(t, j.c[2].raw(), "90 48 50")
 		j.watch.expectEvent(t, at, "daw", "piano_note", 72, 80)
-		send(t, j.v.raw(1), "90 4A 60") // "drums" plays; the DAW hears it
+		send(t, j.c[1].raw(), "90 4A 60") // "drums" plays; the DAW hears it
 		track.expect(t, 0, "90 4A 60")
 	})
 }
@@ -207,7 +207,7 @@ func TestKeyboardAsInputAndSynth(t *testing.T) {
 	piano.expect(t, 0, "playing remote events on output", "FakeUSBMIDI")
 	piano.expect(t, 0, "listening to MIDI input", "FakeUSBMIDI")
 	speaker := j.kbd.listen(t)
-	send(t, j.v.raw(1), "90 3E 55") // "drums" plays; the keyboard sounds it
+	send(t, j.c[1].raw(), "90 3E 55") // "drums" plays; the keyboard sounds it
 	speaker.expect(t, 0, "90 3E 55")
 
 	from, at := piano.mark(), j.watch.mark()
@@ -220,7 +220,7 @@ func TestKeyboardAsInputAndSynth(t *testing.T) {
 	j.plugKeyboard(t)
 	piano.expect(t, from, "playing remote events on output", "FakeUSBMIDI")
 	speaker = j.kbd.listen(t)
-	send(t, j.v.raw(1), "80 3E 00 90 3F 56")
+	send(t, j.c[1].raw(), "80 3E 00 90 3F 56")
 	speaker.expect(t, 0, "90 3F 56")
 	j.play(t, "90 43 51")
 	j.watch.expectEvent(t, at, "piano", "piano_note", 67, 81)
