@@ -279,3 +279,29 @@ func TestAllowAnyOriginNeverWithCredentials(t *testing.T) {
 		}
 	}
 }
+
+// The pong each ping is owed never spends the control budget, however
+// short the ping interval: 60 pongs at 100 a second, twelve times the
+// budget's rate and three times its burst, and the member plays on.
+func TestOwedPongsNeverSpendTheControlBudget(t *testing.T) {
+	r := newRelay(t, relay.Config{PingInterval: 10 * time.Millisecond, PingTimeout: wait})
+	code, p := session(t, r, "alice", "bob")
+	ws := rawWS(t, r)
+	write(t, ws, fmt.Sprintf(`42["session:join",{"roomCode":%q,"name":"drummer"}]`, code))
+	pongs := 0
+	for pongs < 60 {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("the relay closed the member after %d owed pongs: %v", pongs, err)
+		}
+		if string(msg) == "2" {
+			write(t, ws, "3")
+			pongs++
+		}
+	}
+	write(t, ws, fmt.Sprintf(`42["event:broadcast",{"roomCode":%q,"eventName":"drum_hit","payload":1}]`, code))
+	p[0].next("event:broadcast")
+	if got := r.Refused()["control_flood"]; got != 0 {
+		t.Errorf("owed pongs refused %d times, want 0", got)
+	}
+}

@@ -86,9 +86,10 @@ const relayEnvelope = 512
 func (s *Server) maxRelayedPacket() int { return s.cfg.MaxEventPayload + relayEnvelope }
 
 // controlRate and controlBurst shape each connection's second token
-// bucket, for what carries no event: Engine.IO pongs and noops and
-// websocket ping frames. A client owes one pong per PingInterval and a
-// noop or two while upgrading; a few a second is plenty.
+// bucket, for what carries no event: unsolicited Engine.IO pongs, noops
+// and websocket ping frames. The pong that answers the relay's ping is
+// free (a short PingInterval never spends it); a client sends a noop or
+// two while upgrading; a few a second is plenty.
 const (
 	controlRate  = 5
 	controlBurst = 20

@@ -159,13 +159,17 @@ func (s *socket) heartbeat() {
 	s.w.pushPing()
 }
 
-func (s *socket) pong() {
+// pong takes the client's pong; it reports whether a ping was waiting
+// for it (an owed pong), false for an unsolicited one.
+func (s *socket) pong() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.awaitPong && !s.isClosed() {
 		s.awaitPong = false
 		s.pingTimer.Reset(s.srv.cfg.PingInterval)
+		return true
 	}
+	return false
 }
 
 var errClientClose = errors.New("client closed")
@@ -191,11 +195,13 @@ func (s *socket) handleEIO(b []byte) error {
 	case eioMessage:
 		return s.handleMessage(b[1:])
 	case eioPong, eioNoop:
+		// The pong a ping is owed is free, whatever the ping interval;
+		// unsolicited pongs and noops spend the control budget.
+		if b[0] == eioPong && s.pong() {
+			break
+		}
 		if !s.allowControl() {
 			return errControlFlood
-		}
-		if b[0] == eioPong {
-			s.pong()
 		}
 	case eioClose:
 		s.mu.Lock()
