@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -166,15 +167,22 @@ func (c Config) ownPort(name string) bool {
 	return strings.Contains(strings.ToLower(name), strings.ToLower(c.VirtualName))
 }
 
+// notByDefault are name fragments (lowercase) of ports a catch-all input
+// spec never reads: ALSA's "Midi Through", and the client rtmidi opens
+// for each output the bridge plays to, whose port is readable and would
+// hand the bridge back what it plays ("RtMidi Output Client:...").
+var notByDefault = []string{"midi through", "rtmidi output client"}
+
 // ruleFor returns the rule of the first input spec matching name, and
-// whether any matched. A port named like our own virtual ports, or the
-// ALSA "Midi Through" port, is never used unless a spec names it.
+// whether any matched. A port named like our own virtual ports, or one of
+// notByDefault, is never used unless a spec names it.
 func (c Config) ruleFor(name string) (mapping.InputRule, bool) {
 	own := c.ownPort(name)
-	through := strings.Contains(strings.ToLower(name), "midi through")
+	lower := strings.ToLower(name)
+	skip := slices.ContainsFunc(notByDefault, func(f string) bool { return strings.Contains(lower, f) })
 	for _, in := range c.Inputs {
 		if in.Match.Empty() {
-			if own || through {
+			if own || skip {
 				continue
 			}
 			return in.Rule, true
