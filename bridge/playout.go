@@ -58,6 +58,9 @@ func (p *player) enqueue(r *Remote, ev mapping.Event, msgs []midi.Message) {
 	now := p.cfg.Now()
 	at := p.slot(r, ev, now)
 	if !at.After(now) {
+		// What waits for a slot that has come plays first: its timer may
+		// not have been taken yet, and a sender's slots never decrease.
+		p.firePending(now)
 		p.sound(r.SenderID, ev, msgs, now)
 		return
 	}
