@@ -35,12 +35,44 @@ func newRoomSecret(secret string) *roomSecret {
 }
 
 func (k *roomSecret) hash(secret string) [sha256.Size]byte {
-	h := sha256.New()
-	h.Write(k.salt[:])
-	h.Write([]byte(secret))
 	var out [sha256.Size]byte
-	h.Sum(out[:0])
+	copy(out[:], hashSecret(k.salt[:], secret))
 	return out
+}
+
+// hashSecret is the SHA-256 of salt and secret: what a session stores.
+func hashSecret(salt []byte, secret string) []byte {
+	h := sha256.New()
+	h.Write(salt)
+	h.Write([]byte(secret))
+	return h.Sum(nil)
+}
+
+// sessionKey is k as a cluster stores it; the zero SessionKey for an
+// open session.
+func (k *roomSecret) sessionKey() SessionKey {
+	if k == nil {
+		return SessionKey{}
+	}
+	return SessionKey{Salt: k.salt[:], Sum: k.sum[:]}
+}
+
+// roomSecretOf is the roomSecret of a cluster's key: nil for an open
+// session. A key of the wrong size (a cluster's bug) admits nobody.
+func roomSecretOf(key SessionKey) *roomSecret {
+	if len(key.Salt) == 0 && len(key.Sum) == 0 {
+		return nil
+	}
+	k := &roomSecret{}
+	if len(key.Salt) != len(k.salt) || len(key.Sum) != len(k.sum) {
+		if _, err := rand.Read(k.sum[:]); err != nil {
+			panic(err) // crypto/rand does not fail on supported systems
+		}
+		return k // no secret hashes to random bytes
+	}
+	copy(k.salt[:], key.Salt)
+	copy(k.sum[:], key.Sum)
+	return k
 }
 
 // admits reports whether secret opens the session, comparing in

@@ -119,7 +119,7 @@ func (p *publisher) send(ctx context.Context, batch []op) {
 			events++
 			continue
 		}
-		pipe.Eval(ctx, leaveScript, []string{b.key("s:", o.code), b.key("nm:", b.node)}, o.id, ch, presence(kindLeave, b.node, o.id), o.code)
+		pipe.Eval(ctx, leaveScript, b.sessionKeys(o.code), o.id, ch, presence(kindLeave, b.node, o.id), o.code)
 	}
 	if !b.up.Load() {
 		b.m.dropped.WithLabelValues(dropRedisDown).Add(float64(events))
