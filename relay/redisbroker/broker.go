@@ -180,7 +180,7 @@ func (b *Broker) Join(ctx context.Context, code string, p relay.Participant, e r
 			j.key = proved(res[1], e.Proof)
 			continue
 		case errors.Is(err, errSalt):
-			b.Leave(code, p.ID)
+			b.forget(code, p.ID)
 			return nil, relay.SessionKey{}, relay.ErrClusterForbidden
 		case err != nil:
 			return nil, relay.SessionKey{}, err
@@ -188,13 +188,13 @@ func (b *Broker) Join(ctx context.Context, code string, p relay.Participant, e r
 		key, err := storedKey{res[1], res[2]}.sessionKey()
 		if err != nil { // never written by a node: refuse rather than open the session
 			b.log.Error("refused a join", "room", code, "err", err)
-			b.Leave(code, p.ID)
+			b.Leave(code, p.ID) // added already: its leave is heard
 			return nil, relay.SessionKey{}, relay.ErrClusterForbidden
 		}
 		b.setKey(code, storedKey{res[1], res[2]})
 		return b.snapshot(code, res[3:]), key, nil
 	}
-	b.Leave(code, p.ID)
+	b.forget(code, p.ID)
 	return nil, relay.SessionKey{}, relay.ErrClusterForbidden // the salt changed twice: the session was made anew meanwhile
 }
 
@@ -241,7 +241,7 @@ func (b *Broker) add(ctx context.Context, j *joining) ([]string, error) {
 		"forbidden": relay.ErrClusterForbidden, "limited": relay.ErrClusterLimited, "salt": errSalt}[res[0]]
 	if refused != nil {
 		if refused != errSalt {
-			b.Leave(j.code, j.p.ID) // forget it: it is in no session
+			b.forget(j.code, j.p.ID)
 		}
 		return res, refused
 	}
@@ -327,7 +327,14 @@ func (b *Broker) snapshot(code string, values []string) []relay.Participant {
 
 // Leave implements relay.Cluster: the leave is published after the
 // member's events, by the publisher.
-func (b *Broker) Leave(code, id string) {
+func (b *Broker) Leave(code, id string) { b.drop(code, id, false) }
+
+// forget drops a local member that the cluster refused: it is in no
+// session, so nothing is written or published for it; the publisher
+// only unsubscribes when it was the node's last there.
+func (b *Broker) forget(code, id string) { b.drop(code, id, true) }
+
+func (b *Broker) drop(code, id string, quiet bool) {
 	b.mu.Lock()
 	s := b.sessions[code]
 	last := false
@@ -340,7 +347,7 @@ func (b *Broker) Leave(code, id string) {
 		}
 	}
 	b.mu.Unlock()
-	b.pub.push(op{kind: kindLeave, code: code, id: id, last: last})
+	b.pub.push(op{kind: kindLeave, code: code, id: id, last: last, quiet: quiet})
 }
 
 // setKey records the key of session code, as Redis holds it, for the

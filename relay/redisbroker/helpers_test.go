@@ -249,3 +249,12 @@ func (n *node) metric(t *testing.T, name, reason string) float64 {
 	t.Fatalf("no metric %s %s", name, reason)
 	return 0
 }
+
+func timeAfterWait() <-chan time.Time { return time.After(wait) }
+
+func decodeArg(t *testing.T, ev relay.Event, v any) {
+	t.Helper()
+	if err := json.Unmarshal(arg0(ev), v); err != nil {
+		t.Fatalf("%s: %v", ev.Name, err)
+	}
+}
