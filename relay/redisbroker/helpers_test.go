@@ -102,10 +102,16 @@ type member struct {
 
 func connect(t *testing.T, n *node) *member {
 	t.Helper()
+	return connectToken(t, n, "")
+}
+
+// connectToken connects to n presenting the access token ("": none).
+func connectToken(t *testing.T, n *node, token string) *member {
+	t.Helper()
 	m := &member{t: t, inbox: make(chan relay.Event, 8192)}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	c, err := relay.Dial(ctx, relay.ClientConfig{URL: n.URL, OnEvent: func(ev relay.Event) { m.inbox <- ev }})
+	c, err := relay.Dial(ctx, relay.ClientConfig{URL: n.URL, Token: token, OnEvent: func(ev relay.Event) { m.inbox <- ev }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -228,4 +229,38 @@ func (m *member) wantLeft(id string) {
 	if ev.Name != "session:user-left" || ul.UserID != id {
 		m.t.Errorf("%s heard %s %s, want %s leaving", m.ID(), ev.Name, arg0(ev), id)
 	}
+}
+
+// A token's room and name claims hold on every node: they are checked
+// where the client connects, before the cluster is asked.
+func TestTokenClaimsAcrossNodes(t *testing.T) {
+	secret := []byte("an auth secret of at least 32 bytes, for the test")
+	nodes := cluster(t, redistest.Start(t), 2, relay.Config{AuthSecret: secret})
+	token := func(room, name string) string {
+		t.Helper()
+		tok, err := relay.SignToken(secret, relay.TokenClaims{Room: room, Name: name, Expires: time.Now().Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	a := connectToken(t, nodes[0], token("", ""))
+	if code := a.create("GIG-1", "Ana"); code != "GIG-1" {
+		t.Fatalf("created %q, want GIG-1", code)
+	}
+	other := connectToken(t, nodes[0], token("", ""))
+	other.create("GIG-2", "Olga")
+
+	b := connectToken(t, nodes[1], token("GIG-1", "Ada"))
+	b.joinRefused("GIG-2", "", relay.CodeForbidden)
+	b.emit("session:create", map[string]string{"roomCode": "GIG-3", "name": "Ben"})
+	b.wantError(relay.CodeForbidden)
+	got := b.join("GIG-1", "Ben")
+	if len(got) != 2 || got[1].Name != "Ada" {
+		t.Errorf("participants %s, want Ana and Ada (the token's name)", mustJSON(got))
+	}
+	a.wantJoined("Ada")
+	// Olga hears of Cy's join next, so nothing of Ada's refused one.
+	connectToken(t, nodes[1], token("", "")).join("GIG-2", "Cy")
+	other.wantJoined("Cy")
 }
