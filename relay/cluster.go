@@ -224,10 +224,11 @@ func (h *hub) joinClustered(s *socket, code string, p Participant, a access) (*m
 		}
 	}
 	if !limit {
-		// The cluster checked the limit against the addresses of every
-		// node's members; the secret is checked again, against the
-		// same key.
-		a.limited = false
+		// The cluster checked the secret and the limit (against the
+		// addresses of every node's members) as it added p, and told the
+		// others: it decides, so a local room made during an outage with
+		// another key cannot refuse a join already announced.
+		a = access{admitted: true}
 	}
 	h.leaveLocked(s)
 	for {

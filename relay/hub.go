@@ -195,9 +195,9 @@ func (r *room) canJoinLocked(maxMembers int, addr string, a access, limit bool) 
 	switch {
 	case r.dead:
 		return errSessionNotFound
-	case !r.key.admits(a.secret):
+	case !a.admitted && !r.key.admits(a.secret):
 		return errNoEntry
-	case a.limited && !r.knowsLocked(addr):
+	case !a.admitted && a.limited && !r.knowsLocked(addr):
 		return errJoinLimited
 	case limit && len(r.members) >= maxMembers:
 		return errSessionFull

@@ -91,6 +91,8 @@ func (k *roomSecret) admits(secret string) bool {
 type access struct {
 	secret  string
 	limited bool
+	// admitted: the cluster checked the secret and the limit already.
+	admitted bool
 }
 
 // knowsLocked reports whether a member of r has come from addr; r.mu held.

@@ -264,3 +264,24 @@ func TestTokenClaimsAcrossNodes(t *testing.T) {
 	connectToken(t, nodes[1], token("", "")).join("GIG-2", "Cy")
 	other.wantJoined("Cy")
 }
+
+// A private session made while Redis is down is served locally, secret
+// and all, and is private on every node once Redis appears (the node
+// re-asserts its key with its members).
+func TestPrivateSessionMadeWhileRedisDown(t *testing.T) {
+	redis := redistest.Reserve(t)
+	n1, n2 := startNode(t, redis, relay.Config{}), startNode(t, redis, relay.Config{})
+	a := connect(t, n1)
+	code := a.createPrivate("Ana", "pw")
+	connect(t, n1).joinRefused(code, "", relay.CodeForbidden)
+
+	redis.Start()
+	waitUp(t, n1)
+	waitUp(t, n2)
+	connect(t, n2).joinRefused(code, "", relay.CodeForbidden)
+	connect(t, n2).joinRefused(code, "wp", relay.CodeForbidden)
+	if got := connect(t, n2).joinWith(code, "Ben", "pw"); len(got) != 2 {
+		t.Errorf("once Redis is up Ben sees %s, want Ana and Ben", mustJSON(got))
+	}
+	a.wantJoined("Ben")
+}
