@@ -202,7 +202,7 @@ func (b *Broker) Join(ctx context.Context, code string, p relay.Participant, e r
 type joining struct {
 	code    string
 	p       relay.Participant
-	mode    string    // "create" or "join"
+	mode    string    // "create", "join" or "assert" (see joinScript)
 	max     int       // the members limit of a join
 	key     storedKey // create: the new key; join: the salt and proof
 	addr    string    // the client address's hash
@@ -232,7 +232,7 @@ func (b *Broker) add(ctx context.Context, j *joining) ([]string, error) {
 		b.markDown(err)
 		return nil, err
 	}
-	res, err := b.runJoin(ctx, b.rdb, j.code, j.p.ID, stored, j.mode, j.max, j.key, j.addr, j.limited).StringSlice()
+	res, err := b.runJoin(ctx, b.rdb, j, stored).StringSlice()
 	if err != nil {
 		b.markDown(err)
 		return nil, errUnavailable
@@ -248,18 +248,21 @@ func (b *Broker) add(ctx context.Context, j *joining) ([]string, error) {
 	return res, nil
 }
 
-// runJoin runs joinScript for one member on c (the client or a pipeline).
-func (b *Broker) runJoin(ctx context.Context, c redis.Scripter, code, id, stored, mode string, max int, key storedKey, addr string, limited bool) *redis.Cmd {
+// runJoin runs joinScript for j's member, stored as stored, on c (the
+// client, or a pipeline for a re-assertion: EVAL, as a pipeline cannot
+// fall back from EVALSHA).
+func (b *Broker) runJoin(ctx context.Context, c redis.Scripter, j *joining, stored string) *redis.Cmd {
 	_, pj, _ := splitStored(stored)
-	lim := "0"
-	if limited {
-		lim = "1"
+	limited := "0"
+	if j.limited {
+		limited = "1"
 	}
-	keys := b.sessionKeys(code)
-	if mode == "assert" {
-		return joinScript.Eval(ctx, c, keys, id, stored, code, b.key("ev:", code), presence(kindJoin, b.node, pj), 0, mode, key.salt, key.sum, addr, lim, maxKnownAddrs)
+	args := []any{j.p.ID, stored, j.code, b.key("ev:", j.code), presence(kindJoin, b.node, pj), j.max, j.mode,
+		j.key.salt, j.key.sum, j.addr, limited, maxKnownAddrs}
+	if j.mode == "assert" {
+		return joinScript.Eval(ctx, c, b.sessionKeys(j.code), args...)
 	}
-	return joinScript.Run(ctx, c, keys, id, stored, code, b.key("ev:", code), presence(kindJoin, b.node, pj), max, mode, key.salt, key.sum, addr, lim, maxKnownAddrs)
+	return joinScript.Run(ctx, c, b.sessionKeys(j.code), args...)
 }
 
 // sessionKeys are the KEYS of joinScript and leaveScript for code.

@@ -3,6 +3,8 @@ package redisbroker
 import (
 	"context"
 	"time"
+
+	"github.com/jambridge/jambridge/relay"
 )
 
 // heartbeat keeps the node alive in Redis and sweeps dead nodes, until
@@ -84,7 +86,8 @@ func (b *Broker) reassert(ctx context.Context) error {
 	b.mu.Unlock()
 	pipe := b.rdb.Pipeline()
 	for _, m := range all {
-		b.runJoin(ctx, pipe, m.code, m.id, m.stored, "assert", 0, m.key, m.addr, false)
+		j := joining{code: m.code, p: relay.Participant{ID: m.id}, mode: "assert", key: m.key, addr: m.addr}
+		b.runJoin(ctx, pipe, &j, m.stored)
 	}
 	index := pipe.HGetAll(ctx, b.key("nm:", b.node))
 	if _, err := pipe.Exec(ctx); err != nil {
