@@ -173,6 +173,9 @@ func (b *Broker) Create(ctx context.Context, code string, p relay.Participant, e
 // the second try carries the proof.
 func (b *Broker) Join(ctx context.Context, code string, p relay.Participant, e relay.Entry, maxMembers int) ([]relay.Participant, relay.SessionKey, error) {
 	j := joining{code: code, p: p, mode: "join", max: maxMembers, addr: addrHash(e.Addr), limited: e.Limited}
+	if salt := b.salt(code); salt != "" && e.Proof != nil {
+		j.key = proved(salt, e.Proof) // a session the node has members in: one round trip
+	}
 	for range 2 {
 		res, err := b.add(ctx, &j)
 		switch {
@@ -351,6 +354,17 @@ func (b *Broker) drop(code, id string, quiet bool) {
 	}
 	b.mu.Unlock()
 	b.pub.push(op{kind: kindLeave, code: code, id: id, last: last, quiet: quiet})
+}
+
+// salt returns the salt of session code as the node knows it, "" when
+// it knows none.
+func (b *Broker) salt(code string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s := b.sessions[code]; s != nil {
+		return s.key.salt
+	}
+	return ""
 }
 
 // setKey records the key of session code, as Redis holds it, for the

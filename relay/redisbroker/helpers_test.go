@@ -81,7 +81,7 @@ func waitUp(t *testing.T, n *node) {
 	waitUntil(t, "node "+n.broker.Node()+" up in Redis", n.broker.Up)
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for !cond() {

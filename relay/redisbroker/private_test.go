@@ -128,7 +128,7 @@ func (nopPeer) RemoteEvent(string, []byte, bool)       {}
 func (nopPeer) RemoteJoined(string, relay.Participant) {}
 func (nopPeer) RemoteLeft(string, string)              {}
 
-func startBroker(t *testing.T, redis *redistest.Server) *redisbroker.Broker {
+func startBroker(t testing.TB, redis *redistest.Server) *redisbroker.Broker {
 	t.Helper()
 	b, err := redisbroker.New(redisbroker.Options{URL: redis.URL()})
 	if err != nil {
