@@ -35,17 +35,23 @@ func newRoomSecret(secret string) *roomSecret {
 }
 
 func (k *roomSecret) hash(secret string) [sha256.Size]byte {
-	var out [sha256.Size]byte
-	copy(out[:], hashSecret(k.salt[:], secret))
-	return out
+	return sumSecret(k.salt[:], secret)
 }
 
-// hashSecret is the SHA-256 of salt and secret: what a session stores.
-func hashSecret(salt []byte, secret string) []byte {
+// sumSecret is the SHA-256 of salt and secret: what a session stores.
+func sumSecret(salt []byte, secret string) [sha256.Size]byte {
 	h := sha256.New()
 	h.Write(salt)
 	h.Write([]byte(secret))
-	return h.Sum(nil)
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// hashSecret is sumSecret as a slice: a cluster's proof (Entry.Proof).
+func hashSecret(salt []byte, secret string) []byte {
+	out := sumSecret(salt, secret)
+	return out[:]
 }
 
 // sessionKey is k as a cluster stores it; the zero SessionKey for an

@@ -66,9 +66,10 @@ func (b *Broker) beat(ctx context.Context) error {
 }
 
 // reassert puts every local member back in Redis (codes, private
-// sessions' keys, members' address hashes, presence, the node's index; the other nodes hear their joins and skip those they
-// know), subscribes to their sessions, and removes the members the node
-// no longer has (leaves that could not go out).
+// sessions' keys, members' address hashes, presence, the node's index;
+// the other nodes hear their joins and skip those they know), subscribes
+// to their sessions, and removes the members the node no longer has
+// (leaves that could not go out).
 func (b *Broker) reassert(ctx context.Context) error {
 	b.mu.Lock()
 	type member struct {

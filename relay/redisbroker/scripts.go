@@ -22,7 +22,7 @@ import "github.com/redis/go-redis/v9"
 // a:<code>. ARGV: 1 id, 2 stored value, 3 code, 4 channel, 5 the join
 // message, 6 the members limit, 7 mode, 8 salt, 9 sum, 10 the client
 // address's hash ("" for none), 11 "1" when that address is over its
-// node's failed-join limit.
+// node's failed-join limit, 12 maxKnownAddrs.
 //
 // Modes: "create" (the code must be free; salt and sum, hex, are the
 // new session's key, "" for an open one), "join" (the session must
