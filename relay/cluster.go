@@ -20,13 +20,17 @@ type Cluster interface {
 	// Bind hands the cluster the relay's side, once, before any other
 	// call: where events and presence from other nodes go.
 	Bind(peer ClusterPeer)
-	// Create claims code for a new session whose first member is p.
+	// Create claims code for a new session whose first member is p,
+	// storing e.Key with it (and keeping it for re-assertion).
 	// ErrClusterCodeTaken: the code is claimed already.
-	Create(ctx context.Context, code string, p Participant) error
+	Create(ctx context.Context, code string, p Participant, e Entry) error
 	// Join adds p to the session code, within maxMembers across the
-	// cluster, and returns every member, p included.
-	// ErrClusterNotFound, ErrClusterFull: as they say.
-	Join(ctx context.Context, code string, p Participant, maxMembers int) ([]Participant, error)
+	// cluster, and returns every member, p included, and the session's
+	// key. The secret (e.Proof) and the failed-join limit (e.Limited)
+	// are checked in the same atomic step that adds p: a join refused
+	// is heard by nobody. ErrClusterNotFound, ErrClusterForbidden,
+	// ErrClusterLimited, ErrClusterFull: as they say.
+	Join(ctx context.Context, code string, p Participant, e Entry, maxMembers int) ([]Participant, SessionKey, error)
 	// Leave takes member id out of the session code on every node.
 	Leave(code, id string)
 	// Publish sends one relayed packet of session code to the other
@@ -43,7 +47,34 @@ var (
 	ErrClusterCodeTaken = errors.New("session code taken in the cluster")
 	ErrClusterNotFound  = errors.New("session not found in the cluster")
 	ErrClusterFull      = errors.New("session full in the cluster")
+	ErrClusterForbidden = errors.New("session secret missing or wrong in the cluster")
+	ErrClusterLimited   = errors.New("too many failed joins from an address no member came from")
 )
+
+// SessionKey is a private session's secret as a cluster stores it: the
+// salt and the SHA-256 of salt and secret (roomSecret), never the secret
+// itself. The zero SessionKey is an open session.
+type SessionKey struct {
+	Salt, Sum []byte
+}
+
+// Entry is what a create or join brings to the cluster besides the
+// participant.
+type Entry struct {
+	// Key is the new session's key (Create only).
+	Key SessionKey
+	// Proof hashes the secret the join offers with a private session's
+	// salt (Join only); the cluster compares the result with the stored
+	// Sum without a timing that tells anything of it.
+	Proof func(salt []byte) []byte
+	// Addr is the client's address. Every create or join that succeeds
+	// records it as a member's address of the session (the cluster may
+	// keep only a hash of it); with Limited set (the address is over
+	// this node's failed-join limit) Join admits it only when a member
+	// of the session came from Addr: a member's return is never slowed.
+	Addr    string
+	Limited bool
+}
 
 // ClusterPeer is what a Cluster calls back into: the relay's local
 // members of each session. Its methods never block and are safe for
@@ -117,7 +148,7 @@ func (c clusterPeer) broadcast(code string, msg []byte) {
 // claimCode claims code (a new random one when empty) in the cluster for
 // p's new session. It returns the code to use; a cluster out of reach
 // leaves the claim to its re-assertion and the code to the local hub.
-func (h *hub) claimCode(code string, p Participant) (string, error) {
+func (h *hub) claimCode(code string, p Participant, e Entry) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
 	defer cancel()
 	random := code == ""
@@ -125,7 +156,7 @@ func (h *hub) claimCode(code string, p Participant) (string, error) {
 		if random {
 			code = newRoomCode()
 		}
-		err := h.cluster.Create(ctx, code, p)
+		err := h.cluster.Create(ctx, code, p, e)
 		switch {
 		case errors.Is(err, ErrClusterCodeTaken) && random:
 			continue
@@ -136,42 +167,48 @@ func (h *hub) claimCode(code string, p Participant) (string, error) {
 	}
 }
 
-// joinCluster adds p to session code in the cluster. It returns every
-// member, or nil with a nil error when the cluster is out of reach and
-// the local session decides.
-func (h *hub) joinCluster(code string, p Participant) ([]Participant, error) {
+// joinCluster adds p, coming from addr with a, to session code in the
+// cluster. It returns every member and the session's key, or nil with a
+// nil error when the cluster is out of reach and the local session
+// decides.
+func (h *hub) joinCluster(code string, p Participant, addr string, a access) ([]Participant, *roomSecret, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
 	defer cancel()
-	all, err := h.cluster.Join(ctx, code, p, h.maxMembers)
+	e := Entry{Proof: func(salt []byte) []byte { return hashSecret(salt, a.secret) }, Addr: addr, Limited: a.limited}
+	all, key, err := h.cluster.Join(ctx, code, p, e, h.maxMembers)
 	switch {
 	case errors.Is(err, ErrClusterNotFound):
-		return nil, errSessionNotFound
+		return nil, nil, errSessionNotFound
+	case errors.Is(err, ErrClusterForbidden):
+		return nil, nil, errNoEntry
+	case errors.Is(err, ErrClusterLimited):
+		return nil, nil, errJoinLimited
 	case errors.Is(err, ErrClusterFull):
-		return nil, errSessionFull
+		return nil, nil, errSessionFull
 	case err != nil:
-		return nil, nil
+		return nil, nil, nil
 	}
-	return all, nil
+	return all, roomSecretOf(key), nil
 }
 
-// roomFor returns the live local room code, made when missing: a member
-// joining a session whose other members are all on other nodes.
-func (h *hub) roomFor(code string) *room {
+// roomFor returns the live local room code, made with key when missing:
+// a member joining a session whose other members are all on other nodes.
+func (h *hub) roomFor(code string, key *roomSecret) *room {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if r := h.rooms[code]; r != nil {
 		return r
 	}
-	r := &room{code: code}
+	r := &room{code: code, key: key}
 	h.rooms[code] = r
 	return r
 }
 
 // joinClustered is join on a relay in a cluster, with s.memberMu held.
 func (h *hub) joinClustered(s *socket, code string, p Participant, a access) (*member, error) {
-	all, err := h.joinCluster(code, p)
+	all, key, err := h.joinCluster(code, p, s.addr, a)
 	if err != nil {
-		return nil, err // and s stays where it is
+		return nil, err // and s stays where it is; nobody heard of it
 	}
 	limit := all == nil // the cluster is out of reach: the local session decides
 	if limit {
@@ -186,9 +223,16 @@ func (h *hub) joinClustered(s *socket, code string, p Participant, a access) (*m
 			return nil, err
 		}
 	}
+	if !limit {
+		// The cluster checked the secret and the limit (against the
+		// addresses of every node's members) as it added p, and told the
+		// others: it decides, so a local room made during an outage with
+		// another key cannot refuse a join already announced.
+		a = access{admitted: true}
+	}
 	h.leaveLocked(s)
 	for {
-		m, err := h.add(h.roomFor(code), s, p, limit, a)
+		m, err := h.add(h.roomFor(code, key), s, p, limit, a)
 		switch {
 		case errors.Is(err, errSessionNotFound) && !limit:
 			continue // its last local member left meanwhile: a new room

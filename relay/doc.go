@@ -70,6 +70,16 @@
 // room's lock; a cluster out of reach leaves the session to the local
 // members. Without a cluster, the hot path pays one nil check.
 //
+// A private session's key (its salt and salted hash, never the secret)
+// is part of its claim (Cluster.Create, Entry.Key). Cluster.Join checks
+// the offered secret (Entry.Proof hashes it with the stored salt) and,
+// for an address over this node's failed-join limit, whether a member of
+// the session came from it, in the same atomic step that adds the
+// member: a refused join is written and announced nowhere. The local
+// room a node makes for a session whose members are elsewhere gets the
+// key Join returns, so a local join agrees. The failed-join limit itself
+// is counted per node.
+//
 // # Client and Session
 //
 // Client is one Socket.IO connection over websocket: Emit, EmitHold, Call

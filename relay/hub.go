@@ -104,15 +104,16 @@ func (h *hub) create(s *socket, code string, p Participant, a access) (_ *member
 	if s.isClosed() {
 		return nil, errSocketClosed
 	}
+	key := newRoomSecret(a.secret)
 	if h.cluster != nil {
-		c, err := h.claimCode(code, p)
+		c, err := h.claimCode(code, p, Entry{Key: key.sessionKey(), Addr: s.addr})
 		if err != nil {
 			return nil, err
 		}
 		defer h.undoClaim(c, p.ID, &err)
 		code = c
 	}
-	r := &room{code: code, key: newRoomSecret(a.secret)}
+	r := &room{code: code, key: key}
 	m := &member{room: r, s: s, info: p}
 	r.members = []*member{m}
 	r.rememberLocked(s.addr) // nobody else knows r yet
@@ -194,9 +195,9 @@ func (r *room) canJoinLocked(maxMembers int, addr string, a access, limit bool) 
 	switch {
 	case r.dead:
 		return errSessionNotFound
-	case !r.key.admits(a.secret):
+	case !a.admitted && !r.key.admits(a.secret):
 		return errNoEntry
-	case a.limited && !r.knowsLocked(addr):
+	case !a.admitted && a.limited && !r.knowsLocked(addr):
 		return errJoinLimited
 	case limit && len(r.members) >= maxMembers:
 		return errSessionFull

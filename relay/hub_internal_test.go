@@ -70,3 +70,20 @@ func TestSessionsDoNotWaitForEachOther(t *testing.T) {
 		t.Errorf("join A: %v", err)
 	}
 }
+
+// A key handed to a cluster and back admits what it admitted, and a key
+// of the wrong size (no node writes one) admits nothing.
+func TestRoomSecretThroughSessionKey(t *testing.T) {
+	k := newRoomSecret("open sesame")
+	back := roomSecretOf(k.sessionKey())
+	if !back.admits("open sesame") || back.admits("open sesame!") || back.admits("") {
+		t.Error("a key through the cluster admits other than the secret it was made from")
+	}
+	if roomSecretOf((*roomSecret)(nil).sessionKey()) != nil {
+		t.Error("an open session's key came back private")
+	}
+	bad := roomSecretOf(SessionKey{Salt: []byte{1}, Sum: []byte{2}})
+	if bad == nil || bad.admits("") || bad.admits("x") {
+		t.Error("a key of the wrong size admits a secret")
+	}
+}

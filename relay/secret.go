@@ -35,12 +35,50 @@ func newRoomSecret(secret string) *roomSecret {
 }
 
 func (k *roomSecret) hash(secret string) [sha256.Size]byte {
+	return sumSecret(k.salt[:], secret)
+}
+
+// sumSecret is the SHA-256 of salt and secret: what a session stores.
+func sumSecret(salt []byte, secret string) [sha256.Size]byte {
 	h := sha256.New()
-	h.Write(k.salt[:])
+	h.Write(salt)
 	h.Write([]byte(secret))
 	var out [sha256.Size]byte
 	h.Sum(out[:0])
 	return out
+}
+
+// hashSecret is sumSecret as a slice: a cluster's proof (Entry.Proof).
+func hashSecret(salt []byte, secret string) []byte {
+	out := sumSecret(salt, secret)
+	return out[:]
+}
+
+// sessionKey is k as a cluster stores it; the zero SessionKey for an
+// open session.
+func (k *roomSecret) sessionKey() SessionKey {
+	if k == nil {
+		return SessionKey{}
+	}
+	return SessionKey{Salt: k.salt[:], Sum: k.sum[:]}
+}
+
+// roomSecretOf is the roomSecret of a cluster's key: nil for an open
+// session. A key of the wrong size (a cluster's bug) admits nobody.
+func roomSecretOf(key SessionKey) *roomSecret {
+	if len(key.Salt) == 0 && len(key.Sum) == 0 {
+		return nil
+	}
+	k := &roomSecret{}
+	if len(key.Salt) != len(k.salt) || len(key.Sum) != len(k.sum) {
+		if _, err := rand.Read(k.sum[:]); err != nil {
+			panic(err) // crypto/rand does not fail on supported systems
+		}
+		return k // no secret hashes to random bytes
+	}
+	copy(k.salt[:], key.Salt)
+	copy(k.sum[:], key.Sum)
+	return k
 }
 
 // admits reports whether secret opens the session, comparing in
@@ -59,6 +97,8 @@ func (k *roomSecret) admits(secret string) bool {
 type access struct {
 	secret  string
 	limited bool
+	// admitted: the cluster checked the secret and the limit already.
+	admitted bool
 }
 
 // knowsLocked reports whether a member of r has come from addr; r.mu held.

@@ -78,7 +78,9 @@ type Broker struct {
 
 // session is what the node knows of one session it has members in.
 type session struct {
+	key    storedKey           // the session's key, kept for re-assertion
 	local  map[string]string   // member id -> stored value, this node's members
+	addrs  map[string]string   // member id -> its address's hash, re-asserted
 	remote map[string]string   // member id -> node, other nodes' members
 	left   map[string]struct{} // remote members gone: a stale snapshot must not bring them back
 	ready  chan struct{}       // closed once Redis confirmed the subscription
@@ -160,22 +162,67 @@ func (b *Broker) Close() error {
 func (b *Broker) key(kind, name string) string { return b.opt.Prefix + kind + name }
 
 // Create implements relay.Cluster.
-func (b *Broker) Create(ctx context.Context, code string, p relay.Participant) error {
-	_, err := b.add(ctx, code, p, "create", 0)
+func (b *Broker) Create(ctx context.Context, code string, p relay.Participant, e relay.Entry) error {
+	j := joining{code: code, p: p, mode: "create", key: keyOf(e.Key), addr: addrHash(e.Addr)}
+	_, err := b.add(ctx, &j)
 	return err
 }
 
-// Join implements relay.Cluster.
-func (b *Broker) Join(ctx context.Context, code string, p relay.Participant, maxMembers int) ([]relay.Participant, error) {
-	return b.add(ctx, code, p, "join", maxMembers)
+// Join implements relay.Cluster. A private session's salt is learnt from
+// a first try of the script, which then refuses before writing anything;
+// the second try carries the proof.
+func (b *Broker) Join(ctx context.Context, code string, p relay.Participant, e relay.Entry, maxMembers int) ([]relay.Participant, relay.SessionKey, error) {
+	j := joining{code: code, p: p, mode: "join", max: maxMembers, addr: addrHash(e.Addr), limited: e.Limited}
+	if salt := b.salt(code); salt != "" && e.Proof != nil {
+		j.key = proved(salt, e.Proof) // a session the node has members in: one round trip
+	}
+	for range 2 {
+		res, err := b.add(ctx, &j)
+		switch {
+		case errors.Is(err, errSalt) && e.Proof != nil:
+			j.key = proved(res[1], e.Proof)
+			continue
+		case errors.Is(err, errSalt):
+			b.forget(code, p.ID)
+			return nil, relay.SessionKey{}, relay.ErrClusterForbidden
+		case err != nil:
+			return nil, relay.SessionKey{}, err
+		}
+		key, err := storedKey{res[1], res[2]}.sessionKey()
+		if err != nil { // never written by a node: refuse rather than open the session
+			b.log.Error("refused a join", "room", code, "err", err)
+			b.Leave(code, p.ID) // added already: its leave is heard
+			return nil, relay.SessionKey{}, relay.ErrClusterForbidden
+		}
+		b.setKey(code, storedKey{res[1], res[2]})
+		return b.snapshot(code, res[3:]), key, nil
+	}
+	b.forget(code, p.ID)
+	return nil, relay.SessionKey{}, relay.ErrClusterForbidden // the salt changed twice: the session was made anew meanwhile
 }
 
-// add records p as a local member (kept for re-assertion even when Redis
-// is down), subscribes to the session and runs joinScript.
-func (b *Broker) add(ctx context.Context, code string, p relay.Participant, mode string, maxMembers int) ([]relay.Participant, error) {
-	pj, _ := json.Marshal(p)
+// joining is one create or join on its way to joinScript.
+type joining struct {
+	code    string
+	p       relay.Participant
+	mode    string    // "create", "join" or "assert" (see joinScript)
+	max     int       // the members limit of a join
+	key     storedKey // create: the new key; join: the salt and proof
+	addr    string    // the client address's hash
+	limited bool      // the address is over this node's failed-join limit
+}
+
+// errSalt: the session is private and the join's proof was made with
+// another salt (or none); add's result holds the stored salt.
+var errSalt = errors.New("the session's salt is needed")
+
+// add records j's member as local (kept for re-assertion even when Redis
+// is down), subscribes to the session and runs joinScript; it returns
+// the script's result.
+func (b *Broker) add(ctx context.Context, j *joining) ([]string, error) {
+	pj, _ := json.Marshal(j.p)
 	stored := storedMember(b.node, pj)
-	ready := b.addLocal(ctx, code, p.ID, stored)
+	ready := b.addLocal(ctx, j, stored)
 	if !b.up.Load() {
 		return nil, errUnavailable
 	}
@@ -184,40 +231,66 @@ func (b *Broker) add(ctx context.Context, code string, p relay.Participant, mode
 	case <-ctx.Done():
 		// Redis answers too slowly: count it down, so the heartbeat
 		// re-asserts this member once it answers again.
-		err := fmt.Errorf("subscribe to session %s: %w", code, errUnavailable)
+		err := fmt.Errorf("subscribe to session %s: %w", j.code, errUnavailable)
 		b.markDown(err)
 		return nil, err
 	}
-	res, err := joinScript.Run(ctx, b.rdb, []string{b.key("s:", code), b.key("nm:", b.node)},
-		p.ID, stored, code, b.key("ev:", code), presence(kindJoin, b.node, string(pj)), maxMembers, mode).StringSlice()
+	res, err := b.runJoin(ctx, b.rdb, j, stored).StringSlice()
 	if err != nil {
 		b.markDown(err)
 		return nil, errUnavailable
 	}
-	refused := map[string]error{"taken": relay.ErrClusterCodeTaken, "notfound": relay.ErrClusterNotFound, "full": relay.ErrClusterFull}[res[0]]
+	refused := map[string]error{"taken": relay.ErrClusterCodeTaken, "notfound": relay.ErrClusterNotFound, "full": relay.ErrClusterFull,
+		"forbidden": relay.ErrClusterForbidden, "limited": relay.ErrClusterLimited, "salt": errSalt}[res[0]]
 	if refused != nil {
-		b.Leave(code, p.ID) // forget it: it is in no session
-		return nil, refused
+		if refused != errSalt {
+			b.forget(j.code, j.p.ID)
+		}
+		return res, refused
 	}
-	if mode == "create" {
-		return nil, nil
-	}
-	return b.snapshot(code, res[1:]), nil
+	return res, nil
 }
 
-// addLocal records a local member, subscribing to its session when it is
-// the node's first there; the channel closes once subscribed.
-func (b *Broker) addLocal(ctx context.Context, code, id, stored string) chan struct{} {
+// runJoin runs joinScript for j's member, stored as stored, on c (the
+// client, or a pipeline for a re-assertion: EVAL, as a pipeline cannot
+// fall back from EVALSHA).
+func (b *Broker) runJoin(ctx context.Context, c redis.Scripter, j *joining, stored string) *redis.Cmd {
+	_, pj, _ := splitStored(stored)
+	limited := "0"
+	if j.limited {
+		limited = "1"
+	}
+	args := []any{j.p.ID, stored, j.code, b.key("ev:", j.code), presence(kindJoin, b.node, pj), j.max, j.mode,
+		j.key.salt, j.key.sum, j.addr, limited, maxKnownAddrs}
+	if j.mode == "assert" {
+		return joinScript.Eval(ctx, c, b.sessionKeys(j.code), args...)
+	}
+	return joinScript.Run(ctx, c, b.sessionKeys(j.code), args...)
+}
+
+// sessionKeys are the KEYS of joinScript and leaveScript for code.
+func (b *Broker) sessionKeys(code string) []string {
+	return []string{b.key("s:", code), b.key("nm:", b.node), b.key("k:", code), b.key("a:", code)}
+}
+
+// addLocal records j's member as local, subscribing to its session when
+// it is the node's first there; the channel closes once subscribed.
+func (b *Broker) addLocal(ctx context.Context, j *joining, stored string) chan struct{} {
+	code, id := j.code, j.p.ID
 	b.subMu.Lock()
 	defer b.subMu.Unlock()
 	b.mu.Lock()
 	s := b.sessions[code]
 	fresh := s == nil
 	if fresh {
-		s = &session{local: map[string]string{}, remote: map[string]string{}, left: map[string]struct{}{}, ready: make(chan struct{})}
+		s = &session{local: map[string]string{}, addrs: map[string]string{}, remote: map[string]string{}, left: map[string]struct{}{}, ready: make(chan struct{})}
 		b.sessions[code] = s
 	}
+	if fresh && j.mode == "create" {
+		s.key = j.key // a join learns it from Redis (setKey)
+	}
 	s.local[id] = stored
+	s.addrs[id] = j.addr
 	b.mu.Unlock()
 	if fresh && b.up.Load() {
 		// An error leaves the channel to the PubSub's reconnection,
@@ -260,19 +333,48 @@ func (b *Broker) snapshot(code string, values []string) []relay.Participant {
 
 // Leave implements relay.Cluster: the leave is published after the
 // member's events, by the publisher.
-func (b *Broker) Leave(code, id string) {
+func (b *Broker) Leave(code, id string) { b.drop(code, id, false) }
+
+// forget drops a local member that the cluster refused: it is in no
+// session, so nothing is written or published for it; the publisher
+// only unsubscribes when it was the node's last there.
+func (b *Broker) forget(code, id string) { b.drop(code, id, true) }
+
+func (b *Broker) drop(code, id string, quiet bool) {
 	b.mu.Lock()
 	s := b.sessions[code]
 	last := false
 	if s != nil {
 		delete(s.local, id)
+		delete(s.addrs, id)
 		if len(s.local) == 0 {
 			delete(b.sessions, code)
 			last = true
 		}
 	}
 	b.mu.Unlock()
-	b.pub.push(op{kind: kindLeave, code: code, id: id, last: last})
+	b.pub.push(op{kind: kindLeave, code: code, id: id, last: last, quiet: quiet})
+}
+
+// salt returns the salt of session code as the node knows it, "" when
+// it knows none.
+func (b *Broker) salt(code string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s := b.sessions[code]; s != nil {
+		return s.key.salt
+	}
+	return ""
+}
+
+// setKey records the key of session code, as Redis holds it, for the
+// re-assertion.
+func (b *Broker) setKey(code string, k storedKey) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s := b.sessions[code]; s != nil {
+		s.key = k
+	}
 }
 
 // Publish implements relay.Cluster.

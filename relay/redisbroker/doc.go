@@ -6,7 +6,13 @@
 // A session is a hash of its members (id -> node and participant JSON):
 // the hash existing is the claim of its code, so a code is unique across
 // the nodes, and a Lua script adds a member atomically within the members
-// limit (joinScript). Each node keeps an index of its own members and a
+// limit (joinScript). A private session's key (salt and salted hash,
+// hex; never the secret) and hashes of its members' client addresses
+// live beside it and go with its last member: a join first learns the
+// salt from a refusal that writes nothing, then offers the secret's hash,
+// which the same script that adds the member compares (through sha1hex
+// of each side, so its timing tells nothing) before writing or
+// publishing anything. Each node keeps an index of its own members and a
 // heartbeat key that expires after heartbeatTTL (refreshed every
 // heartbeatEvery). Every node sweeps the others every sweepEvery: a node
 // whose heartbeat expired (killed, or cut from Redis) is removed by one
@@ -37,7 +43,8 @@
 // queued). The heartbeat retries with backoff (250 ms doubling to 4 s,
 // with jitter); when Redis answers again, or answers without the node's
 // heartbeat (restarted empty, or the node was swept), the node re-asserts
-// every member it holds (codes and presence), removes those it no longer
+// every member it holds (codes, private sessions' keys, address hashes
+// and presence), removes those it no longer
 // holds, and subscribes again, before it counts as up. The outage is
 // logged once when it starts and once when it ends. Presence messages are
 // idempotent on the receiving side (a node remembers the remote members

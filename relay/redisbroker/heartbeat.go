@@ -3,6 +3,8 @@ package redisbroker
 import (
 	"context"
 	"time"
+
+	"github.com/jambridge/jambridge/relay"
 )
 
 // heartbeat keeps the node alive in Redis and sweeps dead nodes, until
@@ -63,27 +65,30 @@ func (b *Broker) beat(ctx context.Context) error {
 	return nil
 }
 
-// reassert puts every local member back in Redis (codes, presence, the
-// node's index; the other nodes hear their joins and skip those they
-// know), subscribes to their sessions, and removes the members the node
-// no longer has (leaves that could not go out).
+// reassert puts every local member back in Redis (codes, private
+// sessions' keys, members' address hashes, presence, the node's index;
+// the other nodes hear their joins and skip those they know), subscribes
+// to their sessions, and removes the members the node no longer has
+// (leaves that could not go out).
 func (b *Broker) reassert(ctx context.Context) error {
 	b.mu.Lock()
-	type member struct{ code, id, stored string }
+	type member struct {
+		code, id, stored, addr string
+		key                    storedKey
+	}
 	var all []member
 	held := map[string]bool{}
 	for code, s := range b.sessions {
 		for id, stored := range s.local {
-			all = append(all, member{code, id, stored})
+			all = append(all, member{code, id, stored, s.addrs[id], s.key})
 			held[id] = true
 		}
 	}
 	b.mu.Unlock()
 	pipe := b.rdb.Pipeline()
 	for _, m := range all {
-		_, pj, _ := splitStored(m.stored)
-		joinScript.Eval(ctx, pipe, []string{b.key("s:", m.code), b.key("nm:", b.node)},
-			m.id, m.stored, m.code, b.key("ev:", m.code), presence(kindJoin, b.node, pj), 0, "assert")
+		j := joining{code: m.code, p: relay.Participant{ID: m.id}, mode: "assert", key: m.key, addr: m.addr}
+		b.runJoin(ctx, pipe, &j, m.stored)
 	}
 	index := pipe.HGetAll(ctx, b.key("nm:", b.node))
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -91,7 +96,7 @@ func (b *Broker) reassert(ctx context.Context) error {
 	}
 	for id, code := range index.Val() {
 		if !held[id] {
-			b.rdb.Eval(ctx, leaveScript, []string{b.key("s:", code), b.key("nm:", b.node)}, id, b.key("ev:", code), presence(kindLeave, b.node, id), code)
+			b.rdb.Eval(ctx, leaveScript, b.sessionKeys(code), id, b.key("ev:", code), presence(kindLeave, b.node, id), code)
 		}
 	}
 	return b.resubscribe(ctx)

@@ -81,7 +81,7 @@ func waitUp(t *testing.T, n *node) {
 	waitUntil(t, "node "+n.broker.Node()+" up in Redis", n.broker.Up)
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for !cond() {
@@ -102,10 +102,16 @@ type member struct {
 
 func connect(t *testing.T, n *node) *member {
 	t.Helper()
+	return connectToken(t, n, "")
+}
+
+// connectToken connects to n presenting the access token ("": none).
+func connectToken(t *testing.T, n *node, token string) *member {
+	t.Helper()
 	m := &member{t: t, inbox: make(chan relay.Event, 8192)}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	c, err := relay.Dial(ctx, relay.ClientConfig{URL: n.URL, OnEvent: func(ev relay.Event) { m.inbox <- ev }})
+	c, err := relay.Dial(ctx, relay.ClientConfig{URL: n.URL, Token: token, OnEvent: func(ev relay.Event) { m.inbox <- ev }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,4 +254,13 @@ func (n *node) metric(t *testing.T, name, reason string) float64 {
 	}
 	t.Fatalf("no metric %s %s", name, reason)
 	return 0
+}
+
+func timeAfterWait() <-chan time.Time { return time.After(wait) }
+
+func decodeArg(t *testing.T, ev relay.Event, v any) {
+	t.Helper()
+	if err := json.Unmarshal(arg0(ev), v); err != nil {
+		t.Fatalf("%s: %v", ev.Name, err)
+	}
 }

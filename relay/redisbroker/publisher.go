@@ -13,6 +13,9 @@ type op struct {
 	msg  []byte // kindEvent: the encoded message
 	id   string // kindLeave: the member
 	last bool   // kindLeave: the node's last member there: unsubscribe
+	// quiet, on a kindLeave, drops a member that never got in: nothing
+	// goes to Redis but the unsubscription when last.
+	quiet bool
 	// flushed, on an op of kind kindFlush, is closed when everything
 	// pushed before it has been tried.
 	flushed chan struct{}
@@ -119,7 +122,10 @@ func (p *publisher) send(ctx context.Context, batch []op) {
 			events++
 			continue
 		}
-		pipe.Eval(ctx, leaveScript, []string{b.key("s:", o.code), b.key("nm:", b.node)}, o.id, ch, presence(kindLeave, b.node, o.id), o.code)
+		if o.quiet {
+			continue
+		}
+		pipe.Eval(ctx, leaveScript, b.sessionKeys(o.code), o.id, ch, presence(kindLeave, b.node, o.id), o.code)
 	}
 	if !b.up.Load() {
 		b.m.dropped.WithLabelValues(dropRedisDown).Add(float64(events))
