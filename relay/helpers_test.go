@@ -240,9 +240,9 @@ func session(t *testing.T, r *testRelay, names ...string) (string, []*peer) {
 	return code, peers
 }
 
-// rawWS opens a bare Engine.IO websocket and connects to "/"; it does not
-// answer pings unless the test does.
-func rawWS(t *testing.T, r *testRelay) *websocket.Conn {
+// rawWSNoConnect opens a bare Engine.IO websocket and reads its open
+// packet; the test sends the CONNECT.
+func rawWSNoConnect(t *testing.T, r *testRelay) *websocket.Conn {
 	t.Helper()
 	u := "ws" + strings.TrimPrefix(r.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
 	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
@@ -251,6 +251,14 @@ func rawWS(t *testing.T, r *testRelay) *websocket.Conn {
 	}
 	t.Cleanup(func() { ws.Close() })
 	readPrefix(t, ws, "0{")
+	return ws
+}
+
+// rawWS opens a bare Engine.IO websocket and connects to "/"; it does not
+// answer pings unless the test does.
+func rawWS(t *testing.T, r *testRelay) *websocket.Conn {
+	t.Helper()
+	ws := rawWSNoConnect(t, r)
 	write(t, ws, "40")
 	readPrefix(t, ws, `40{"sid":`)
 	return ws

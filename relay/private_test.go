@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/jambridge/jambridge/relay"
 )
 
@@ -218,20 +216,6 @@ func tokenPeer(t *testing.T, r *testRelay, token string) *peer {
 	p.Client = c
 	t.Cleanup(func() { c.Close() })
 	return p
-}
-
-// rawWSNoConnect opens a bare Engine.IO websocket and reads its open
-// packet; the test sends the CONNECT.
-func rawWSNoConnect(t *testing.T, r *testRelay) *websocket.Conn {
-	t.Helper()
-	u := "ws" + strings.TrimPrefix(r.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
-	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.Close() })
-	readPrefix(t, ws, "0{")
-	return ws
 }
 
 // A Session's automatic rejoin carries its secret: after a relay
