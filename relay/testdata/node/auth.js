@@ -3,6 +3,7 @@
 // socket.io-client against a relay started with an auth secret.
 // Usage: TOKEN=<valid> EXPIRED=<expired> FORGED=<bad signature> node auth.js <baseURL> <default|websocket>
 const { io } = require('socket.io-client');
+const { inboxOf, take, expect, check, tally } = require('./harness');
 
 const [baseURL, transport = 'default'] = process.argv.slice(2);
 const { TOKEN, EXPIRED, FORGED } = process.env;
@@ -16,13 +17,7 @@ const WAIT = 3000; // every wait gives up after this
 function open(label, auth) {
   const opts = { forceNew: true, reconnection: false, timeout: WAIT, auth };
   if (transport === 'websocket') opts.transports = ['websocket'];
-  const socket = io(baseURL, opts);
-  const c = { label, socket, inbox: [], waiters: new Set() };
-  socket.onAny((ev, ...args) => {
-    c.inbox.push({ ev, arg: args[0] });
-    for (const w of c.waiters) w();
-  });
-  return c;
+  return inboxOf(label, io(baseURL, opts), WAIT);
 }
 
 // connect resolves with the client once connected; refused resolves with
@@ -45,45 +40,11 @@ function refused(label, auth) {
   });
 }
 
-function take(c, ev) {
-  return new Promise((resolve, reject) => {
-    const scan = () => {
-      const i = c.inbox.findIndex((m) => m.ev === ev);
-      if (i < 0) return false;
-      const [m] = c.inbox.splice(i, 1);
-      c.waiters.delete(scan);
-      clearTimeout(t);
-      resolve(m.arg);
-      return true;
-    };
-    const t = setTimeout(() => {
-      c.waiters.delete(scan);
-      reject(new Error(`${c.label}: no '${ev}' within ${WAIT} ms (inbox: ${c.inbox.map((m) => m.ev).join(', ') || 'nothing'})`));
-    }, WAIT);
-    if (!scan()) c.waiters.add(scan);
-  });
-}
-
 // quiet proves, with clock:sync round trips of each actor and then of c,
 // that no event named ev has reached c from what they sent so far.
 async function quiet(c, ev, actors) {
   for (const a of [...actors, c]) await a.socket.timeout(WAIT).emitWithAck('clock:sync', { t0: 1 });
   if (c.inbox.some((m) => m.ev === ev)) throw new Error(`${c.label}: unexpected '${ev}'`);
-}
-
-function expect(cond, msg) { if (!cond) throw new Error(msg); }
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}: ${e && e.message ? e.message : e}`);
-  }
 }
 
 async function main() {
@@ -142,8 +103,8 @@ async function main() {
 }
 
 main().then(() => {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 ? 0 : 1);
+  console.log(`${tally.passed} passed, ${tally.failed} failed`);
+  process.exit(tally.failed === 0 ? 0 : 1);
 }, (e) => {
   console.log(`not ok - internal: ${e && e.stack}`);
   process.exit(1);

@@ -7,6 +7,7 @@
 // balancer's cookie keeps the session on its node); websocket: websocket
 // only. Prints `ok - ...` lines; exits 1 on the first failure.
 const { io } = require('socket.io-client');
+const { inboxOf, take, expect } = require('./harness');
 
 const [baseURL, transport = 'default'] = process.argv.slice(2);
 if (!baseURL || !['default', 'websocket'].includes(transport)) {
@@ -19,33 +20,10 @@ function connect(label) {
   const opts = { forceNew: true, reconnection: false, timeout: WAIT, withCredentials: true };
   if (transport === 'websocket') opts.transports = ['websocket'];
   const socket = io(baseURL, opts);
-  const c = { label, socket, inbox: [], waiters: new Set() };
-  socket.onAny((ev, ...args) => {
-    c.inbox.push({ ev, arg: args[0] });
-    for (const w of [...c.waiters]) w();
-  });
+  const c = inboxOf(label, socket, WAIT);
   return new Promise((resolve, reject) => {
     socket.once('connect_error', (e) => reject(new Error(`${label}: connect_error ${e.message}`)));
     socket.once('connect', () => resolve(c));
-  });
-}
-
-function take(c, ev, pred = () => true) {
-  return new Promise((resolve, reject) => {
-    const scan = () => {
-      const i = c.inbox.findIndex((m) => m.ev === ev && pred(m.arg));
-      if (i < 0) return false;
-      const [m] = c.inbox.splice(i, 1);
-      c.waiters.delete(scan);
-      clearTimeout(t);
-      resolve(m.arg);
-      return true;
-    };
-    const t = setTimeout(() => {
-      c.waiters.delete(scan);
-      reject(new Error(`${c.label}: no '${ev}' within ${WAIT} ms (inbox: ${c.inbox.map((m) => m.ev).join(', ') || 'nothing'})`));
-    }, WAIT);
-    if (!scan()) c.waiters.add(scan);
   });
 }
 
@@ -56,8 +34,6 @@ function upgraded(c) {
     c.socket.io.engine.once('upgrade', () => { clearTimeout(t); resolve(); });
   });
 }
-
-function expect(cond, msg) { if (!cond) throw new Error(msg); }
 
 async function main() {
   const names = ['ana', 'ben', 'cleo'];

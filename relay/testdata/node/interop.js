@@ -3,6 +3,7 @@
 // socket.io-client. Usage: node interop.js <baseURL> <default|websocket>
 const { isDeepStrictEqual, inspect } = require('node:util');
 const { io } = require('socket.io-client');
+const { inboxOf, take, expect, check, tally } = require('./harness');
 
 const [baseURL, transport = 'default'] = process.argv.slice(2);
 if (!baseURL || !['default', 'websocket'].includes(transport)) {
@@ -20,11 +21,7 @@ function connect(label) {
   const opts = { forceNew: true, reconnection: false, timeout: WAIT };
   if (transport === 'websocket') opts.transports = ['websocket'];
   const socket = io(baseURL, opts);
-  const c = { label, socket, inbox: [], waiters: new Set(), errorEvents: 0, upgraded: false };
-  socket.onAny((ev, ...args) => {
-    c.inbox.push({ ev, args });
-    for (const w of c.waiters) w();
-  });
+  const c = Object.assign(inboxOf(label, socket, WAIT), { errorEvents: 0, upgraded: false });
   socket.on('error', () => { c.errorEvents++; }); // 'error' is an ordinary event in v4
   // The upgrade may finish before 'connect', so note the transport at Engine.IO open.
   socket.io.once('open', () => {
@@ -39,26 +36,6 @@ function connect(label) {
       c.id = socket.id;
       resolve(c);
     });
-  });
-}
-
-function take(c, ev, pred = () => true, ms = WAIT) {
-  return new Promise((resolve, reject) => {
-    const scan = () => {
-      const i = c.inbox.findIndex((m) => m.ev === ev && pred(m.args[0]));
-      if (i < 0) return false;
-      const [m] = c.inbox.splice(i, 1);
-      c.waiters.delete(scan);
-      clearTimeout(t);
-      resolve(m.args[0]);
-      return true;
-    };
-    const t = setTimeout(() => {
-      c.waiters.delete(scan);
-      const seen = c.inbox.map((m) => m.ev).join(', ') || 'nothing';
-      reject(new Error(`${c.label}: no matching '${ev}' within ${ms} ms (inbox: ${seen})`));
-    }, ms);
-    if (!scan()) c.waiters.add(scan);
   });
 }
 
@@ -87,24 +64,11 @@ async function clockSync(c) {
   return res;
 }
 
-function expect(cond, msg) { if (!cond) throw new Error(msg); }
 function same(got, want, what) {
   expect(isDeepStrictEqual(got, want), `${what}: got ${show(got)}, want ${show(want)}`);
 }
 const need = (...xs) => { for (const x of xs) if (!x) throw new Error('prerequisite failed'); };
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}: ${e && e.message ? e.message : e}`);
-  }
-}
 
 async function main() {
   let alice, bob, carol, dave, code;
@@ -251,16 +215,16 @@ async function main() {
 
 const watchdog = setTimeout(() => {
   console.log('not ok - watchdog: interop run exceeded 30 s');
-  console.log(`${passed} passed, ${failed + 1} failed`);
+  console.log(`${tally.passed} passed, ${tally.failed + 1} failed`);
   process.exit(1);
 }, 30000);
 
 main().then(() => {
   clearTimeout(watchdog);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 ? 0 : 1);
+  console.log(`${tally.passed} passed, ${tally.failed} failed`);
+  process.exit(tally.failed === 0 ? 0 : 1);
 }, (e) => {
   console.log(`not ok - internal: ${e && e.stack}`);
-  console.log(`${passed} passed, ${failed + 1} failed`);
+  console.log(`${tally.passed} passed, ${tally.failed + 1} failed`);
   process.exit(1);
 });
