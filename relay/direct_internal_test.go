@@ -44,21 +44,20 @@ func newTestWriter(t *testing.T, cfg Config) (*Server, *connWriter, chan string)
 	return srv, newConnWriter(srv, func(reason string) { failed <- reason }), failed
 }
 
-// runWriter runs w's writer goroutine on conn until the test ends.
+// runWriter attaches conn to w, which starts writers as needed, and
+// closes w and waits for its writers when the test ends.
 func runWriter(t *testing.T, w *connWriter, conn net.Conn) {
 	w.attach(conn)
-	done := make(chan struct{})
-	go func() { defer close(done); w.run(conn) }()
-	t.Cleanup(func() { w.close(); <-done })
+	t.Cleanup(func() { w.close(); w.wait() })
 }
 
+// queuedStrings returns the packets queued in w, leaving them there.
 func queuedStrings(w *connWriter) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	batch, _ := w.q.drainBatch(nil, time.Now())
 	var out []string
-	for _, b := range batch {
-		out = append(out, string(b))
+	for i := range w.q.n {
+		out = append(out, string(w.q.items[(w.q.head+i)%len(w.q.items)].data))
 	}
 	return out
 }
@@ -75,29 +74,33 @@ func readN(t *testing.T, c net.Conn, n int) string {
 }
 
 // A packet is written directly only when nothing is queued before it:
-// once one packet had to queue (its writer busy), the next ones queue
-// behind it, even with the writer idle again.
+// once one packet had to queue (a writer running), the next ones queue
+// behind it, even once that writer has exited, and the writer started
+// for them writes them after the first, in order.
 func TestDirectWriteNeverOvertakesTheQueue(t *testing.T) {
 	srv, w, _ := newTestWriter(t, Config{})
 	server, client := tcpPair(t)
-	w.attach(server)
+	runWriter(t, w, server)
 
 	w.send([]byte("4first"), true) // idle: written at once
 	w.mu.Lock()
-	w.busy = true // the writer is writing a batch
+	w.running = true // a writer is running
 	w.mu.Unlock()
 	w.send([]byte("4second"), true)
-	w.mu.Lock()
-	w.busy = false // and done, but has not drained "second" yet
-	w.mu.Unlock()
-	w.send([]byte("4third"), true)
-
-	if got := queuedStrings(w); len(got) != 2 || got[0] != "4second" || got[1] != "4third" {
-		t.Errorf("queued %q, want 4second then 4third", got)
+	if got := queuedStrings(w); len(got) != 1 || got[0] != "4second" {
+		t.Fatalf("queued %q, want 4second", got)
 	}
-	want := string(appendFrameHeader(nil, opText, len("4first"))) + "4first"
+	w.mu.Lock()
+	w.running = false // and has exited, without draining "second"
+	w.mu.Unlock()
+	w.send([]byte("4third"), true) // queued behind it, and starts a writer
+
+	var want string
+	for _, p := range []string{"4first", "4second", "4third"} {
+		want += string(appendFrameHeader(nil, opText, len(p))) + p
+	}
 	if got := readN(t, client, len(want)); got != want {
-		t.Errorf("on the wire %q, want only the first frame %q", got, want)
+		t.Errorf("on the wire %q, want %q", got, want)
 	}
 	if st := srv.Stats(); st.DirectWrites != 1 {
 		t.Errorf("direct writes %d, want 1", st.DirectWrites)
@@ -135,14 +138,13 @@ func TestGorillaWritesGoThroughTheWriter(t *testing.T) {
 	if err := c.SetWriteDeadline(time.Now()); err != nil { // gorilla's deadline: ignored
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { defer close(done); w.run(server) }()
+	w.attach(server) // starts a writer for what is pending
 	want := "hscd\x88\x00"
 	if got := readN(t, client, len(want)); got != want {
 		t.Errorf("on the wire %q, want %q", got, want)
 	}
 	w.close()
-	<-done
+	w.wait()
 	client.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if n, err := client.Read(make([]byte, 16)); err != io.EOF {
 		t.Errorf("after gorilla's close frame: %d more bytes, %v; want the end of the stream", n, err)
@@ -157,8 +159,6 @@ func TestWriterBlocksWithoutHoldingItsLock(t *testing.T) {
 	srv, w, failed := newTestWriter(t, Config{WriteTimeout: time.Hour})
 	server, _ := tcpPair(t) // the client end never reads
 	w.attach(server)
-	done := make(chan struct{})
-	go func() { defer close(done); w.run(server) }()
 
 	big := make([]byte, 8<<20) // more than the socket buffers hold
 	w.send(big, true)          // a direct write the kernel takes part of; the writer blocks on the rest
@@ -183,7 +183,7 @@ func TestWriterBlocksWithoutHoldingItsLock(t *testing.T) {
 		t.Errorf("stats %+v, partial %d: want one direct write, cut short", srv.Stats(), PartialWrites(srv))
 	}
 	w.close()
-	<-done // within closeWait: Close does not wait for a client that does not read
+	w.wait() // within closeWait: Close does not wait for a client that does not read
 	select {
 	case <-failed:
 		t.Error("an interrupted write was reported as a failure of the connection")

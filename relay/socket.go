@@ -28,7 +28,6 @@ type socket struct {
 	w      *connWriter   // set by newSocket, never reassigned
 	closed chan struct{} // closed by close
 	once   sync.Once
-	writer sync.WaitGroup // the websocket writer goroutine, for runWebsocket to wait for
 
 	memberMu sync.Mutex // guards cur
 	cur      *member    // the session s is in; see hub

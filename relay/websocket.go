@@ -66,12 +66,14 @@ func (s *Server) runWebsocket(ws *websocket.Conn, sock *socket) {
 		return
 	}
 	sock.readLoop(ws)
-	sock.writer.Wait()
+	sock.w.wait() // readLoop closed the socket: the goodbye's writer is the last
 	ws.NetConn().Close()
 }
 
-// attach makes ws the socket's transport and starts its writer. It
-// fails when the socket has closed meanwhile, or the server is closing.
+// attach makes ws the socket's transport; writes go through sock.w,
+// whose writer goroutines the socket's runWebsocket waits for. It fails
+// when the socket has closed meanwhile (as Server.Close does to every
+// socket).
 func (sock *socket) attach(ws *websocket.Conn) bool {
 	sock.mu.Lock()
 	defer sock.mu.Unlock()
@@ -86,11 +88,6 @@ func (sock *socket) attach(ws *websocket.Conn) bool {
 	})
 	ws.SetCloseHandler(func(int, string) error { return nil }) // the reader's error closes the socket
 	conn := rawConn(ws)
-	sock.writer.Add(1)
-	if !sock.srv.spawn(func() { defer sock.writer.Done(); sock.w.run(conn) }) {
-		sock.writer.Done()
-		return false
-	}
 	if c, ok := ws.NetConn().(*wsConn); ok {
 		c.w.Store(sock.w) // gorilla's own writes now go through the writer
 	}
