@@ -85,13 +85,17 @@ func TestEvaluateMisses(t *testing.T) {
 func TestPrintThroughputRatioRow(t *testing.T) {
 	var buf bytes.Buffer
 	sc := scenario{name: "40x5x100", sessions: 40, members: 5, rate: 100}
-	printThroughput(&buf, sc, []throughputResult{
-		result("jamrelay", sc.name, 5, 300, 80_000, 0),
-		result("node", sc.name, 400, 1000, 78_000, 0),
-	})
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	last := strings.Fields(lines[len(lines)-1])
-	want := []string{"ratio", "jamrelay/node", "0.013", "0.300", "0.000"}
+	g, n := result("jamrelay", sc.name, 5, 300, 80_000, 0), result("node", sc.name, 400, 1000, 78_000, 0)
+	g.Kernel = kernelCost{SyscallsPer1k: 1500, CtxSwPer1k: 100, SyscallSource: sourcePerf}
+	n.Kernel = kernelCost{SyscallsPer1k: 3000, CtxSwPer1k: 400, SyscallSource: sourcePerf}
+	printThroughput(&buf, sc, []throughputResult{g, n})
+	var last []string
+	for line := range strings.Lines(buf.String()) {
+		if strings.HasPrefix(line, ratioLabel) {
+			last = strings.Fields(line)
+		}
+	}
+	want := []string{"ratio", "jamrelay/node", "0.013", "0.300", "0.000", "0.500", "0.250"}
 	if strings.Join(last, " ") != strings.Join(want, " ") {
 		t.Errorf("ratio row: got %q, want %q", last, want)
 	}

@@ -115,6 +115,8 @@ type window struct {
 	cpu       cpuUse
 	otherPeak float64 // other processes' CPU in the busiest noiseSlot, % of one core
 	rss       int64   // bytes, at the end of the window
+	k0, k1    kernelSample
+	syscalls  int64 // counted by perf over the window; -1: perf did not count
 }
 
 // measureWindow samples CPU use every noiseSlot from the start to the
@@ -126,6 +128,10 @@ func measureWindow(ctx context.Context, pid int, p plan, hz int64) (window, erro
 	}
 	first, err := takeCPUSample(pid)
 	if err != nil {
+		return w, err
+	}
+	perf := startSyscallCount(ctx, pid)
+	if w.k0, err = takeKernelSample(pid); err != nil {
 		return w, err
 	}
 	for prev := first; prev.at.Before(p.winEnd); {
@@ -140,6 +146,15 @@ func measureWindow(ctx context.Context, pid int, p plan, hz int64) (window, erro
 			w.otherPeak = max(w.otherPeak, cpuBetween(prev, s, hz).other)
 		}
 		w.cpu, prev = cpuBetween(first, s, hz), s
+	}
+	if w.k1, err = takeKernelSample(pid); err != nil {
+		return w, err
+	}
+	w.syscalls = -1
+	if perf != nil {
+		if n, ok := perf.stop(); ok {
+			w.syscalls = n
+		}
 	}
 	if w.rss, err = procRSS(pid); err != nil {
 		return w, fmt.Errorf("relay rss: %w", err)
