@@ -24,7 +24,7 @@ type throughputResult struct {
 	GenCPU      float64        `json:"generatorCpuPct"`    // % of one core
 	OtherCPU    float64        `json:"otherCpuPct"`        // rest of the host, % of one core
 	OtherPeak   float64        `json:"otherCpuPeakPct"`    // the same in the busiest noiseSlot
-	Kernel      kernelCost     `json:"kernel"` // syscalls and context switches per 1,000 deliveries
+	Kernel      kernelCost     `json:"kernel"`             // syscalls and context switches per 1,000 deliveries
 	WindowSec   float64        `json:"windowSec"`
 	Noisy       bool           `json:"noisy"` // other processes used more than noiseLimit
 }
