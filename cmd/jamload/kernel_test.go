@@ -53,3 +53,21 @@ func TestProcField(t *testing.T) {
 		t.Errorf("missing field %d, want 0", v)
 	}
 }
+
+// A capacity step passes with p99 at the limit, nothing lost and the
+// load delivered; any one of them missing fails it.
+func TestCapacityStepLimits(t *testing.T) {
+	ok := throughputResult{Offered: 40_000, Delivered: 39_900, Latency: latencySummary{P99: capacityP99Ms}}
+	if !withinLimits(ok) {
+		t.Errorf("%+v: want within the limits", ok)
+	}
+	slow, lossy, short := ok, ok, ok
+	slow.Latency.P99 = capacityP99Ms + 0.01
+	lossy.Lost = 1
+	short.Delivered = 39_000
+	for _, r := range []throughputResult{slow, lossy, short} {
+		if withinLimits(r) {
+			t.Errorf("%+v: want outside the limits", r)
+		}
+	}
+}

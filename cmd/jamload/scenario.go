@@ -16,6 +16,7 @@ type scenario struct {
 	name                    string
 	sessions, members, rate int
 	idle                    bool
+	capacity                bool // raise the rate step by step: see capacity.go
 }
 
 // offered is the deliveries per second the scenario asks for.
@@ -28,8 +29,8 @@ func parseScenarios(list string) ([]scenario, error) {
 	var out []scenario
 	for name := range strings.SplitSeq(list, ",") {
 		name = strings.TrimSpace(name)
-		if name == "idle" {
-			out = append(out, scenario{name: name, idle: true})
+		if name == "idle" || name == "capacity" {
+			out = append(out, scenario{name: name, idle: name == "idle", capacity: name == "capacity"})
 			continue
 		}
 		f := strings.Split(name, "x")
@@ -40,7 +41,7 @@ func parseScenarios(list string) ([]scenario, error) {
 			v[i], ok = n, err == nil && n > 0
 		}
 		if !ok || v[1] < 2 {
-			return nil, fmt.Errorf("scenario %q: want idle or NxMxR (sessions x members x events/s, M >= 2)", name)
+			return nil, fmt.Errorf("scenario %q: want idle, capacity or NxMxR (sessions x members x events/s, M >= 2)", name)
 		}
 		out = append(out, scenario{name: name, sessions: v[0], members: v[1], rate: v[2]})
 	}
