@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"testing"
@@ -191,5 +192,31 @@ func TestWriterBlocksWithoutHoldingItsLock(t *testing.T) {
 	}
 	if st := srv.Stats(); st.Stuck != 0 {
 		t.Errorf("stuck %d: an interrupted write is not a stuck client", st.Stuck)
+	}
+}
+
+// awaitInput waits for input and buffers it without consuming it: the
+// reader's next read gets every byte, and an end of stream met while
+// waiting is still reported to that read.
+func TestAwaitInputBuffersWithoutConsuming(t *testing.T) {
+	server, client := tcpPair(t)
+	wc := &wsConn{Conn: server}
+	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	if _, err := client.Write([]byte("\x81\x03abc")); err != nil {
+		t.Fatal(err)
+	}
+	wc.awaitInput()
+	if n := wc.br.Buffered(); n != 5 {
+		t.Fatalf("buffered %d bytes after awaitInput, want the 5 sent", n)
+	}
+	wc.awaitInput() // input is buffered already: returns at once, reads nothing more
+	got := make([]byte, 5)
+	if _, err := io.ReadFull(wc.br, got); err != nil || string(got) != "\x81\x03abc" {
+		t.Fatalf("read %q, %v; want the frame", got, err)
+	}
+	client.Close()
+	wc.awaitInput()
+	if n, err := wc.br.Read(got); err != io.EOF {
+		t.Errorf("after the peer closed: %d bytes, %v; want io.EOF", n, err)
 	}
 }

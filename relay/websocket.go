@@ -166,7 +166,11 @@ func (sock *socket) endProbe(done chan struct{}, upgraded bool) {
 // readLoop is the one reader of ws. It returns when the connection fails
 // or the client breaks the protocol, closing the socket.
 func (sock *socket) readLoop(ws *websocket.Conn) {
+	wc, _ := ws.NetConn().(*wsConn)
 	for {
+		if wc != nil && wc.br != nil {
+			wc.awaitInput()
+		}
 		typ, msg, err := ws.ReadMessage()
 		if err != nil {
 			sock.close(readCloseReason(err))

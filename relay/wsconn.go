@@ -22,7 +22,19 @@ import (
 // underneath.
 type wsConn struct {
 	net.Conn
-	w atomic.Pointer[connWriter] // set once, at the takeover
+	w  atomic.Pointer[connWriter] // set once, at the takeover
+	br *bufio.Reader              // gorilla's read buffer, read only by the connection's reader
+}
+
+// awaitInput blocks until the connection has input (or fails), reading
+// it into the read buffer, from a shallow stack: an idle reader is parked
+// a few frames deep instead of inside gorilla's frame parser, so the
+// garbage collector can shrink its stack. Errors are left for gorilla's
+// next read to find.
+func (c *wsConn) awaitInput() {
+	if c.br.Buffered() == 0 {
+		_, _ = c.br.Peek(1)
+	}
 }
 
 func (c *wsConn) Write(b []byte) (int, error) {
@@ -57,7 +69,8 @@ func rawConn(ws *websocket.Conn) net.Conn {
 }
 
 // hijacker hands gorilla's Upgrade a wsConn instead of the raw hijacked
-// connection.
+// connection, with a read buffer of readBufferSize of the wsConn's own
+// instead of net/http's 4 KB one (gorilla takes it as it is).
 type hijacker struct {
 	http.ResponseWriter
 }
@@ -67,5 +80,10 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &wsConn{Conn: c}, brw, nil
+	wc := &wsConn{Conn: c}
+	if brw.Reader.Buffered() > 0 {
+		return wc, brw, nil // gorilla refuses data before the handshake's end
+	}
+	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	return wc, bufio.NewReadWriter(wc.br, brw.Writer), nil
 }
