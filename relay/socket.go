@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -61,8 +62,31 @@ func newSocket(srv *Server) *socket {
 		bucket:   newTokenBucket(srv.cfg.EventRate, srv.cfg.EventBurst, srv.cfg.Now()),
 	}
 	s.w = newConnWriter(srv, s.close)
-	s.log = srv.log.With("eio", s.eid)
+	s.log = slog.New(eioHandler{srv.log.Handler(), s.eid})
 	return s
+}
+
+// eioHandler adds a connection's Engine.IO id to each record it logs.
+// Unlike Logger.With, which copies the handler and its preformatted
+// attributes for every connection, it costs an idle connection a few
+// words; the copy is made only for a record actually logged.
+type eioHandler struct {
+	slog.Handler
+	eid string
+}
+
+func (h eioHandler) Handle(ctx context.Context, r slog.Record) error {
+	r = r.Clone()
+	r.AddAttrs(slog.String("eio", h.eid))
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h eioHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return eioHandler{h.Handler.WithAttrs(as), h.eid}
+}
+
+func (h eioHandler) WithGroup(name string) slog.Handler {
+	return eioHandler{h.Handler.WithGroup(name), h.eid}
 }
 
 // randomID returns 120 random bits, URL-safe, like Engine.IO's ids.
@@ -244,6 +268,7 @@ func (s *socket) connect() {
 	if s.sid == "" {
 		s.mu.Lock()
 		stopTimer(s.connectTimer)
+		s.connectTimer = nil // an idle member keeps no stopped timer
 		s.mu.Unlock()
 		s.sid = randomID()
 		s.srv.stats.connects.Add(1)
