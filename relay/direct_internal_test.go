@@ -220,3 +220,51 @@ func TestAwaitInputBuffersWithoutConsuming(t *testing.T) {
 		t.Errorf("after the peer closed: %d bytes, %v; want io.EOF", n, err)
 	}
 }
+
+// An idle connection has no writer goroutine: a direct write starts
+// none, a pong starts one that exits once it has written it, and close
+// starts the one that says goodbye (a close frame, then the end of the
+// stream), after which none starts again.
+func TestWriterRunsOnlyWhileThereIsSomethingToWrite(t *testing.T) {
+	_, w, _ := newTestWriter(t, Config{})
+	server, client := tcpPair(t)
+	w.attach(server)
+	running := func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.running
+	}
+
+	w.send([]byte("4a"), true)
+	if running() {
+		t.Fatal("a direct write started a writer")
+	}
+	w.controlFrame(opPong, []byte("P"))
+	want := "\x81\x024a\x8a\x01P"
+	if got := readN(t, client, len(want)); got != want {
+		t.Fatalf("on the wire %q, want %q", got, want)
+	}
+	w.wait() // the writer exits once drained
+	if running() {
+		t.Fatal("the writer still runs with nothing to write")
+	}
+
+	w.close()
+	w.wait()
+	closeFrame := string(appendFrameHeader(nil, opClose, 2)) + "\x03\xe9" // 1001 going away
+	if got := readN(t, client, len(closeFrame)); got != closeFrame {
+		t.Errorf("goodbye %q, want the close frame %q", got, closeFrame)
+	}
+	if n, err := client.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("after the goodbye: %d bytes, %v; want the end of the stream", n, err)
+	}
+	w.controlFrame(opPong, []byte("late"))
+	w.send([]byte("4late"), true)
+	w.wait()
+	w.mu.Lock()
+	stopped, pending := w.stopped, len(w.control)
+	w.mu.Unlock()
+	if !stopped || pending != 1 { // a writer would have taken the pong
+		t.Errorf("stopped %v, %d control frames pending: want stopped, the late pong never taken", stopped, pending)
+	}
+}
