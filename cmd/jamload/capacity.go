@@ -20,9 +20,9 @@ const (
 	capacityP99Ms    = 10.0
 )
 
-// capacityRates are the steps' events per second per member: 8k to 160k
-// deliveries per second with 40 sessions of 5.
-var capacityRates = []int{10, 20, 30, 50, 75, 100, 125, 150, 200}
+// capacityRates are the steps' events per second per member: 1.6k to
+// 160k deliveries per second with 40 sessions of 5.
+var capacityRates = []int{2, 5, 10, 20, 30, 50, 75, 100, 125, 150, 200}
 
 // capacityResult is one relay's steps and its capacity.
 type capacityResult struct {

@@ -34,7 +34,7 @@
 //
 // # Capacity scenario
 //
-// "capacity" runs 40 sessions of 5 at a rate raised step by step, 8k to
+// "capacity" runs 40 sessions of 5 at a rate raised step by step, 1.6k to
 // 160k deliveries/s, each step a --capacity-window, until p99 passes
 // 10 ms, an event is lost or less is delivered than offered; a relay's
 // capacity is its last step within all three (capacity.go).

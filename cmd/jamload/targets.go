@@ -66,7 +66,12 @@ func targetCapacity(cp []capacityResult) target {
 			n = c.Capacity
 		}
 	}
-	if len(cp) == 2 {
+	switch {
+	case len(cp) != 2:
+	case n == 0 && g > 0: // no ratio: node's capacity is below the first step
+		t.Detail = fmt.Sprintf("jamrelay %.0f deliveries/s, node below the first step (%d/s): no ratio",
+			g, capacitySessions*capacityMembers*(capacityMembers-1)*capacityRates[0])
+	default:
 		t.Status = verdict(n > 0 && g >= capacityFactor*n)
 		t.Detail = fmt.Sprintf("jamrelay %.0f, node %.0f deliveries/s", g, n)
 	}
