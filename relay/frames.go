@@ -94,4 +94,6 @@ func (f *frames) reset() {
 	clear(f.data)
 	f.data = f.data[:0]
 	clear(f.packets)
+	clear(f.bufs) // a pooled batch keeps no packet alive
+	f.bufs = f.bufs[:0]
 }
