@@ -85,7 +85,7 @@ test-hw: check-go sysdeps
 ## 1,000 deliveries, counted with perf when it can), bridge to
 ## bridge latency through a relay, the idle daemon's memory and CPU, and
 ## playout through a jitter proxy, and page to page through jamrelay in
-## headless Chromium (about 9 minutes in all)
+## headless Chromium (about 12 minutes in all)
 bench: check-node build deps
 	$(GO) test -run='^$$' -bench=. -benchmem ./relay/ ./mapping/
 	$(GO) run ./cmd/jamload --jamrelay $(BIN)/jamrelay --node-relay $(NODE_DIR)/server.js --scenarios 40x5x50,40x5x100,idle,capacity --idle-conns 10000
