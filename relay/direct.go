@@ -3,6 +3,9 @@ package relay
 import (
 	"sync"
 	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Direct writes. Most of the time a member's websocket is idle: nothing
@@ -54,7 +57,6 @@ func (w *connWriter) writeDirect(b []byte) bool {
 	if dc == nil || w.running || w.broken || w.partial != nil || len(w.control) > 0 || !w.q.empty() {
 		return false
 	}
-	start := w.srv.cfg.Now()
 	bp := framePool.Get().(*[]byte)
 	dc.buf = append(appendFrameHeader((*bp)[:0], opText, len(b)), b...)
 	n, err := dc.write()
@@ -71,7 +73,26 @@ func (w *connWriter) writeDirect(b []byte) bool {
 	if !wrote {
 		return false
 	}
-	w.srv.stats.direct.Add(1)
-	w.srv.observeQueueWait(start)
+	w.srv.stats.direct.Add(1) // and a wait of 0 s in the queue-wait histogram: see collectQueueWait
 	return true
+}
+
+// collectQueueWait exports jamrelay_send_queue_wait_seconds: the batches
+// the writers and long-polls observed, plus the direct writes, each a
+// batch of one that waited in no queue, counted as 0 s. They are added
+// here, once per scrape, instead of observed one by one: a delivery then
+// reads no clock and touches no histogram (two clock reads and a bucket
+// search were about 3 % of the relay's CPU at 40k deliveries/s).
+func (s *Server) collectQueueWait(ch chan<- prometheus.Metric, direct uint64) {
+	var m dto.Metric
+	if err := s.queueWait.Write(&m); err != nil {
+		s.queueWait.Collect(ch)
+		return
+	}
+	h := m.GetHistogram()
+	buckets := make(map[float64]uint64, len(h.GetBucket()))
+	for _, b := range h.GetBucket() {
+		buckets[b.GetUpperBound()] = b.GetCumulativeCount() + direct
+	}
+	ch <- prometheus.MustNewConstHistogram(s.queueWait.Desc(), h.GetSampleCount()+direct, h.GetSampleSum(), buckets)
 }

@@ -6,6 +6,9 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.
@@ -266,5 +269,49 @@ func TestWriterRunsOnlyWhileThereIsSomethingToWrite(t *testing.T) {
 	w.mu.Unlock()
 	if !stopped || pending != 1 { // a writer would have taken the pong
 		t.Errorf("stopped %v, %d control frames pending: want stopped, the late pong never taken", stopped, pending)
+	}
+}
+
+// Direct writes reach the queue-wait histogram at collection, each a
+// wait of 0 s in every bucket, beside the batches the writers observed.
+func TestQueueWaitCountsDirectWrites(t *testing.T) {
+	srv, w, _ := newTestWriter(t, Config{})
+	server, client := tcpPair(t)
+	runWriter(t, w, server)
+	const direct = 3
+	for range direct {
+		w.send([]byte("4x"), true)
+	}
+	readN(t, client, direct*4) // three frames of 2+2 bytes
+	if got := srv.stats.direct.Load(); got != direct {
+		t.Fatalf("direct writes = %d, want %d", got, direct)
+	}
+	srv.queueWait.Observe(0.2) // one batch from a writer, 200 ms
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(srv.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h *dto.Histogram
+	for _, mf := range mfs {
+		if mf.GetName() == "jamrelay_send_queue_wait_seconds" {
+			h = mf.GetMetric()[0].GetHistogram()
+		}
+	}
+	if h == nil {
+		t.Fatal("no jamrelay_send_queue_wait_seconds")
+	}
+	if h.GetSampleCount() != direct+1 || h.GetSampleSum() != 0.2 {
+		t.Fatalf("count %d sum %v, want %d and 0.2", h.GetSampleCount(), h.GetSampleSum(), direct+1)
+	}
+	for _, b := range h.GetBucket() {
+		want := uint64(direct)
+		if b.GetUpperBound() >= 0.2 {
+			want++
+		}
+		if b.GetCumulativeCount() != want {
+			t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
+		}
 	}
 }
