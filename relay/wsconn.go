@@ -24,6 +24,15 @@ type wsConn struct {
 	net.Conn
 	w  atomic.Pointer[connWriter] // set once, at the takeover
 	br *bufio.Reader              // gorilla's read buffer, read only by the connection's reader
+	rr *rawReader                 // reads without the scheduler's system call bookkeeping; nil: Conn.Read
+}
+
+// Read is the connection's one reader's, through br.
+func (c *wsConn) Read(b []byte) (int, error) {
+	if c.rr != nil {
+		return c.rr.read(b)
+	}
+	return c.Conn.Read(b)
 }
 
 // awaitInput blocks until the connection has input (or fails), reading
@@ -80,7 +89,7 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	wc := &wsConn{Conn: c}
+	wc := &wsConn{Conn: c, rr: newRawReader(c)}
 	if brw.Reader.Buffered() > 0 {
 		return wc, brw, nil // gorilla refuses data before the handshake's end
 	}
