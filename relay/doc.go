@@ -60,7 +60,10 @@
 // kept like presence; a connection that had to drop while undrained for
 // WriteTimeout is closed.
 // Each relayed event is encoded once and the same bytes go to every
-// receiver.
+// receiver. On Linux a websocket's reads and its direct writes are raw
+// system calls on the non-blocking socket (rawio_linux.go): they never
+// block, so the goroutine keeps its P and the scheduler is not told;
+// a read that finds nothing parks on Go's poller as net.Conn.Read does.
 //
 // Locks, in the order they may be taken (never the reverse):
 //
