@@ -38,7 +38,7 @@ func newApp() *cli.App {
 			&cli.DurationFlag{Name: "connect-timeout", Value: d.ConnectTimeout, EnvVars: []string{"JAMRELAY_CONNECT_TIMEOUT"}, Usage: "close a connection that sends no Socket.IO CONNECT this long"},
 			&cli.StringSliceFlag{Name: "allow-origin", EnvVars: []string{"JAMRELAY_ALLOW_ORIGIN"}, Usage: "browser origin allowed besides the relay's own (repeat; '*' for any)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"JAMRELAY_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
-			&cli.IntFlag{Name: "procs", EnvVars: []string{procsEnv}, DefaultText: "half the CPUs, rounded up, unless GOMAXPROCS is set", Usage: "threads running Go code at once (GOMAXPROCS); 0: the Go runtime's choice"},
+			&cli.IntFlag{Name: "procs", EnvVars: []string{procsEnv}, Usage: "threads running Go code at once (GOMAXPROCS); 0: the Go runtime's choice (the CPUs it may use, or $GOMAXPROCS)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"JAMRELAY_LOG_FORMAT"}, Usage: "text or json"},
 		},
 		Action: run,
@@ -91,7 +91,7 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	procs, err := setProcs(c.Int("procs"), c.IsSet("procs"))
+	procs, err := setProcs(c.Int("procs"))
 	if err != nil {
 		return err
 	}

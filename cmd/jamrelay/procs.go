@@ -2,47 +2,34 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 )
 
 // procsEnv is the variable of --procs.
 const procsEnv = "JAMRELAY_PROCS"
 
-// defaultProcs is how many threads jamrelay runs Go code on when neither
-// --procs nor GOMAXPROCS says: half of what the runtime would take (the
-// CPUs it may use), rounded up. A relay's work is mostly system calls,
-// one small write per delivery; with a thread per CPU its threads keep
-// waking each other to take over goroutines, and each of those context
-// switches costs more than the work handed over, while the kernel's share
-// of a delivery (the TCP work, here and at the receivers) runs on the
-// CPUs left (README, Benchmarks: CPU per delivery and capacity with 1
-// and 2 of 2 CPUs).
-func defaultProcs(runtimeProcs int) int {
-	return (runtimeProcs + 1) / 2
-}
-
-// chooseProcs returns the GOMAXPROCS jamrelay sets, or 0 to leave the
-// runtime's choice: flag is --procs (or JAMRELAY_PROCS), set tells
-// whether it was given, gomaxprocsEnv is the GOMAXPROCS variable. An
-// explicit --procs wins, 0 meaning the runtime's choice; else a
-// GOMAXPROCS variable is the runtime's choice; else defaultProcs.
-func chooseProcs(flag int, set bool, gomaxprocsEnv string, runtimeProcs int) (int, error) {
-	switch {
-	case set && flag < 0:
+// chooseProcs returns the GOMAXPROCS jamrelay sets from --procs (or
+// JAMRELAY_PROCS), or 0 to leave the Go runtime's choice (the CPUs it may
+// use, or the GOMAXPROCS variable).
+//
+// The default is the runtime's choice: on the 2-core host of the README's
+// benchmarks, 1 thread instead of 2 made fewer context switches and less
+// user time per delivery, but the same CPU per delivery within the
+// host's noise once the relay's socket calls stopped waking the
+// scheduler (rawio_linux.go), and a relay held to one thread also has
+// one core for the kernel's TCP work of its writes: its capacity on a
+// bigger machine would be capped (README, Benchmarks). An operator
+// sharing a small machine with other work can set it.
+func chooseProcs(flag int) (int, error) {
+	if flag < 0 {
 		return 0, fmt.Errorf("--procs must be 0 (the Go runtime's choice) or more, got %d", flag)
-	case set:
-		return flag, nil
-	case gomaxprocsEnv != "":
-		return 0, nil
-	default:
-		return defaultProcs(runtimeProcs), nil
 	}
+	return flag, nil
 }
 
 // setProcs applies --procs and returns the GOMAXPROCS in force.
-func setProcs(flag int, set bool) (int, error) {
-	n, err := chooseProcs(flag, set, os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0))
+func setProcs(flag int) (int, error) {
+	n, err := chooseProcs(flag)
 	if err != nil {
 		return 0, err
 	}
