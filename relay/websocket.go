@@ -171,23 +171,33 @@ func (sock *socket) readLoop(ws *websocket.Conn) {
 		if wc != nil && wc.br != nil {
 			wc.awaitInput()
 		}
-		typ, msg, err := ws.ReadMessage()
+		typ, r, err := ws.NextReader()
+		var msg *[]byte
+		if err == nil {
+			msg, err = readMessage(r)
+		}
 		if err != nil {
 			sock.close(readCloseReason(err))
 			return
 		}
 		if typ == websocket.BinaryMessage {
+			putMessage(msg)
 			sock.refuseBinary()
 			continue
 		}
-		if err := sock.handleEIO(msg); err != nil {
+		// Handling keeps nothing of the message: what is relayed or
+		// stored is copied (encodeBroadcast, the session's strings).
+		err = sock.handleEIO(*msg)
+		if err != nil {
 			if !errors.Is(err, errClientClose) {
 				sock.log.Info("closing connection: bad packet", "err", err)
 				sock.srv.stats.malformed.Add(1)
 			}
 			sock.close(err.Error())
+			putMessage(msg) // after the error, which may quote it, is logged
 			return
 		}
+		putMessage(msg)
 	}
 }
 

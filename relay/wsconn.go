@@ -2,8 +2,10 @@ package relay
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -95,4 +97,47 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	wc.br = bufio.NewReaderSize(wc, readBufferSize)
 	return wc, bufio.NewReadWriter(wc.br, brw.Writer), nil
+}
+
+// keptMessageBuffer is the largest inbound message buffer msgPool keeps;
+// musical events are a few hundred bytes.
+const keptMessageBuffer = 4096
+
+// msgPool lends the websocket reader the buffer one inbound message is
+// read into, for as long as it is handled: gorilla's ReadMessage
+// allocated a fresh one for every message, most of the relay's garbage
+// per event. An idle reader holds none. Its size is the Go runtime's.
+var msgPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// readMessage reads all of r (one websocket message) into a buffer
+// borrowed from msgPool, which the caller gives back with putMessage
+// once nothing refers to the message any more.
+func readMessage(r io.Reader) (*[]byte, error) {
+	bp := msgPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			*bp = b
+			return bp, nil
+		}
+		if err != nil {
+			*bp = b
+			putMessage(bp)
+			return nil, err
+		}
+	}
+}
+
+// putMessage gives a message's buffer back, unless a rare big message
+// grew it.
+func putMessage(bp *[]byte) {
+	if cap(*bp) <= keptMessageBuffer {
+		*bp = (*bp)[:0]
+		msgPool.Put(bp)
+	}
 }
