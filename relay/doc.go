@@ -52,7 +52,10 @@
 // lock while it does. It runs only while there is something to write (a
 // backlog, a tail, a pong, a ping, the goodbye) and exits when drained:
 // an idle member has its reader goroutine alone, parked a few frames
-// deep (awaitInput) so its stack shrinks, and no write buffer. Any
+// deep (awaitInput) so its stack shrinks, and no write buffer; an
+// inbound message is read into a pooled buffer for as long as it is
+// handled (readMessage), so an idle member holds no message buffer
+// either. Any
 // goroutine may send: it writes at once with one non-blocking write when
 // the connection is idle, or queues, never waiting on a slow member. The queue is bounded in packets and in bytes;
 // on overflow the oldest relayed event is dropped and counted, except
