@@ -1,10 +1,14 @@
 package relay
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.
@@ -44,21 +48,20 @@ func newTestWriter(t *testing.T, cfg Config) (*Server, *connWriter, chan string)
 	return srv, newConnWriter(srv, func(reason string) { failed <- reason }), failed
 }
 
-// runWriter runs w's writer goroutine on conn until the test ends.
+// runWriter attaches conn to w, which starts writers as needed, and
+// closes w and waits for its writers when the test ends.
 func runWriter(t *testing.T, w *connWriter, conn net.Conn) {
 	w.attach(conn)
-	done := make(chan struct{})
-	go func() { defer close(done); w.run(conn) }()
-	t.Cleanup(func() { w.close(); <-done })
+	t.Cleanup(func() { w.close(); w.wait() })
 }
 
+// queuedStrings returns the packets queued in w, leaving them there.
 func queuedStrings(w *connWriter) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	batch, _ := w.q.drainBatch(nil, time.Now())
 	var out []string
-	for _, b := range batch {
-		out = append(out, string(b))
+	for i := range w.q.n {
+		out = append(out, string(w.q.items[(w.q.head+i)%len(w.q.items)].data))
 	}
 	return out
 }
@@ -75,29 +78,33 @@ func readN(t *testing.T, c net.Conn, n int) string {
 }
 
 // A packet is written directly only when nothing is queued before it:
-// once one packet had to queue (its writer busy), the next ones queue
-// behind it, even with the writer idle again.
+// once one packet had to queue (a writer running), the next ones queue
+// behind it, even once that writer has exited, and the writer started
+// for them writes them after the first, in order.
 func TestDirectWriteNeverOvertakesTheQueue(t *testing.T) {
 	srv, w, _ := newTestWriter(t, Config{})
 	server, client := tcpPair(t)
-	w.attach(server)
+	runWriter(t, w, server)
 
 	w.send([]byte("4first"), true) // idle: written at once
 	w.mu.Lock()
-	w.busy = true // the writer is writing a batch
+	w.running = true // a writer is running
 	w.mu.Unlock()
 	w.send([]byte("4second"), true)
-	w.mu.Lock()
-	w.busy = false // and done, but has not drained "second" yet
-	w.mu.Unlock()
-	w.send([]byte("4third"), true)
-
-	if got := queuedStrings(w); len(got) != 2 || got[0] != "4second" || got[1] != "4third" {
-		t.Errorf("queued %q, want 4second then 4third", got)
+	if got := queuedStrings(w); len(got) != 1 || got[0] != "4second" {
+		t.Fatalf("queued %q, want 4second", got)
 	}
-	want := string(appendFrameHeader(nil, opText, len("4first"))) + "4first"
+	w.mu.Lock()
+	w.running = false // and has exited, without draining "second"
+	w.mu.Unlock()
+	w.send([]byte("4third"), true) // queued behind it, and starts a writer
+
+	var want string
+	for _, p := range []string{"4first", "4second", "4third"} {
+		want += string(appendFrameHeader(nil, opText, len(p))) + p
+	}
 	if got := readN(t, client, len(want)); got != want {
-		t.Errorf("on the wire %q, want only the first frame %q", got, want)
+		t.Errorf("on the wire %q, want %q", got, want)
 	}
 	if st := srv.Stats(); st.DirectWrites != 1 {
 		t.Errorf("direct writes %d, want 1", st.DirectWrites)
@@ -135,14 +142,13 @@ func TestGorillaWritesGoThroughTheWriter(t *testing.T) {
 	if err := c.SetWriteDeadline(time.Now()); err != nil { // gorilla's deadline: ignored
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { defer close(done); w.run(server) }()
+	w.attach(server) // starts a writer for what is pending
 	want := "hscd\x88\x00"
 	if got := readN(t, client, len(want)); got != want {
 		t.Errorf("on the wire %q, want %q", got, want)
 	}
 	w.close()
-	<-done
+	w.wait()
 	client.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if n, err := client.Read(make([]byte, 16)); err != io.EOF {
 		t.Errorf("after gorilla's close frame: %d more bytes, %v; want the end of the stream", n, err)
@@ -157,8 +163,6 @@ func TestWriterBlocksWithoutHoldingItsLock(t *testing.T) {
 	srv, w, failed := newTestWriter(t, Config{WriteTimeout: time.Hour})
 	server, _ := tcpPair(t) // the client end never reads
 	w.attach(server)
-	done := make(chan struct{})
-	go func() { defer close(done); w.run(server) }()
 
 	big := make([]byte, 8<<20) // more than the socket buffers hold
 	w.send(big, true)          // a direct write the kernel takes part of; the writer blocks on the rest
@@ -183,7 +187,7 @@ func TestWriterBlocksWithoutHoldingItsLock(t *testing.T) {
 		t.Errorf("stats %+v, partial %d: want one direct write, cut short", srv.Stats(), PartialWrites(srv))
 	}
 	w.close()
-	<-done // within closeWait: Close does not wait for a client that does not read
+	w.wait() // within closeWait: Close does not wait for a client that does not read
 	select {
 	case <-failed:
 		t.Error("an interrupted write was reported as a failure of the connection")
@@ -191,5 +195,123 @@ func TestWriterBlocksWithoutHoldingItsLock(t *testing.T) {
 	}
 	if st := srv.Stats(); st.Stuck != 0 {
 		t.Errorf("stuck %d: an interrupted write is not a stuck client", st.Stuck)
+	}
+}
+
+// awaitInput waits for input and buffers it without consuming it: the
+// reader's next read gets every byte, and an end of stream met while
+// waiting is still reported to that read.
+func TestAwaitInputBuffersWithoutConsuming(t *testing.T) {
+	server, client := tcpPair(t)
+	wc := &wsConn{Conn: server}
+	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	if _, err := client.Write([]byte("\x81\x03abc")); err != nil {
+		t.Fatal(err)
+	}
+	wc.awaitInput()
+	if n := wc.br.Buffered(); n != 5 {
+		t.Fatalf("buffered %d bytes after awaitInput, want the 5 sent", n)
+	}
+	wc.awaitInput() // input is buffered already: returns at once, reads nothing more
+	got := make([]byte, 5)
+	if _, err := io.ReadFull(wc.br, got); err != nil || string(got) != "\x81\x03abc" {
+		t.Fatalf("read %q, %v; want the frame", got, err)
+	}
+	client.Close()
+	wc.awaitInput()
+	if n, err := wc.br.Read(got); err != io.EOF {
+		t.Errorf("after the peer closed: %d bytes, %v; want io.EOF", n, err)
+	}
+}
+
+// An idle connection has no writer goroutine: a direct write starts
+// none, a pong starts one that exits once it has written it, and close
+// starts the one that says goodbye (a close frame, then the end of the
+// stream), after which none starts again.
+func TestWriterRunsOnlyWhileThereIsSomethingToWrite(t *testing.T) {
+	_, w, _ := newTestWriter(t, Config{})
+	server, client := tcpPair(t)
+	w.attach(server)
+	running := func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.running
+	}
+
+	w.send([]byte("4a"), true)
+	if running() {
+		t.Fatal("a direct write started a writer")
+	}
+	w.controlFrame(opPong, []byte("P"))
+	want := "\x81\x024a\x8a\x01P"
+	if got := readN(t, client, len(want)); got != want {
+		t.Fatalf("on the wire %q, want %q", got, want)
+	}
+	w.wait() // the writer exits once drained
+	if running() {
+		t.Fatal("the writer still runs with nothing to write")
+	}
+
+	w.close()
+	w.wait()
+	closeFrame := string(appendFrameHeader(nil, opClose, 2)) + "\x03\xe9" // 1001 going away
+	if got := readN(t, client, len(closeFrame)); got != closeFrame {
+		t.Errorf("goodbye %q, want the close frame %q", got, closeFrame)
+	}
+	if n, err := client.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("after the goodbye: %d bytes, %v; want the end of the stream", n, err)
+	}
+	w.controlFrame(opPong, []byte("late"))
+	w.send([]byte("4late"), true)
+	w.wait()
+	w.mu.Lock()
+	stopped, pending := w.stopped, len(w.control)
+	w.mu.Unlock()
+	if !stopped || pending != 1 { // a writer would have taken the pong
+		t.Errorf("stopped %v, %d control frames pending: want stopped, the late pong never taken", stopped, pending)
+	}
+}
+
+// Direct writes reach the queue-wait histogram at collection, each a
+// wait of 0 s in every bucket, beside the batches the writers observed.
+func TestQueueWaitCountsDirectWrites(t *testing.T) {
+	srv, w, _ := newTestWriter(t, Config{})
+	server, client := tcpPair(t)
+	runWriter(t, w, server)
+	const direct = 3
+	for range direct {
+		w.send([]byte("4x"), true)
+	}
+	readN(t, client, direct*4) // three frames of 2+2 bytes
+	if got := srv.stats.direct.Load(); got != direct {
+		t.Fatalf("direct writes = %d, want %d", got, direct)
+	}
+	srv.queueWait.Observe(0.2) // one batch from a writer, 200 ms
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(srv.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h *dto.Histogram
+	for _, mf := range mfs {
+		if mf.GetName() == "jamrelay_send_queue_wait_seconds" {
+			h = mf.GetMetric()[0].GetHistogram()
+		}
+	}
+	if h == nil {
+		t.Fatal("no jamrelay_send_queue_wait_seconds")
+	}
+	if h.GetSampleCount() != direct+1 || h.GetSampleSum() != 0.2 {
+		t.Fatalf("count %d sum %v, want %d and 0.2", h.GetSampleCount(), h.GetSampleSum(), direct+1)
+	}
+	for _, b := range h.GetBucket() {
+		want := uint64(direct)
+		if b.GetUpperBound() >= 0.2 {
+			want++
+		}
+		if b.GetCumulativeCount() != want {
+			t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
+		}
 	}
 }

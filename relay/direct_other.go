@@ -9,3 +9,10 @@ import "net"
 func newDirectConn(net.Conn) *directConn { return nil }
 
 func (dc *directConn) write() (int, error) { panic("unreachable: no direct writes on this system") }
+
+// rawReader: reads go through net.Conn.Read here.
+type rawReader struct{}
+
+func newRawReader(net.Conn) *rawReader { return nil }
+
+func (r *rawReader) read([]byte) (int, error) { panic("unreachable: no raw reads on this system") }

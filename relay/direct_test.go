@@ -112,6 +112,14 @@ func TestSlowReaderGetsEveryEventInOrder(t *testing.T) {
 			}
 		}
 	}()
+	// The slow member reads nothing until the relay has had to queue
+	// for it: its socket buffers hold far less than the n events, so
+	// this happens whatever the host's speed.
+	for deadline := time.Now().Add(wait); relay.QueuedPackets(r.Server) == queuedBefore; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing was queued for a member that reads nothing")
+		}
+	}
 	for want := 0; want < n; {
 		ws.SetReadDeadline(time.Now().Add(wait))
 		_, msg, err := ws.ReadMessage()

@@ -3,7 +3,9 @@
 package relay
 
 import (
+	"io"
 	"net"
+	"os"
 	"syscall"
 )
 
@@ -36,6 +38,77 @@ func (dc *directConn) write() (int, error) {
 // tryWrite is rc.Write's callback: it never waits for the socket to
 // become writable.
 func (dc *directConn) tryWrite(fd uintptr) bool {
-	dc.n, dc.err = syscall.Write(int(fd), dc.buf)
+	n, errno := sysWrite(fd, dc.buf)
+	if errno != 0 {
+		n, dc.err = 0, errno
+	}
+	dc.n = n
 	return true
+}
+
+// rawReader reads a websocket's socket for its one reader (wsConn.Read)
+// with sysRead, parking on Go's poller (RawConn.Read) when there is
+// nothing to read: what net.Conn.Read does, without the scheduler's
+// system call bookkeeping. Deadlines and Close work as for Read.
+type rawReader struct {
+	rc  syscall.RawConn
+	buf []byte // the caller's, during one read
+	n   int
+	err error
+	try func(fd uintptr) bool // rc.Read's callback, made once
+}
+
+// newRawReader returns nil where conn has no raw descriptor.
+func newRawReader(conn net.Conn) *rawReader {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	r := &rawReader{rc: rc}
+	r.try = r.tryRead
+	return r
+}
+
+// read reads into b as net.Conn.Read does: some bytes, io.EOF at the end
+// of the stream, or the error of the system call or of the poller (a
+// deadline, a closed connection).
+func (r *rawReader) read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	r.buf, r.n, r.err = b, 0, nil
+	err := r.rc.Read(r.try)
+	r.buf = nil
+	switch {
+	case err != nil:
+		return 0, err
+	case r.err != nil:
+		return 0, r.err
+	case r.n == 0:
+		return 0, io.EOF
+	}
+	return r.n, nil
+}
+
+// tryRead is rc.Read's callback: false asks the poller to wait for input.
+func (r *rawReader) tryRead(fd uintptr) bool {
+	for {
+		n, errno := sysRead(fd, r.buf)
+		switch errno {
+		case 0:
+			r.n = n
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		default:
+			r.err = os.NewSyscallError("read", errno)
+			return true
+		}
+	}
 }

@@ -107,15 +107,24 @@
 // cut-short write, the direct write, control frames and the close. While
 // long-polling, the pending GET takes the queue; after the upgrade, the
 // writer goroutine is the only one to block in a write, and it holds no
-// lock while it does. Any goroutine may send: it writes at once with one
-// non-blocking write when the connection is idle, or queues, never
-// waiting on a slow member. The queue is bounded in packets and in bytes;
+// lock while it does. It runs only while there is something to write (a
+// backlog, a tail, a pong, a ping, the goodbye) and exits when drained:
+// an idle member has its reader goroutine alone, parked a few frames
+// deep (awaitInput) so its stack shrinks, and no write buffer; an
+// inbound message is read into a pooled buffer for as long as it is
+// handled (readMessage), so an idle member holds no message buffer
+// either. Any
+// goroutine may send: it writes at once with one non-blocking write when
+// the connection is idle, or queues, never waiting on a slow member. The queue is bounded in packets and in bytes;
 // on overflow the oldest relayed event is dropped and counted, except
 // events that end a sound (endsASound: a note-off, a pedal up), which are
 // kept like presence; a connection that had to drop while undrained for
 // WriteTimeout is closed.
 // Each relayed event is encoded once and the same bytes go to every
-// receiver.
+// receiver. On Linux a websocket's reads and its direct writes are raw
+// system calls on the non-blocking socket (rawio_linux.go): they never
+// block, so the goroutine keeps its P and the scheduler is not told;
+// a read that finds nothing parks on Go's poller as net.Conn.Read does.
 //
 // Locks, in the order they may be taken (never the reverse):
 //
@@ -143,9 +152,11 @@
 // A room's known addresses (secret.go) are guarded by room.mu; its
 // secret is immutable.
 //
-// Goroutines: a websocket's reader and writer, timer callbacks (ping,
-// connect timeout) and closes done on the side are all counted in
-// Server.conns, which grows only while the server is not closing.
+// Goroutines: a websocket's reader, timer callbacks (ping, connect
+// timeout) and closes done on the side are all counted in Server.conns,
+// which grows only while the server is not closing. A websocket's writer
+// goroutines are its reader's: runWebsocket waits for them
+// (connWriter.wait) after the close, before it returns.
 // Server.Close closes every connection (a websocket close frame, or a
 // close packet to a pending long-poll) and waits for all of them; a
 // client that does not read holds it at most twice closeWait.

@@ -3,6 +3,7 @@ package relay
 import (
 	"io"
 	"net"
+	"sync"
 )
 
 // Websocket opcodes of the frames the relay writes itself (RFC 6455).
@@ -14,14 +15,29 @@ const (
 
 // frames is one batch of server-to-client websocket frames: headers in
 // one buffer, payloads referenced where they are (a relayed event's bytes
-// are shared by every receiver), written with one writev. Owned by the
-// writer goroutine.
+// are shared by every receiver), written with one writev. Owned by a
+// writer goroutine while it runs, in framesPool otherwise.
 type frames struct {
 	packets [][]byte // reused drain buffer
 	hdrs    []byte   // every frame header, back to back
 	ends    []int    // where each header ends in hdrs
 	data    [][]byte // each frame's payload
 	bufs    net.Buffers
+}
+
+// framesPool keeps the batches of writers that have exited: a connection
+// holds one only while its writer runs.
+var framesPool = sync.Pool{New: func() any { return new(frames) }}
+
+// keptFrames bounds the batch a writer gives back to framesPool.
+const keptFrames = 64
+
+// putFrames gives f back to framesPool, unless a big backlog grew it.
+func putFrames(f *frames) {
+	f.reset()
+	if cap(f.packets) <= keptFrames && cap(f.data) <= keptFrames && cap(f.hdrs) <= 14*keptFrames {
+		framesPool.Put(f)
+	}
 }
 
 // appendFrameHeader appends the header of an unmasked, unfragmented
@@ -78,4 +94,6 @@ func (f *frames) reset() {
 	clear(f.data)
 	f.data = f.data[:0]
 	clear(f.packets)
+	clear(f.bufs) // a pooled batch keeps no packet alive
+	f.bufs = f.bufs[:0]
 }

@@ -22,7 +22,7 @@ import (
 // first packet's push to the end of the batch's writev, or of the
 // long-poll response that carries it. A packet written at once by its
 // sender (the connection idle, see jamrelay_direct_writes_total) is a
-// batch of one that waited for its own write only.
+// batch of one that waited in no queue: 0 s (collectQueueWait).
 func (s *Server) Collector() prometheus.Collector {
 	return &collector{srv: s}
 }
@@ -136,5 +136,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for reason, n := range c.srv.Refused() {
 		counter(descRefused, n, reason)
 	}
-	c.srv.queueWait.Collect(ch)
+	c.srv.collectQueueWait(ch, st.DirectWrites)
 }

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -29,7 +30,6 @@ type socket struct {
 	w      *connWriter   // set by newSocket, never reassigned
 	closed chan struct{} // closed by close
 	once   sync.Once
-	writer sync.WaitGroup // the websocket writer goroutine, for runWebsocket to wait for
 
 	memberMu sync.Mutex // guards cur
 	cur      *member    // the session s is in; see hub
@@ -68,8 +68,31 @@ func newSocket(srv *Server) *socket {
 		control:  newTokenBucket(controlRate, controlBurst, srv.cfg.Now()),
 	}
 	s.w = newConnWriter(srv, s.close)
-	s.log = srv.log.With("eio", s.eid)
+	s.log = slog.New(eioHandler{srv.log.Handler(), s.eid})
 	return s
+}
+
+// eioHandler adds a connection's Engine.IO id to each record it logs.
+// Unlike Logger.With, which copies the handler and its preformatted
+// attributes for every connection, it costs an idle connection a few
+// words; the copy is made only for a record actually logged.
+type eioHandler struct {
+	slog.Handler
+	eid string
+}
+
+func (h eioHandler) Handle(ctx context.Context, r slog.Record) error {
+	r = r.Clone()
+	r.AddAttrs(slog.String("eio", h.eid))
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h eioHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return eioHandler{h.Handler.WithAttrs(as), h.eid}
+}
+
+func (h eioHandler) WithGroup(name string) slog.Handler {
+	return eioHandler{h.Handler.WithGroup(name), h.eid}
 }
 
 // randomID returns 120 random bits, URL-safe, like Engine.IO's ids.
@@ -265,6 +288,7 @@ func (s *socket) connect() {
 	if s.sid == "" {
 		s.mu.Lock()
 		stopTimer(s.connectTimer)
+		s.connectTimer = nil // an idle member keeps no stopped timer
 		s.mu.Unlock()
 		s.sid = randomID()
 		s.srv.stats.connects.Add(1)

@@ -70,12 +70,14 @@ func (s *Server) runWebsocket(ws *websocket.Conn, sock *socket, addr string) {
 		return
 	}
 	sock.readLoop(ws)
-	sock.writer.Wait()
+	sock.w.wait() // readLoop closed the socket: the goodbye's writer is the last
 	ws.NetConn().Close()
 }
 
-// attach makes ws the socket's transport and starts its writer. It
-// fails when the socket has closed meanwhile, or the server is closing.
+// attach makes ws the socket's transport; writes go through sock.w,
+// whose writer goroutines the socket's runWebsocket waits for. It fails
+// when the socket has closed meanwhile (as Server.Close does to every
+// socket).
 func (sock *socket) attach(ws *websocket.Conn) bool {
 	sock.mu.Lock()
 	defer sock.mu.Unlock()
@@ -93,11 +95,6 @@ func (sock *socket) attach(ws *websocket.Conn) bool {
 	})
 	ws.SetCloseHandler(func(int, string) error { return nil }) // the reader's error closes the socket
 	conn := rawConn(ws)
-	sock.writer.Add(1)
-	if !sock.srv.spawn(func() { defer sock.writer.Done(); sock.w.run(conn) }) {
-		sock.writer.Done()
-		return false
-	}
 	if c, ok := ws.NetConn().(*wsConn); ok {
 		c.w.Store(sock.w) // gorilla's own writes now go through the writer
 	}
@@ -177,24 +174,38 @@ func (sock *socket) endProbe(done chan struct{}, upgraded bool) {
 // readLoop is the one reader of ws. It returns when the connection fails
 // or the client breaks the protocol, closing the socket.
 func (sock *socket) readLoop(ws *websocket.Conn) {
+	wc, _ := ws.NetConn().(*wsConn)
 	for {
-		typ, msg, err := ws.ReadMessage()
+		if wc != nil && wc.br != nil {
+			wc.awaitInput()
+		}
+		typ, r, err := ws.NextReader()
+		var msg *[]byte
+		if err == nil {
+			msg, err = readMessage(r)
+		}
 		if err != nil {
 			sock.close(readCloseReason(err))
 			return
 		}
 		if typ == websocket.BinaryMessage {
+			putMessage(msg)
 			sock.refuseBinary()
 			continue
 		}
-		if err := sock.handleEIO(msg); err != nil {
+		// Handling keeps nothing of the message: what is relayed or
+		// stored is copied (encodeBroadcast, the session's strings).
+		err = sock.handleEIO(*msg)
+		if err != nil {
 			if !errors.Is(err, errClientClose) && !errors.Is(err, errControlFlood) {
 				sock.log.Info("closing connection: bad packet", "err", err)
 				sock.srv.stats.malformed.Add(1)
 			}
 			sock.close(err.Error())
+			putMessage(msg) // after the error, which may quote it, is logged
 			return
 		}
+		putMessage(msg)
 	}
 }
 

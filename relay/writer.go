@@ -25,30 +25,41 @@ const maxControl = 4
 // the goodbye.
 //
 // Who writes: while long-polling, the pending GET takes the queue
-// (pollBatch). Once a websocket is attached, its writer goroutine (run)
-// is the only one to block in a write, and it holds no lock while it
-// does: it takes a batch under mu, marks itself busy, and writes outside
-// mu. A sender finding the connection idle (not busy, nothing queued, no
-// tail) writes its packet at once with one non-blocking write under mu
-// (direct.go); otherwise it queues. So frames never interleave, nothing
-// overtakes what is queued, and no goroutine ever waits on mu for longer
-// than a non-blocking system call.
+// (pollBatch). Once a websocket is attached, a sender finding the
+// connection idle (no writer goroutine, nothing queued, no tail) writes
+// its packet at once with one non-blocking write under mu (direct.go).
+// Anything that cannot go that way (a full socket buffer, a tail, a
+// pong, a ping, the goodbye) starts the writer goroutine (run), unless it
+// runs already. The writer is the only one to block in a write, and it
+// holds no lock while it does: it takes a batch under mu and writes it
+// outside mu. It exits as soon as it finds nothing to write, so an idle
+// connection has no writer goroutine and no write buffer. So frames never
+// interleave, nothing overtakes what is queued, and no goroutine ever
+// waits on mu for longer than a non-blocking system call.
+//
+// Lifetime: writers are counted in writers, which the connection's owner
+// (runWebsocket) waits on after close. Once close has run, the writer
+// running then (close starts one if none does) writes the goodbye and
+// stops the connWriter: no writer starts after it.
 type connWriter struct {
 	srv    *Server
 	fail   func(reason string) // closes the connection; called without locks
-	notify chan struct{}       // capacity 1: "there is something to write"
+	notify chan struct{}       // capacity 1: "there is something to write", for a pending long-poll GET
 
 	mu          sync.Mutex // guards the fields below; never held across a blocking call
 	q           sendQueue
-	control     [][]byte    // framed control frames, written before data
-	closeQueued bool        // gorilla's close frame is among control
-	partial     []byte      // a direct write's unwritten tail, written before anything else
-	conn        net.Conn    // the raw websocket connection once attached; nil while long-polling
-	direct      *directConn // non-blocking writes to conn; nil where the system has none
-	busy        bool        // the writer goroutine is writing a batch outside mu
-	broken      bool        // a write failed, maybe mid-frame: nothing more may be written
-	closed      bool        // close was called: the writer says goodbye and stops
-	stuck       bool        // reported stuck (counted once)
+	control     [][]byte       // framed control frames, written before data
+	closeQueued bool           // gorilla's close frame is among control
+	partial     []byte         // a direct write's unwritten tail, written before anything else
+	conn        net.Conn       // the raw websocket connection once attached; nil while long-polling
+	direct      *directConn    // non-blocking writes to conn; nil where the system has none
+	running     bool           // a writer goroutine is alive: direct writes wait for it to finish
+	busy        bool           // the writer goroutine is writing a batch outside mu
+	broken      bool           // a write failed, maybe mid-frame: nothing more may be written
+	closed      bool           // close was called: the writer says goodbye and stops
+	stopped     bool           // the goodbye is taken: no writer starts again
+	stuck       bool           // reported stuck (counted once)
+	writers     sync.WaitGroup // every writer goroutine; Add under mu, before stopped
 }
 
 func newConnWriter(srv *Server, fail func(string)) *connWriter {
@@ -67,6 +78,25 @@ func (w *connWriter) wake() {
 	}
 }
 
+// kickLocked makes sure what is pending gets written: it starts the
+// websocket's writer, or wakes a pending long-poll GET. The caller holds
+// mu.
+func (w *connWriter) kickLocked() {
+	if w.conn == nil {
+		w.wake()
+		return
+	}
+	if w.running || w.stopped {
+		return
+	}
+	w.running = true
+	w.writers.Add(1)
+	go w.run(w.conn)
+}
+
+// wait waits for every writer goroutine: after close, for the goodbye.
+func (w *connWriter) wait() { w.writers.Wait() }
+
 // send writes one encoded Engine.IO packet at once when the websocket is
 // idle, or queues it; it never blocks. droppable marks relayed musical
 // events, which overflow may drop (see sendQueue).
@@ -77,18 +107,17 @@ func (w *connWriter) send(b []byte, droppable bool) {
 		return
 	}
 	if w.writeDirect(b) {
-		tail := w.partial != nil
-		w.mu.Unlock()
-		if tail {
-			w.wake()
+		if w.partial != nil {
+			w.kickLocked()
 		}
+		w.mu.Unlock()
 		return
 	}
 	dropped, stuck := w.q.push(b, droppable, w.srv.cfg.Now(), w.srv.cfg.WriteTimeout)
 	stuck = stuck && !w.stuck
 	w.stuck = w.stuck || stuck
+	w.kickLocked()
 	w.mu.Unlock()
-	w.wake()
 	w.srv.stats.queued.Add(1)
 	if dropped > 0 {
 		w.srv.stats.dropped.Add(uint64(dropped))
@@ -106,8 +135,8 @@ func (w *connWriter) send(b []byte, droppable bool) {
 func (w *connWriter) pushPing() {
 	w.mu.Lock()
 	w.q.ping = true
+	w.kickLocked()
 	w.mu.Unlock()
-	w.wake()
 }
 
 // controlFrame queues a websocket control frame (a pong) for the writer.
@@ -129,18 +158,27 @@ func (w *connWriter) controlRaw(frame []byte) {
 	case len(w.control) < maxControl:
 		w.control = append(w.control, append([]byte(nil), frame...))
 	}
+	w.kickLocked()
 	w.mu.Unlock()
-	w.wake()
 }
 
 // attach hands the connection over from long-polling to conn, the raw
-// websocket connection; the caller then starts run.
+// websocket connection, and starts the writer for what was queued
+// meanwhile.
 func (w *connWriter) attach(conn net.Conn) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.conn = conn
 	w.direct = newDirectConn(conn)
-	w.mu.Unlock()
-	w.wake() // packets queued while polling
+	if w.pendingLocked() {
+		w.kickLocked()
+	}
+}
+
+// pendingLocked reports whether the writer has something to do. The
+// caller holds mu.
+func (w *connWriter) pendingLocked() bool {
+	return w.closed || w.partial != nil || len(w.control) > 0 || w.q.ping || !w.q.empty()
 }
 
 // pollBatch takes every queued packet for a long-poll GET. upgraded
@@ -164,8 +202,8 @@ func (w *connWriter) close() {
 	if w.busy && w.conn != nil {
 		_ = w.conn.SetWriteDeadline(time.Now().Add(closeWait))
 	}
+	w.kickLocked()
 	w.mu.Unlock()
-	w.wake()
 }
 
 // droppedTotal returns how many packets overflow has dropped.
@@ -175,21 +213,22 @@ func (w *connWriter) droppedTotal() uint64 {
 	return w.q.dropped
 }
 
-// run is the websocket's writer goroutine: it writes batches (a tail,
-// control frames, a due ping, then queued packets) with one writev each,
-// until the connection closes; then it writes a close frame and closes
-// conn, which ends the reader too.
+// run is a writer goroutine, started by kickLocked: it writes batches (a
+// tail, control frames, a due ping, then queued packets) with one writev
+// each, and exits when it finds nothing to write. After close it writes a
+// close frame and closes conn, which ends the reader too.
 func (w *connWriter) run(conn net.Conn) {
-	defer conn.Close()
-	var f frames
+	defer w.writers.Done()
+	f := framesPool.Get().(*frames)
+	defer putFrames(f)
 	for {
-		<-w.notify
-		since, closing := w.take(&f, conn)
-		if f.empty() {
-			if closing {
-				return
-			}
-			continue
+		since, closing, idle := w.take(f, conn)
+		switch {
+		case idle:
+			return
+		case f.empty(): // closing a broken stream: no goodbye
+			conn.Close()
+			return
 		}
 		err := f.writeTo(conn)
 		w.mu.Lock()
@@ -199,6 +238,7 @@ func (w *connWriter) run(conn net.Conn) {
 		w.mu.Unlock()
 		switch {
 		case closing:
+			conn.Close()
 			return
 		case err != nil && !interrupted: // else close cut it short: the goodbye is next
 			w.writeFailed(err)
@@ -209,12 +249,19 @@ func (w *connWriter) run(conn net.Conn) {
 }
 
 // take moves what is due into f and sets the write deadline, under mu.
-// closing reports that f is the goodbye.
-func (w *connWriter) take(f *frames, conn net.Conn) (since time.Time, closing bool) {
+// closing reports that f is the goodbye (or nothing, on a broken
+// stream); idle that there is nothing to write, and the writer has
+// stopped running.
+func (w *connWriter) take(f *frames, conn net.Conn) (since time.Time, closing, idle bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.broken {
-		return since, w.closed // the stream may end mid-frame: nothing may follow
+	if w.closed {
+		w.stopped = true
+	}
+	if w.broken || !w.pendingLocked() {
+		// broken: the stream may end mid-frame, nothing may follow
+		w.running = w.closed
+		return since, w.closed, !w.closed
 	}
 	if w.partial != nil {
 		f.addRaw(w.partial)
@@ -241,7 +288,7 @@ func (w *connWriter) take(f *frames, conn net.Conn) (since time.Time, closing bo
 		w.busy = true
 		_ = conn.SetWriteDeadline(time.Now().Add(timeout))
 	}
-	return since, w.closed
+	return since, w.closed, false
 }
 
 // writeFailed closes the connection after a failed write; a timeout means

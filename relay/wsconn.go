@@ -2,8 +2,10 @@ package relay
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,7 +24,28 @@ import (
 // underneath.
 type wsConn struct {
 	net.Conn
-	w atomic.Pointer[connWriter] // set once, at the takeover
+	w  atomic.Pointer[connWriter] // set once, at the takeover
+	br *bufio.Reader              // gorilla's read buffer, read only by the connection's reader
+	rr *rawReader                 // reads without the scheduler's system call bookkeeping; nil: Conn.Read
+}
+
+// Read is the connection's one reader's, through br.
+func (c *wsConn) Read(b []byte) (int, error) {
+	if c.rr != nil {
+		return c.rr.read(b)
+	}
+	return c.Conn.Read(b)
+}
+
+// awaitInput blocks until the connection has input (or fails), reading
+// it into the read buffer, from a shallow stack: an idle reader is parked
+// a few frames deep instead of inside gorilla's frame parser, so the
+// garbage collector can shrink its stack. Errors are left for gorilla's
+// next read to find.
+func (c *wsConn) awaitInput() {
+	if c.br.Buffered() == 0 {
+		_, _ = c.br.Peek(1)
+	}
 }
 
 func (c *wsConn) Write(b []byte) (int, error) {
@@ -57,7 +80,8 @@ func rawConn(ws *websocket.Conn) net.Conn {
 }
 
 // hijacker hands gorilla's Upgrade a wsConn instead of the raw hijacked
-// connection.
+// connection, with a read buffer of readBufferSize of the wsConn's own
+// instead of net/http's 4 KB one (gorilla takes it as it is).
 type hijacker struct {
 	http.ResponseWriter
 }
@@ -67,5 +91,53 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &wsConn{Conn: c}, brw, nil
+	wc := &wsConn{Conn: c, rr: newRawReader(c)}
+	if brw.Reader.Buffered() > 0 {
+		return wc, brw, nil // gorilla refuses data before the handshake's end
+	}
+	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	return wc, bufio.NewReadWriter(wc.br, brw.Writer), nil
+}
+
+// keptMessageBuffer is the largest inbound message buffer msgPool keeps;
+// musical events are a few hundred bytes.
+const keptMessageBuffer = 4096
+
+// msgPool lends the websocket reader the buffer one inbound message is
+// read into, for as long as it is handled: gorilla's ReadMessage
+// allocated a fresh one for every message, most of the relay's garbage
+// per event. An idle reader holds none. Its size is the Go runtime's.
+var msgPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// readMessage reads all of r (one websocket message) into a buffer
+// borrowed from msgPool, which the caller gives back with putMessage
+// once nothing refers to the message any more.
+func readMessage(r io.Reader) (*[]byte, error) {
+	bp := msgPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			*bp = b
+			return bp, nil
+		}
+		if err != nil {
+			*bp = b
+			putMessage(bp)
+			return nil, err
+		}
+	}
+}
+
+// putMessage gives a message's buffer back, unless a rare big message
+// grew it.
+func putMessage(bp *[]byte) {
+	if cap(*bp) <= keptMessageBuffer {
+		*bp = (*bp)[:0]
+		msgPool.Put(bp)
+	}
 }

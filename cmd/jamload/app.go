@@ -12,18 +12,19 @@ import (
 
 // options is everything the flags say, read once in the action.
 type options struct {
-	jamrelay  string // path of the jamrelay binary
-	nodeRelay string // path of server.js; empty skips Node
-	redis     string // path of redis-server; empty skips the cluster runs
-	duration  time.Duration
-	warmup    time.Duration
-	idleConns int
-	scenarios []scenario
-	retries   int
-	noiseWait time.Duration // budget for waiting out other processes
-	json      bool
-	profile   string // generator CPU profile file; empty: none
-	clockHz   int64  // clock ticks per second of /proc CPU times
+	jamrelay       string // path of the jamrelay binary
+	nodeRelay      string // path of server.js; empty skips Node
+	redis          string // path of redis-server; empty skips the cluster runs
+	duration       time.Duration
+	warmup         time.Duration
+	idleConns      int
+	capacityWindow time.Duration // each step of the capacity scenario
+	scenarios      []scenario
+	retries        int
+	noiseWait      time.Duration // budget for waiting out other processes
+	json           bool
+	profile        string // generator CPU profile file; empty: none
+	clockHz        int64  // clock ticks per second of /proc CPU times
 }
 
 func newApp() *cli.App {
@@ -37,7 +38,8 @@ func newApp() *cli.App {
 			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "measurement window per scenario"},
 			&cli.DurationFlag{Name: "warmup", Value: 2 * time.Second, Usage: "load before the window opens"},
 			&cli.IntFlag{Name: "idle-conns", Value: 10_000, Usage: "connections of the idle scenario"},
-			&cli.StringFlag{Name: "scenarios", Value: "40x5x50,40x5x100,idle", Usage: "comma list of NxMxR (sessions x members x events/s) and idle"},
+			&cli.StringFlag{Name: "scenarios", Value: "40x5x50,40x5x100,idle,capacity", Usage: "comma list of NxMxR (sessions x members x events/s), idle and capacity"},
+			&cli.DurationFlag{Name: "capacity-window", Value: 4 * time.Second, Usage: "measurement window of each step of the capacity scenario"},
 			&cli.IntFlag{Name: "retries", Value: 2, Usage: "re-runs of a throughput window that other processes disturbed"},
 			&cli.DurationFlag{Name: "noise-wait", Value: time.Minute, Usage: "most extra time, over the whole run, spent waiting for a quiet host and re-running disturbed windows"},
 			&cli.BoolFlag{Name: "json", Usage: "also print the results as JSON lines"},
@@ -55,23 +57,24 @@ func newApp() *cli.App {
 
 func optionsFrom(c *cli.Context) (options, error) {
 	o := options{
-		jamrelay:  c.String("jamrelay"),
-		nodeRelay: c.String("node-relay"),
-		redis:     c.String("redis-server"),
-		duration:  c.Duration("duration"),
-		warmup:    c.Duration("warmup"),
-		idleConns: c.Int("idle-conns"),
-		retries:   c.Int("retries"),
-		noiseWait: c.Duration("noise-wait"),
-		json:      c.Bool("json"),
-		profile:   c.String("cpuprofile"),
+		jamrelay:       c.String("jamrelay"),
+		nodeRelay:      c.String("node-relay"),
+		redis:          c.String("redis-server"),
+		duration:       c.Duration("duration"),
+		warmup:         c.Duration("warmup"),
+		idleConns:      c.Int("idle-conns"),
+		capacityWindow: c.Duration("capacity-window"),
+		retries:        c.Int("retries"),
+		noiseWait:      c.Duration("noise-wait"),
+		json:           c.Bool("json"),
+		profile:        c.String("cpuprofile"),
 	}
 	var err error
 	if o.scenarios, err = parseScenarios(c.String("scenarios")); err != nil {
 		return o, err
 	}
-	if o.duration <= 0 || o.warmup < 0 || o.idleConns <= 0 || o.retries < 0 {
-		return o, errors.New("--duration and --idle-conns must be positive, --warmup and --retries not negative")
+	if o.duration <= 0 || o.capacityWindow <= 0 || o.warmup < 0 || o.idleConns <= 0 || o.retries < 0 {
+		return o, errors.New("--duration, --capacity-window and --idle-conns must be positive, --warmup and --retries not negative")
 	}
 	if _, err := os.Stat(o.jamrelay); err != nil {
 		return o, fmt.Errorf("--jamrelay: %w (build it: CGO_ENABLED=0 go build -o /tmp/jamrelay ./cmd/jamrelay)", err)

@@ -24,6 +24,7 @@ type bench struct {
 	out, log io.Writer
 	tp       []throughputResult
 	idle     []idleResult
+	capacity []capacityResult
 	patience patience
 }
 
@@ -60,7 +61,7 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 			return errors.Join(failed...)
 		}
 	}
-	ts := append(evaluate(b.tp, b.idle), evaluateCluster(b.tp)...)
+	ts := append(evaluate(b.tp, b.idle, b.capacity), evaluateCluster(b.tp)...)
 	printTargets(out, ts)
 	printNotes(out, b.tp)
 	if o.json {
@@ -76,6 +77,7 @@ func (b *bench) scenario(ctx context.Context, sc scenario) []error {
 		errs []error
 		tp   []throughputResult
 		idle []idleResult
+		cp   []capacityResult
 	)
 	for _, spec := range b.relays {
 		if sc.idle && spec.cluster != nil {
@@ -87,6 +89,11 @@ func (b *bench) scenario(ctx context.Context, sc scenario) []error {
 			var r idleResult
 			if r, err = b.measureIdle(ctx, spec); err == nil {
 				idle = append(idle, r)
+			}
+		} else if sc.capacity {
+			var r capacityResult
+			if r, err = b.measureCapacity(ctx, spec); err == nil {
+				cp = append(cp, r)
 			}
 		} else {
 			var r throughputResult
@@ -102,7 +109,14 @@ func (b *bench) scenario(ctx context.Context, sc scenario) []error {
 			}
 		}
 	}
-	b.tp, b.idle = append(b.tp, tp...), append(b.idle, idle...)
+	b.tp, b.idle, b.capacity = append(b.tp, tp...), append(b.idle, idle...), append(b.capacity, cp...)
+	if sc.capacity {
+		printCapacity(b.out, cp)
+		if b.o.json {
+			printJSON(b.out, "capacity", anySlice(cp)...)
+		}
+		return errs
+	}
 	b.report(sc, tp, idle)
 	return errs
 }

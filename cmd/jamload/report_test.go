@@ -7,7 +7,7 @@ import (
 )
 
 func TestParseScenarios(t *testing.T) {
-	got, err := parseScenarios("40x5x50, idle,2x2x1")
+	got, err := parseScenarios("40x5x50, idle,2x2x1,capacity")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -15,6 +15,7 @@ func TestParseScenarios(t *testing.T) {
 		{name: "40x5x50", sessions: 40, members: 5, rate: 50},
 		{name: "idle", idle: true},
 		{name: "2x2x1", sessions: 2, members: 2, rate: 1},
+		{name: "capacity", capacity: true},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v, want %+v", got, want)
@@ -44,17 +45,21 @@ func TestEvaluate(t *testing.T) {
 		result("jamrelay", "40x5x100", 5, 300, 80_010, 0),
 		result("node", "40x5x100", 400, 1000, 78_000, 0),
 	}
-	idle := []idleResult{{Relay: "jamrelay", Conns: 10_000, KBPerConn: 33.7}}
+	tp[0].UserPer100k, tp[1].UserPer100k = 100, 700 // system: 200 and 300
+	idle := []idleResult{{Relay: "jamrelay", Conns: 10_000, KBPerConn: 13.7}, {Relay: "node", Conns: 10_000, KBPerConn: 17}}
+	cp := []capacityResult{{Relay: "jamrelay", Capacity: 80_000}, {Relay: "node", Capacity: 24_000}}
 	got := map[string]string{}
-	for _, tg := range evaluate(tp, idle) {
+	for _, tg := range evaluate(tp, idle, cp) {
 		got[tg.Name] = tg.Status
 	}
 	want := map[string]string{
 		"nothing lost (jamrelay)":                       "PASS",
 		"p99 <= node p99 / 5 at 40x5x100":               "PASS",
-		"CPU/delivery <= node / 3 at 40x5x100":          "PASS",
+		"CPU/delivery <= node x 0.6 at 40x5x100":        "PASS",
+		"system time/delivery <= node's at 40x5x100":    "PASS",
 		"p99 < 10 ms at >= 80k deliveries/s (jamrelay)": "PASS",
-		"< 30 KB per idle connection at 10k (jamrelay)": "MISS",
+		"KB per idle connection <= node x 0.75 at 10k":  "MISS",
+		"capacity (p99 <= 10 ms) >= node x 3":           "PASS",
 	}
 	for name, status := range want {
 		if got[name] != status {
@@ -68,13 +73,14 @@ func TestEvaluate(t *testing.T) {
 
 func TestEvaluateMisses(t *testing.T) {
 	tp := []throughputResult{
-		result("jamrelay", "40x5x100", 12, 400, 79_000, 3),
+		result("jamrelay", "40x5x100", 12, 700, 79_000, 3),
 		result("node", "40x5x100", 50, 1000, 78_000, 0),
 	}
-	for _, tg := range evaluate(tp, nil) {
+	tp[0].UserPer100k, tp[1].UserPer100k = 350, 700 // system: 350 and 300
+	for _, tg := range evaluate(tp, nil, nil) {
 		want := "MISS"
-		if strings.HasPrefix(tg.Name, "<") {
-			want = "n/a" // no idle run
+		if strings.HasPrefix(tg.Name, "KB") || strings.HasPrefix(tg.Name, "capacity") {
+			want = "n/a" // no idle or capacity run
 		}
 		if tg.Status != want {
 			t.Errorf("%s: got %s (%s), want %s", tg.Name, tg.Status, tg.Detail, want)
@@ -85,13 +91,17 @@ func TestEvaluateMisses(t *testing.T) {
 func TestPrintThroughputRatioRow(t *testing.T) {
 	var buf bytes.Buffer
 	sc := scenario{name: "40x5x100", sessions: 40, members: 5, rate: 100}
-	printThroughput(&buf, sc, []throughputResult{
-		result("jamrelay", sc.name, 5, 300, 80_000, 0),
-		result("node", sc.name, 400, 1000, 78_000, 0),
-	})
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	last := strings.Fields(lines[len(lines)-1])
-	want := []string{"ratio", "jamrelay/node", "0.013", "0.300", "0.000"}
+	g, n := result("jamrelay", sc.name, 5, 300, 80_000, 0), result("node", sc.name, 400, 1000, 78_000, 0)
+	g.Kernel = kernelCost{SyscallsPer1k: 1500, CtxSwPer1k: 100, SyscallSource: sourcePerf}
+	n.Kernel = kernelCost{SyscallsPer1k: 3000, CtxSwPer1k: 400, SyscallSource: sourcePerf}
+	printThroughput(&buf, sc, []throughputResult{g, n})
+	var last []string
+	for line := range strings.Lines(buf.String()) {
+		if strings.HasPrefix(line, ratioLabel) {
+			last = strings.Fields(line)
+		}
+	}
+	want := []string{"ratio", "jamrelay/node", "0.013", "0.300", "0.000", "0.500", "0.250"}
 	if strings.Join(last, " ") != strings.Join(want, " ") {
 		t.Errorf("ratio row: got %q, want %q", last, want)
 	}

@@ -24,6 +24,7 @@ type throughputResult struct {
 	GenCPU      float64        `json:"generatorCpuPct"`    // % of one core
 	OtherCPU    float64        `json:"otherCpuPct"`        // rest of the host, % of one core
 	OtherPeak   float64        `json:"otherCpuPeakPct"`    // the same in the busiest noiseSlot
+	Kernel      kernelCost     `json:"kernel"`             // syscalls and context switches per 1,000 deliveries
 	WindowSec   float64        `json:"windowSec"`
 	Noisy       bool           `json:"noisy"` // other processes used more than noiseLimit
 }
@@ -55,6 +56,7 @@ func collect(sc scenario, relay string, members []*member, w window, dur time.Du
 	r.CPUPer100k = perHundredK(w.cpu.relayCPU, inWindow)
 	r.UserPer100k = perHundredK(w.cpu.relayUser, inWindow)
 	r.RSSMB = float64(w.rss) / (1 << 20)
+	r.Kernel = kernelCostOf(w.k0, w.k1, w.syscalls, inWindow)
 	return r
 }
 

@@ -16,6 +16,7 @@ type scenario struct {
 	name                    string
 	sessions, members, rate int
 	idle                    bool
+	capacity                bool // raise the rate step by step: see capacity.go
 }
 
 // offered is the deliveries per second the scenario asks for.
@@ -28,8 +29,8 @@ func parseScenarios(list string) ([]scenario, error) {
 	var out []scenario
 	for name := range strings.SplitSeq(list, ",") {
 		name = strings.TrimSpace(name)
-		if name == "idle" {
-			out = append(out, scenario{name: name, idle: true})
+		if name == "idle" || name == "capacity" {
+			out = append(out, scenario{name: name, idle: name == "idle", capacity: name == "capacity"})
 			continue
 		}
 		f := strings.Split(name, "x")
@@ -40,7 +41,7 @@ func parseScenarios(list string) ([]scenario, error) {
 			v[i], ok = n, err == nil && n > 0
 		}
 		if !ok || v[1] < 2 {
-			return nil, fmt.Errorf("scenario %q: want idle or NxMxR (sessions x members x events/s, M >= 2)", name)
+			return nil, fmt.Errorf("scenario %q: want idle, capacity or NxMxR (sessions x members x events/s, M >= 2)", name)
 		}
 		out = append(out, scenario{name: name, sessions: v[0], members: v[1], rate: v[2]})
 	}
@@ -115,6 +116,8 @@ type window struct {
 	cpu       cpuUse
 	otherPeak float64 // other processes' CPU in the busiest noiseSlot, % of one core
 	rss       int64   // bytes, at the end of the window
+	k0, k1    kernelSample
+	syscalls  int64 // counted by perf over the window; -1: perf did not count
 }
 
 // measureWindow samples CPU use every noiseSlot from the start to the
@@ -129,6 +132,10 @@ func measureWindow(ctx context.Context, pids []int, p plan, hz int64) (window, e
 	if err != nil {
 		return w, err
 	}
+	perf := startSyscallCount(ctx, pids...)
+	if w.k0, err = takeKernelSample(pids...); err != nil {
+		return w, err
+	}
 	for prev := first; prev.at.Before(p.winEnd); {
 		if err := sleepUntil(ctx, minTime(prev.at.Add(noiseSlot), p.winEnd)); err != nil {
 			return w, err
@@ -141,6 +148,15 @@ func measureWindow(ctx context.Context, pids []int, p plan, hz int64) (window, e
 			w.otherPeak = max(w.otherPeak, cpuBetween(prev, s, hz).other)
 		}
 		w.cpu, prev = cpuBetween(first, s, hz), s
+	}
+	if w.k1, err = takeKernelSample(pids...); err != nil {
+		return w, err
+	}
+	w.syscalls = -1
+	if perf != nil {
+		if n, ok := perf.stop(); ok {
+			w.syscalls = n
+		}
 	}
 	for _, pid := range pids {
 		rss, err := procRSS(pid)

@@ -6,15 +6,16 @@ import (
 	"strings"
 )
 
-// Targets the README quotes.
+// Targets the README quotes (issue 14).
 const (
 	p99Factor      = 5      // jamrelay p99 at most node's divided by this
-	cpuFactor      = 3      // jamrelay CPU per delivery at most node's divided by this
+	cpuShare       = 0.6    // jamrelay CPU per delivery at most this share of node's; system time at most node's
 	fastP99Ms      = 10.0   // p99 below this...
 	fastRate       = 80_000 // ...at this many deliveries per second
 	fastRateSlack  = 0.99   // window edges cost a few deliveries
-	idleKBPerConn  = 30.0   // per idle connection...
+	idleShare      = 0.75   // memory per idle connection at most this share of node's...
 	idleConnsFloor = 10_000 // ...with this many open
+	capacityFactor = 3      // jamrelay capacity at least node's times this
 )
 
 // target is one evaluated goal.
@@ -32,7 +33,7 @@ func verdict(pass bool) string {
 }
 
 // evaluate checks every target against the results.
-func evaluate(tp []throughputResult, idle []idleResult) []target {
+func evaluate(tp []throughputResult, idle []idleResult, cp []capacityResult) []target {
 	var out []target
 	out = append(out, targetNothingLost(tp))
 	for _, sc := range scenarioNames(tp) {
@@ -43,12 +44,38 @@ func evaluate(tp []throughputResult, idle []idleResult) []target {
 		limit := n.Latency.P99 / p99Factor
 		out = append(out, target{verdict(g.Latency.P99 <= limit), "p99 <= node p99 / 5 at " + sc,
 			fmt.Sprintf("jamrelay %.2f ms, node %.2f ms, limit %.2f ms", g.Latency.P99, n.Latency.P99, limit)})
-		limit = n.CPUPer100k / cpuFactor
-		out = append(out, target{verdict(g.CPUPer100k <= limit), "CPU/delivery <= node / 3 at " + sc,
+		limit = n.CPUPer100k * cpuShare
+		out = append(out, target{verdict(g.CPUPer100k <= limit), "CPU/delivery <= node x 0.6 at " + sc,
 			fmt.Sprintf("jamrelay %.0f, node %.0f, limit %.0f CPU ms per 100k deliveries", g.CPUPer100k, n.CPUPer100k, limit)})
+		gs, ns := g.CPUPer100k-g.UserPer100k, n.CPUPer100k-n.UserPer100k
+		out = append(out, target{verdict(gs <= ns), "system time/delivery <= node's at " + sc,
+			fmt.Sprintf("jamrelay %.0f, node %.0f system CPU ms per 100k deliveries", gs, ns)})
 	}
-	out = append(out, targetFast(tp), targetIdle(idle))
+	out = append(out, targetFast(tp), targetIdle(idle), targetCapacity(cp))
 	return out
+}
+
+func targetCapacity(cp []capacityResult) target {
+	t := target{Status: "n/a", Name: "capacity (p99 <= 10 ms) >= node x 3", Detail: "capacity scenario not run on both relays"}
+	var g, n float64
+	for _, c := range cp {
+		switch c.Relay {
+		case "jamrelay":
+			g = c.Capacity
+		case "node":
+			n = c.Capacity
+		}
+	}
+	switch {
+	case len(cp) != 2:
+	case n == 0 && g > 0: // no ratio: node's capacity is below the first step
+		t.Detail = fmt.Sprintf("jamrelay %.0f deliveries/s, node below the first step (%d/s): no ratio",
+			g, capacitySessions*capacityMembers*(capacityMembers-1)*capacityRates[0])
+	default:
+		t.Status = verdict(n > 0 && g >= capacityFactor*n)
+		t.Detail = fmt.Sprintf("jamrelay %.0f, node %.0f deliveries/s", g, n)
+	}
+	return t
 }
 
 func targetNothingLost(tp []throughputResult) target {
@@ -86,13 +113,21 @@ func targetFast(tp []throughputResult) target {
 }
 
 func targetIdle(idle []idleResult) target {
-	t := target{Status: "n/a", Name: fmt.Sprintf("< %.0f KB per idle connection at %dk (jamrelay)", idleKBPerConn, idleConnsFloor/1000),
-		Detail: "idle scenario not run with enough connections"}
-	for _, r := range idle {
-		if r.Relay == "jamrelay" && r.Conns >= idleConnsFloor {
-			t.Status = verdict(r.KBPerConn < idleKBPerConn)
-			t.Detail = fmt.Sprintf("%.1f KB per connection with %d open", r.KBPerConn, r.Conns)
+	t := target{Status: "n/a", Name: fmt.Sprintf("KB per idle connection <= node x 0.75 at %dk", idleConnsFloor/1000),
+		Detail: "idle scenario not run on both relays with enough connections"}
+	var g, n *idleResult
+	for i, r := range idle {
+		switch {
+		case r.Conns < idleConnsFloor:
+		case r.Relay == "jamrelay":
+			g = &idle[i]
+		case r.Relay == "node":
+			n = &idle[i]
 		}
+	}
+	if g != nil && n != nil {
+		t.Status = verdict(g.KBPerConn <= idleShare*n.KBPerConn)
+		t.Detail = fmt.Sprintf("jamrelay %.1f KB, node %.1f KB, limit %.1f KB per connection", g.KBPerConn, n.KBPerConn, idleShare*n.KBPerConn)
 	}
 	return t
 }

@@ -41,6 +41,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "redis", EnvVars: []string{"JAMRELAY_REDIS"}, Usage: "redis://HOST:6379/0 (rediss:// for TLS): share sessions with every jamrelay given the same Redis; empty: serve alone"},
 			&cli.StringFlag{Name: "cluster-node", EnvVars: []string{"JAMRELAY_CLUSTER_NODE"}, Usage: "this node's id in the cluster (unique; default: random)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"JAMRELAY_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
+			&cli.IntFlag{Name: "procs", EnvVars: []string{procsEnv}, Usage: "threads running Go code at once (GOMAXPROCS); 0: the Go runtime's choice (the CPUs it may use, or $GOMAXPROCS)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"JAMRELAY_LOG_FORMAT"}, Usage: "text or json"},
 		}, append(authFlags(d), publicFlags()...)...),
 		Commands: []*cli.Command{tokenCommand()},
@@ -95,6 +96,10 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	procs, err := setProcs(c.Int("procs"))
+	if err != nil {
+		return err
+	}
 	cfg := configFrom(c, log)
 	if cfg.AuthSecret, err = authSecret(c); err != nil {
 		return err
@@ -138,7 +143,7 @@ func run(c *cli.Context) error {
 		host.ServeMetrics(mln, extra...)
 	}
 	host.Serve(ln)
-	log.Info("jamrelay listening", "addr", ln.Addr().String(), "version", version)
+	log.Info("jamrelay listening", "addr", ln.Addr().String(), "version", version, "procs", procs)
 	if err := host.Run(c.Context); err != nil {
 		return err
 	}

@@ -233,6 +233,7 @@ func TestBadFlagsGiveOneSentence(t *testing.T) {
 		{"--ping-interval", "0s"},
 		{"--connect-timeout", "0s"},
 		{"--send-queue-bytes", "100"},
+		{"--procs", "-1"},
 		{"--listen", "127.0.0.1:99999"},
 		{"--metrics-listen", "127.0.0.1:99999", "--listen", "127.0.0.1:0"},
 		{"--tls-cert", "cert.pem", "--listen", "127.0.0.1:0"},
