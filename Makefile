@@ -45,7 +45,7 @@ build: check-go sysdeps web
 
 ## sysdeps: the ALSA headers rtmidi builds against
 sysdeps:
-	@dpkg -s libasound2-dev >/dev/null 2>&1 || { \
+	@dpkg -s libasound2-dev:$$(dpkg --print-architecture) >/dev/null 2>&1 || { \
 		echo "installing libasound2-dev (ALSA headers for MIDI)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libasound2-dev; }
 

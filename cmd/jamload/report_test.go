@@ -47,7 +47,10 @@ func TestEvaluate(t *testing.T) {
 	}
 	tp[0].UserPer100k, tp[1].UserPer100k = 100, 700 // system: 200 and 300
 	idle := []idleResult{{Relay: "jamrelay", Conns: 10_000, KBPerConn: 13.7}, {Relay: "node", Conns: 10_000, KBPerConn: 17}}
-	cp := []capacityResult{{Relay: "jamrelay", Capacity: 80_000}, {Relay: "node", Capacity: 24_000}}
+	// The cluster runs are in the capacity results too; the target
+	// compares the single relays.
+	cp := []capacityResult{{Relay: "jamrelay", Capacity: 80_000}, {Relay: "jamrelay-2nodes", Capacity: 40_000},
+		{Relay: "node", Capacity: 24_000}, {Relay: "node-2nodes", Capacity: 4_000}}
 	got := map[string]string{}
 	for _, tg := range evaluate(tp, idle, cp) {
 		got[tg.Name] = tg.Status

@@ -58,16 +58,17 @@ func evaluate(tp []throughputResult, idle []idleResult, cp []capacityResult) []t
 func targetCapacity(cp []capacityResult) target {
 	t := target{Status: "n/a", Name: "capacity (p99 <= 10 ms) >= node x 3", Detail: "capacity scenario not run on both relays"}
 	var g, n float64
+	var ranG, ranN bool // the cluster runs (jamrelay-2nodes, node-2nodes) are not this target's
 	for _, c := range cp {
 		switch c.Relay {
 		case "jamrelay":
-			g = c.Capacity
+			g, ranG = c.Capacity, true
 		case "node":
-			n = c.Capacity
+			n, ranN = c.Capacity, true
 		}
 	}
 	switch {
-	case len(cp) != 2:
+	case !ranG || !ranN:
 	case n == 0 && g > 0: // no ratio: node's capacity is below the first step
 		t.Detail = fmt.Sprintf("jamrelay %.0f deliveries/s, node below the first step (%d/s): no ratio",
 			g, capacitySessions*capacityMembers*(capacityMembers-1)*capacityRates[0])
