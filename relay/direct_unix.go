@@ -9,15 +9,25 @@ import (
 	"syscall"
 )
 
-// newDirectConn returns nil where conn has no raw descriptor (TLS, tests'
-// pipes): every packet then goes through the queue.
-func newDirectConn(conn net.Conn) *directConn {
+// rawConnOf returns conn's raw descriptor, nil where it has none (TLS,
+// tests' pipes).
+func rawConnOf(conn net.Conn) syscall.RawConn {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+// newDirectConn returns nil where conn has no raw descriptor (TLS, tests'
+// pipes): every packet then goes through the queue.
+func newDirectConn(conn net.Conn) *directConn {
+	rc := rawConnOf(conn)
+	if rc == nil {
 		return nil
 	}
 	dc := &directConn{rc: rc}
@@ -60,12 +70,8 @@ type rawReader struct {
 
 // newRawReader returns nil where conn has no raw descriptor.
 func newRawReader(conn net.Conn) *rawReader {
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	rc := rawConnOf(conn)
+	if rc == nil {
 		return nil
 	}
 	r := &rawReader{rc: rc}
