@@ -283,6 +283,9 @@ func (p *player) fireOffs(now time.Time) {
 }
 
 func (p *player) send(m midi.Message, now time.Time) {
+	if len(p.outs) == 0 {
+		return // nothing sounds, so nothing can come back as an echo
+	}
 	// Remember it first: a loopback may deliver the copy to an input
 	// before Send even returns.
 	p.echo.played(m, now)

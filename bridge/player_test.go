@@ -320,3 +320,21 @@ func TestAReleaseOfANoteSentIsNeverAnEcho(t *testing.T) {
 		t.Errorf("%d echoes, want 1", st.Echoes)
 	}
 }
+
+// A bridge with no output plays nothing, so nothing it receives can come
+// back as an echo: a bandmate's note that the keyboard plays too, at the
+// same moment, is sent (it was dropped as an echo of the remote one).
+func TestNoOutputMeansNoEcho(t *testing.T) {
+	sys := &miditest.System{}
+	kb := sys.PlugIn("USB Keyboard")
+	h := start(t, bridge.Config{EchoWindow: time.Hour}, sys)
+	eventually(t, "keyboard opened", kb.Listening)
+	h.b.Remote(remote("alice", "piano_note", `{"note":"C4","velocity":100}`))
+	bridge.Flush(h.b) // the player has taken alice's note
+	kb.Play(midi.NoteOn(0, 60, 100))
+	name, ev := h.next()
+	want(t, "piano_note", ev, name, map[string]any{"note": "C4", "velocity": 100})
+	if st := h.b.Stats(); st.Echoes != 0 {
+		t.Errorf("%d echoes, want 0", st.Echoes)
+	}
+}
