@@ -95,21 +95,13 @@ func (l *link) onUserJoined(arg json.RawMessage) {
 	if err := json.Unmarshal(arg, &r); err != nil || r.User.ID == "" {
 		return
 	}
-	s := l.s
-	s.mu.Lock()
-	if s.cur != l {
-		s.mu.Unlock()
-		return
-	}
-	i := slices.IndexFunc(s.participants, func(p Participant) bool { return p.ID == r.User.ID })
-	if i >= 0 {
-		s.participants[i] = r.User
-	} else {
-		s.participants = append(s.participants, r.User)
-	}
-	room := s.room
-	s.mu.Unlock()
-	s.cfg.OnPresence(Presence{Kind: PresenceJoined, Room: room, UserID: r.User.ID, Participant: r.User})
+	l.presence(PresenceJoined, r.User.ID, func(ps []Participant) ([]Participant, Participant) {
+		if i := slices.IndexFunc(ps, func(p Participant) bool { return p.ID == r.User.ID }); i >= 0 {
+			ps[i] = r.User
+			return ps, r.User
+		}
+		return append(ps, r.User), r.User
+	})
 }
 
 func (l *link) onUserLeft(arg json.RawMessage) {
@@ -119,6 +111,23 @@ func (l *link) onUserLeft(arg json.RawMessage) {
 	if err := json.Unmarshal(arg, &r); err != nil || r.UserID == "" {
 		return
 	}
+	l.presence(PresenceLeft, r.UserID, func(ps []Participant) ([]Participant, Participant) {
+		var who Participant
+		ps = slices.DeleteFunc(ps, func(p Participant) bool {
+			if p.ID == r.UserID {
+				who = p
+				return true
+			}
+			return false
+		})
+		return ps, who
+	})
+}
+
+// presence applies change to the session's participants while l is its
+// current link (a stale link's news is dropped), then tells OnPresence,
+// outside the lock, who joined or left.
+func (l *link) presence(kind PresenceKind, id string, change func([]Participant) ([]Participant, Participant)) {
 	s := l.s
 	s.mu.Lock()
 	if s.cur != l {
@@ -126,16 +135,10 @@ func (l *link) onUserLeft(arg json.RawMessage) {
 		return
 	}
 	var who Participant
-	s.participants = slices.DeleteFunc(s.participants, func(p Participant) bool {
-		if p.ID == r.UserID {
-			who = p
-			return true
-		}
-		return false
-	})
+	s.participants, who = change(s.participants)
 	room := s.room
 	s.mu.Unlock()
-	s.cfg.OnPresence(Presence{Kind: PresenceLeft, Room: room, UserID: r.UserID, Participant: who})
+	s.cfg.OnPresence(Presence{Kind: kind, Room: room, UserID: id, Participant: who})
 }
 
 // onError hands an error to the join waiting for it, or logs it once
