@@ -16,3 +16,12 @@ type rawReader struct{}
 func newRawReader(net.Conn) *rawReader { return nil }
 
 func (r *rawReader) read([]byte) (int, error) { panic("unreachable: no raw reads on this system") }
+
+// serving reads: none here (no raw descriptor, canServe is false).
+type serveExit uint8
+
+func (c *wsConn) serve(func() bool) bool { panic("unreachable: no serving reads on this system") }
+
+func (c *wsConn) serveRead([]byte) (int, error) {
+	panic("unreachable: no serving reads on this system")
+}

@@ -172,41 +172,58 @@ func (sock *socket) endProbe(done chan struct{}, upgraded bool) {
 }
 
 // readLoop is the one reader of ws. It returns when the connection fails
-// or the client breaks the protocol, closing the socket.
+// or the client breaks the protocol, closing the socket. Where it can, it
+// serves inside the socket's RawConn.Read (serve_unix.go) and takes the
+// blocking path only for what that cannot handle.
 func (sock *socket) readLoop(ws *websocket.Conn) {
 	wc, _ := ws.NetConn().(*wsConn)
+	serving := wc.canServe()
+	handle := func() bool { return sock.readOne(ws) }
 	for {
-		if wc != nil && wc.br != nil {
+		if serving {
+			if !wc.serve(handle) {
+				return
+			}
+		} else if wc != nil && wc.br != nil {
 			wc.awaitInput()
 		}
-		typ, r, err := ws.NextReader()
-		var msg *[]byte
-		if err == nil {
-			msg, err = readMessage(r)
-		}
-		if err != nil {
-			sock.close(readCloseReason(err))
+		if !sock.readOne(ws) {
 			return
 		}
-		if typ == websocket.BinaryMessage {
-			putMessage(msg)
-			sock.refuseBinary()
-			continue
-		}
-		// Handling keeps nothing of the message: what is relayed or
-		// stored is copied (encodeBroadcast, the session's strings).
-		err = sock.handleEIO(*msg)
-		if err != nil {
-			if !errors.Is(err, errClientClose) && !errors.Is(err, errControlFlood) {
-				sock.log.Info("closing connection: bad packet", "err", err)
-				sock.srv.stats.malformed.Add(1)
-			}
-			sock.close(err.Error())
-			putMessage(msg) // after the error, which may quote it, is logged
-			return
-		}
-		putMessage(msg)
 	}
+}
+
+// readOne reads and handles one message; false means the socket is
+// closed. It never closes the connection itself (see serve_unix.go).
+func (sock *socket) readOne(ws *websocket.Conn) bool {
+	typ, r, err := ws.NextReader()
+	var msg *[]byte
+	if err == nil {
+		msg, err = readMessage(r)
+	}
+	if err != nil {
+		sock.close(readCloseReason(err))
+		return false
+	}
+	if typ == websocket.BinaryMessage {
+		putMessage(msg)
+		sock.refuseBinary()
+		return true
+	}
+	// Handling keeps nothing of the message: what is relayed or stored
+	// is copied (encodeBroadcast, the session's strings).
+	err = sock.handleEIO(*msg)
+	if err != nil {
+		if !errors.Is(err, errClientClose) && !errors.Is(err, errControlFlood) {
+			sock.log.Info("closing connection: bad packet", "err", err)
+			sock.srv.stats.malformed.Add(1)
+		}
+		sock.close(err.Error())
+		putMessage(msg) // after the error, which may quote it, is logged
+		return false
+	}
+	putMessage(msg)
+	return true
 }
 
 func readCloseReason(err error) string {

@@ -27,15 +27,33 @@ type wsConn struct {
 	w  atomic.Pointer[connWriter] // set once, at the takeover
 	br *bufio.Reader              // gorilla's read buffer, read only by the connection's reader
 	rr *rawReader                 // reads without the scheduler's system call bookkeeping; nil: Conn.Read
+
+	// The serving reader's state (serve_unix.go), the reader's own.
+	serving bool               // inside the serving callback
+	filling bool               // inside its one read
+	fd      uintptr            // the descriptor, while filling
+	exit    serveExit          // why the callback returned
+	readErr error              // the end of the stream or a read error found while serving: every later Read returns it
+	handle  func() bool        // the read loop's body
+	serveFn func(uintptr) bool // serveFd, made once
 }
 
 // Read is the connection's one reader's, through br.
 func (c *wsConn) Read(b []byte) (int, error) {
-	if c.rr != nil {
+	switch {
+	case c.readErr != nil:
+		return 0, c.readErr
+	case c.serving:
+		return c.serveRead(b)
+	case c.rr != nil:
 		return c.rr.read(b)
 	}
 	return c.Conn.Read(b)
 }
+
+// canServe reports whether the reader can run inside RawConn.Read
+// (serve): a raw descriptor and a read buffer of the wsConn's own.
+func (c *wsConn) canServe() bool { return c != nil && c.rr != nil && c.br != nil }
 
 // awaitInput blocks until the connection has input (or fails), reading
 // it into the read buffer, from a shallow stack: an idle reader is parked

@@ -1,0 +1,173 @@
+//go:build unix
+
+package relay
+
+import (
+	"errors"
+	"io"
+	"os"
+	"syscall"
+)
+
+// Serving reads. A websocket's reader (readLoop) spends its life inside
+// one RawConn.Read call, whose callback (serveFd) reads the socket into
+// the connection's read buffer with one non-blocking system call and
+// hands every complete data message buffered to the read loop's body
+// (gorilla's NextReader, readMessage, handleEIO). gorilla then never
+// reads past the buffer: it never blocks and never sees a would-block
+// error (it keeps any read error for ever).
+//
+// Why one call: Go's poller forgets a descriptor's read readiness at
+// the start of each RawConn.Read (internal/poll's prepareRead), so a
+// reader that leaves it must read until EAGAIN before it may park: half
+// a read per delivery at 40k/s. Inside one call the readiness is kept
+// (the callback returns false, the poller waits, and returns at once if
+// input arrived since the last wake), so after a read that did not fill
+// the buffer the reader parks without the read that finds nothing.
+//
+// Anything else leaves the call for one turn of the blocking path
+// (awaitInput aside, the loop as it was): a frame not complete in the
+// buffer after a read that filled it, a message bigger than the buffer,
+// a ping or pong with no complete data message after it (its answer must
+// not wait for one), a close frame, a frame gorilla must judge, the end
+// of the stream, an error.
+//
+// Closing: internal/poll's FD.Close waits until every reference to the
+// descriptor is dropped, and RawConn.Read holds one while its callback
+// runs. So nothing may close the connection from inside the callback,
+// and nothing does: the read loop's body only ever closes the socket
+// (socket.close), whose writer goroutine writes the goodbye and closes
+// the connection; that Close waits until the callback returns, which it
+// does after serveMax messages at most, or at once when a handler ended
+// the connection. The read loop's owner (runWebsocket) waits for the
+// writer only after the loop has returned. A read from gorilla inside
+// the callback would be a scanner bug: it fails the connection
+// (errReadWhileServing) instead of waiting for ever.
+
+// serveMax bounds the messages one callback handles before it lets go
+// of the descriptor (and comes back at once): a flooding client cannot
+// hold a Close of its connection for longer.
+const serveMax = 32
+
+// serveExit is why serveFd left the RawConn.Read call.
+type serveExit uint8
+
+const (
+	serveSlow  serveExit = iota // the buffer needs a turn of the blocking path
+	serveAgain                  // serveMax messages handled: enter again
+	serveDone                   // the handler ended the connection
+)
+
+// errAgain is a serving read that found nothing: serveFd parks on it.
+var errAgain = errors.New("relay: websocket read would block")
+
+// errReadWhileServing is gorilla reading past the buffer inside the
+// serving callback: a bug of scanMessage, fatal to the connection.
+var errReadWhileServing = errors.New("relay: websocket read past the buffered message while serving")
+
+// serve runs the connection's reader inside RawConn.Read, handing each
+// complete buffered message to handle (false: the connection is over).
+// It returns false when handle did, true when the caller must run one
+// turn of its blocking path.
+func (c *wsConn) serve(handle func() bool) bool {
+	c.handle = handle
+	if c.serveFn == nil {
+		c.serveFn = c.serveFd
+	}
+	for {
+		c.exit = serveSlow
+		c.serving = true
+		err := c.rr.rc.Read(c.serveFn)
+		c.serving = false
+		switch {
+		case err != nil: // closed: the blocking path's read says so
+			return true
+		case c.exit == serveAgain:
+			continue
+		case c.exit == serveDone:
+			return false
+		}
+		return true
+	}
+}
+
+// serveFd is the RawConn.Read callback: true leaves the call (c.exit
+// says why), false parks until the socket has input.
+func (c *wsConn) serveFd(fd uintptr) bool {
+	handled, short := 0, false
+	for {
+		res := scanMessage(c.buffered())
+		for res.state == scanComplete {
+			if handled == serveMax {
+				c.exit = serveAgain
+				return true
+			}
+			handled++
+			if !c.handle() {
+				c.exit = serveDone
+				return true
+			}
+			res = scanMessage(c.buffered())
+		}
+		if res.state == scanOther || res.control || res.need > c.br.Size() {
+			return true // serveSlow
+		}
+		if short { // the socket was drained: wait for more
+			return false
+		}
+		n, space, err := c.fill(fd)
+		switch {
+		case err == errAgain:
+			return false
+		case err != nil: // kept in readErr: the blocking path reads it
+			return true
+		}
+		short = n < space
+	}
+}
+
+// buffered returns what the read buffer holds, without consuming it.
+func (c *wsConn) buffered() []byte {
+	b, _ := c.br.Peek(c.br.Buffered())
+	return b
+}
+
+// fill reads into the read buffer's free space (space bytes) with one
+// system call, which took n.
+func (c *wsConn) fill(fd uintptr) (n, space int, err error) {
+	before := c.br.Buffered()
+	space = c.br.Size() - before
+	c.fd, c.filling = fd, true
+	_, err = c.br.Peek(before + 1) // one Read: bufio fills once for one byte more
+	c.filling = false
+	n = c.br.Buffered() - before
+	if n > 0 {
+		err = nil
+	}
+	return n, space, err
+}
+
+// serveRead is Read inside the serving callback: fill's one system
+// call. The end of the stream and errors are kept in readErr.
+func (c *wsConn) serveRead(b []byte) (int, error) {
+	if !c.filling {
+		c.readErr = errReadWhileServing
+		return 0, c.readErr
+	}
+	for {
+		n, errno := sysRead(c.fd, b)
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno == syscall.EAGAIN:
+			return 0, errAgain
+		case errno != 0:
+			c.readErr = os.NewSyscallError("read", errno)
+			return 0, c.readErr
+		case n == 0:
+			c.readErr = io.EOF
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}

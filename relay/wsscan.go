@@ -1,0 +1,113 @@
+package relay
+
+import "encoding/binary"
+
+// scanState is what a websocket read buffer holds from its start, for
+// the serving reader (serve_unix.go).
+type scanState uint8
+
+const (
+	// scanIncomplete: the start of a data message (maybe nothing); need
+	// more bytes.
+	scanIncomplete scanState = iota
+	// scanComplete: one whole data message, all its frames to FIN and the
+	// pings and pongs before and between them.
+	scanComplete
+	// scanOther: a close frame, or a frame gorilla must judge (a reserved
+	// bit or opcode, no mask, an oversized or fragmented control frame,
+	// frames out of order, an absurd length): the blocking path's.
+	scanOther
+)
+
+// scanResult is scanMessage's answer.
+type scanResult struct {
+	state   scanState
+	n       int  // scanComplete: the message's length, control frames included
+	need    int  // scanIncomplete: the least the buffer must hold before the message can be complete
+	control bool // a ping or pong precedes the end of what was scanned
+}
+
+// maxScanned bounds a frame's payload length the scanner believes; more
+// is scanOther (no read buffer is that big).
+const maxScanned = 1 << 24
+
+// Websocket opcodes the scanner knows besides frames.go's.
+const (
+	opContinuation = 0x0
+	opBinary       = 0x2
+	opPing         = 0x9
+)
+
+// scanMessage says whether b holds, from its start, one complete
+// client-to-server websocket data message (RFC 6455 5.2: every frame
+// masked, no extension bits), so that gorilla reading exactly b[:n]
+// never asks its connection for more. It decodes headers only.
+func scanMessage(b []byte) scanResult {
+	var r scanResult
+	inMessage := false
+	for i := 0; ; {
+		hdr, size, ok := scanHeader(b[i:])
+		if !ok {
+			r.need = i + hdr
+			return r
+		}
+		if hdr == 0 || size > maxScanned {
+			r.state = scanOther
+			return r
+		}
+		fin, op := b[i]&0x80 != 0, b[i]&0x0F
+		switch {
+		case op == opContinuation && inMessage, (op == opText || op == opBinary) && !inMessage:
+			inMessage = true
+		case (op == opPing || op == opPong) && fin && size <= 125:
+			r.control = true
+		default: // a close frame, a reserved opcode, frames out of order
+			r.state = scanOther
+			return r
+		}
+		end := i + hdr + int(size)
+		if end > len(b) {
+			r.need = end
+			return r
+		}
+		i = end
+		if fin && op < 0x8 {
+			r.state, r.n = scanComplete, i
+			return r
+		}
+	}
+}
+
+// scanHeader decodes the frame header at the start of b: its length hdr
+// and the payload's size. ok false: b is too short, hdr is how long it
+// must be. hdr 0 with ok: a header the scanner refuses (a reserved bit,
+// no mask, a 64-bit length with its top bit set).
+func scanHeader(b []byte) (hdr int, size uint64, ok bool) {
+	if len(b) < 2 {
+		return 2, 0, false
+	}
+	if b[0]&0x70 != 0 || b[1]&0x80 == 0 {
+		return 0, 0, true
+	}
+	size = uint64(b[1] & 0x7F)
+	hdr = 2 + 4 // the mask key
+	switch size {
+	case 126:
+		hdr += 2
+	case 127:
+		hdr += 8
+	}
+	if len(b) < hdr {
+		return hdr, 0, false
+	}
+	switch size {
+	case 126:
+		size = uint64(binary.BigEndian.Uint16(b[2:]))
+	case 127:
+		size = binary.BigEndian.Uint64(b[2:])
+		if size>>63 != 0 {
+			return 0, 0, true
+		}
+	}
+	return hdr, size, true
+}
