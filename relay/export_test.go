@@ -37,3 +37,7 @@ func QueuedBytes(s *Server) (most int, dropped uint64) {
 	}
 	return most, dropped
 }
+
+// BlockingReads counts the turns serving websocket readers took on the
+// blocking path: the tests check what is served inside RawConn.Read.
+func BlockingReads(s *Server) uint64 { return s.stats.blockingReads.Load() }

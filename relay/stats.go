@@ -23,6 +23,7 @@ type counters struct {
 	failedJoins     atomic.Uint64 // joins refused: unknown code, wrong secret, taken code
 	joinsLimited    atomic.Uint64 // joins refused by the failed-join limit
 	connectsRefused atomic.Uint64 // CONNECTs refused for their access token
+	blockingReads   atomic.Uint64 // turns of a serving websocket reader's blocking path (serve_unix.go)
 }
 
 // Stats is a snapshot of the relay's counters.

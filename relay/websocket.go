@@ -184,6 +184,7 @@ func (sock *socket) readLoop(ws *websocket.Conn) {
 			if !wc.serve(handle) {
 				return
 			}
+			sock.srv.stats.blockingReads.Add(1)
 		} else if wc != nil && wc.br != nil {
 			wc.awaitInput()
 		}

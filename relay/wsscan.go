@@ -41,27 +41,36 @@ const (
 // scanMessage says whether b holds, from its start, one complete
 // client-to-server websocket data message (RFC 6455 5.2: every frame
 // masked, no extension bits), so that gorilla reading exactly b[:n]
-// never asks its connection for more. It decodes headers only.
+// never asks its connection for more. It decodes headers only, and
+// judges each as soon as gorilla would, so what it calls incomplete
+// gorilla too would wait for.
 func scanMessage(b []byte) scanResult {
 	var r scanResult
 	inMessage := false
 	for i := 0; ; {
-		hdr, size, ok := scanHeader(b[i:])
-		if !ok {
-			r.need = i + hdr
-			return r
-		}
-		if hdr == 0 || size > maxScanned {
-			r.state = scanOther
+		if len(b)-i < 2 {
+			r.need = i + 2
 			return r
 		}
 		fin, op := b[i]&0x80 != 0, b[i]&0x0F
 		switch {
+		case b[i]&0x70 != 0 || b[i+1]&0x80 == 0: // a reserved bit, no mask
+			r.state = scanOther
+			return r
 		case op == opContinuation && inMessage, (op == opText || op == opBinary) && !inMessage:
 			inMessage = true
-		case (op == opPing || op == opPong) && fin && size <= 125:
+		case (op == opPing || op == opPong) && fin && b[i+1]&0x7F <= 125:
 			r.control = true
 		default: // a close frame, a reserved opcode, frames out of order
+			r.state = scanOther
+			return r
+		}
+		hdr, size, ok := scanLength(b[i:])
+		switch {
+		case !ok:
+			r.need = i + hdr
+			return r
+		case size > maxScanned:
 			r.state = scanOther
 			return r
 		}
@@ -78,36 +87,27 @@ func scanMessage(b []byte) scanResult {
 	}
 }
 
-// scanHeader decodes the frame header at the start of b: its length hdr
-// and the payload's size. ok false: b is too short, hdr is how long it
-// must be. hdr 0 with ok: a header the scanner refuses (a reserved bit,
-// no mask, a 64-bit length with its top bit set).
-func scanHeader(b []byte) (hdr int, size uint64, ok bool) {
-	if len(b) < 2 {
-		return 2, 0, false
-	}
-	if b[0]&0x70 != 0 || b[1]&0x80 == 0 {
-		return 0, 0, true
-	}
+// scanLength decodes the length of the frame whose header starts b:
+// the header's length hdr (mask key included) and the payload's size.
+// ok false: b is too short to say, hdr is how long it must be. A 64-bit
+// length with its top bit set is returned as more than maxScanned.
+func scanLength(b []byte) (hdr int, size uint64, ok bool) {
 	size = uint64(b[1] & 0x7F)
-	hdr = 2 + 4 // the mask key
+	ext := 0
 	switch size {
 	case 126:
-		hdr += 2
+		ext = 2
 	case 127:
-		hdr += 8
+		ext = 8
 	}
-	if len(b) < hdr {
-		return hdr, 0, false
+	if len(b) < 2+ext {
+		return 2 + ext, 0, false
 	}
 	switch size {
 	case 126:
 		size = uint64(binary.BigEndian.Uint16(b[2:]))
 	case 127:
 		size = binary.BigEndian.Uint64(b[2:])
-		if size>>63 != 0 {
-			return 0, 0, true
-		}
 	}
-	return hdr, size, true
+	return 2 + ext + 4, size, true
 }
