@@ -19,7 +19,7 @@ type sendQueue struct {
 	limit    int // most packets held
 	maxBytes int // most bytes held
 
-	items     []queued // ring buffer; grows on demand up to limit
+	items     []queued // ring buffer; made by the first push, grows on demand up to limit
 	head, n   int
 	bytes     int       // sum of the queued packets' lengths
 	ping      bool      // a ping is due; drained before any data
@@ -33,22 +33,22 @@ type queued struct {
 	droppable bool
 }
 
-// initialQueue is a new queue's ring size: idle and barely used
-// connections stay small, busy ones grow up to the limit.
+// initialQueue is the ring's size when the first packet is queued: a
+// connection whose packets all went out directly has none, barely used
+// ones stay small, busy ones grow up to the limit.
 const initialQueue = 8
 
 func newSendQueue(limit, maxBytes int, now time.Time) sendQueue {
 	return sendQueue{
 		limit:     limit,
 		maxBytes:  maxBytes,
-		items:     make([]queued, min(limit, initialQueue)),
 		lastDrain: now,
 	}
 }
 
-// grow doubles the ring, up to limit, keeping the order.
+// grow makes the ring, or doubles it up to limit, keeping the order.
 func (q *sendQueue) grow() {
-	bigger := make([]queued, min(2*len(q.items), q.limit))
+	bigger := make([]queued, max(min(2*len(q.items), q.limit), min(q.limit, initialQueue)))
 	for i := 0; i < q.n; i++ {
 		bigger[i] = q.items[(q.head+i)%len(q.items)]
 	}

@@ -83,9 +83,14 @@ func TestQueueReportsStuckOnlyWhenFullAndUndrained(t *testing.T) {
 func TestQueueGrowsOnDemandUpToItsLimit(t *testing.T) {
 	now := time.Now()
 	q := newQ(100, 1<<20, now)
-	if len(q.items) != initialQueue {
-		t.Fatalf("new queue holds %d slots, want %d", len(q.items), initialQueue)
+	if len(q.items) != 0 {
+		t.Fatalf("new queue holds %d slots, want none until a packet is queued", len(q.items))
 	}
+	q.push([]byte("first"), true, now, time.Hour)
+	if len(q.items) != initialQueue {
+		t.Fatalf("queue of one packet holds %d slots, want %d", len(q.items), initialQueue)
+	}
+	drainStrings(q)
 	for i := range 150 {
 		q.push([]byte(fmt.Sprint(i)), true, now, time.Hour)
 	}

@@ -151,10 +151,14 @@ func stopTimer(t *time.Timer) {
 }
 
 // startTimers schedules the first ping, and the close of a connection
-// that does not send the Socket.IO CONNECT within ConnectTimeout.
+// that does not send the Socket.IO CONNECT within ConnectTimeout; none
+// once the socket is closed (close stops the timers it finds).
 func (s *socket) startTimers() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.isClosed() {
+		return
+	}
 	s.pingTimer = s.srv.afterFunc(s.srv.cfg.PingInterval, s.heartbeat)
 	s.connectTimer = s.srv.afterFunc(s.srv.cfg.ConnectTimeout, func() {
 		s.log.Info("closing connection: no socket.io connect", "timeout", s.srv.cfg.ConnectTimeout)

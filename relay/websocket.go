@@ -58,13 +58,15 @@ func (s *Server) runWebsocket(ws *websocket.Conn, sock *socket, addr string) {
 			s.refuseWebsocket(ws, addr, why)
 			return
 		}
-		sock.send(s.openPacket(sock, ""), false)
-		sock.startTimers()
 		if !sock.attach(ws) {
 			sock.close("server shutdown")
 			ws.Close()
 			return
 		}
+		// After the attach: the open packet is written at once, not
+		// queued, and an idle member's queue never makes its ring.
+		sock.send(s.openPacket(sock, ""), false)
+		sock.startTimers()
 	} else if !sock.probe(ws) {
 		ws.Close()
 		return
