@@ -3,9 +3,11 @@
 package relay
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 )
 
@@ -61,6 +63,45 @@ const (
 // errAgain is a serving read that found nothing: serveFd parks on it.
 var errAgain = errors.New("relay: websocket read would block")
 
+// A parked reader holds no read buffer: serveFd parks with an empty one
+// and gives it back (dropBuffer), and takes one again when it wakes
+// (takeBuffer). gorilla keeps its *bufio.Reader for the connection's
+// life, so the buffer moves by copying the Reader's value between it
+// and a carrier Reader from readerPool (both shallow: the buffer, the
+// positions, the source). A busy connection keeps the carrier it got
+// last (spare), so moving the buffer allocates nothing; a parked one
+// holds neither.
+
+// readerPool holds carriers: Readers with a buffer of readBufferSize
+// and no source. Its size is the Go runtime's (sync.Pool).
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
+
+// takeBuffer gives the read buffer a buffer, if it has none.
+func (c *wsConn) takeBuffer() {
+	if c.br.Size() != 0 {
+		return
+	}
+	car := readerPool.Get().(*bufio.Reader)
+	*c.br, *car = *car, bufio.Reader{}
+	c.br.Reset(c)
+	c.spare = car
+}
+
+// dropBuffer gives the read buffer's buffer back while it holds nothing.
+func (c *wsConn) dropBuffer() {
+	if c.br.Size() == 0 || c.br.Buffered() != 0 {
+		return
+	}
+	car := c.spare
+	if car == nil {
+		car = new(bufio.Reader)
+	}
+	c.spare = nil
+	*car, *c.br = *c.br, bufio.Reader{}
+	car.Reset(nil) // the carrier keeps no reference to this connection
+	readerPool.Put(car)
+}
+
 // errReadWhileServing is gorilla reading past the buffer inside the
 // serving callback: a bug of scanMessage, fatal to the connection.
 var errReadWhileServing = errors.New("relay: websocket read past the buffered message while serving")
@@ -79,6 +120,7 @@ func (c *wsConn) serve(handle func() bool) bool {
 		c.serving = true
 		err := c.rr.rc.Read(c.serveFn)
 		c.serving = false
+		c.takeBuffer() // for the blocking path, or the next callback
 		switch {
 		case err != nil: // closed: the blocking path's read says so
 			return true
@@ -94,6 +136,7 @@ func (c *wsConn) serve(handle func() bool) bool {
 // serveFd is the RawConn.Read callback: true leaves the call (c.exit
 // says why), false parks until the socket has input.
 func (c *wsConn) serveFd(fd uintptr) bool {
+	c.takeBuffer()
 	handled, short := 0, false
 	for {
 		res := scanMessage(c.buffered())
@@ -109,21 +152,31 @@ func (c *wsConn) serveFd(fd uintptr) bool {
 			}
 			res = scanMessage(c.buffered())
 		}
-		if res.state == scanOther || res.control || res.need > c.br.Size() {
+		if res.state == scanOther || res.control || res.need > readBufferSize {
 			return true // serveSlow
 		}
 		if short { // the socket was drained: wait for more
-			return false
+			return c.park()
 		}
 		n, space, err := c.fill(fd)
 		switch {
 		case err == errAgain:
-			return false
+			return c.park()
 		case err != nil: // kept in readErr: the blocking path reads it
 			return true
 		}
 		short = n < space
 	}
+}
+
+// park gives the read buffer's buffer back if it holds nothing, and
+// returns false: the callback's answer to wait for input.
+func (c *wsConn) park() bool {
+	c.dropBuffer()
+	if c.parked != nil {
+		c.parked()
+	}
+	return false
 }
 
 // buffered returns what the read buffer holds, without consuming it.

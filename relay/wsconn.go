@@ -36,6 +36,8 @@ type wsConn struct {
 	readErr error              // the end of the stream or a read error found while serving: every later Read returns it
 	handle  func() bool        // the read loop's body
 	serveFn func(uintptr) bool // serveFd, made once
+	spare   *bufio.Reader      // an empty carrier of the read buffer's buffer (takeBuffer)
+	parked  func()             // tests: called as the reader parks
 }
 
 // Read is the connection's one reader's, through br.

@@ -1,0 +1,63 @@
+//go:build unix
+
+package relay
+
+import (
+	"bufio"
+	"testing"
+)
+
+// A reader parked inside RawConn.Read holds no read buffer, unless part
+// of a message waits in it; it takes one back for the next message, and
+// for the blocking path.
+func TestParkedReaderHoldsNoBuffer(t *testing.T) {
+	server, client := tcpPair(t)
+	wc := &wsConn{Conn: server, rr: newRawReader(server)}
+	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	parked := make(chan int, 16)
+	wc.parked = func() { parked <- wc.br.Size() }
+	got := make(chan string, 16)
+	handle := func() bool { // what readOne would read: one whole message
+		res := scanMessage(wc.buffered())
+		b, _ := wc.br.Peek(res.n)
+		got <- string(b[len(b)-1:]) // the payload's last byte, masked with 4
+		_, _ = wc.br.Discard(res.n)
+		return true
+	}
+	done := make(chan bool, 1)
+	go func() { done <- wc.serve(handle) }()
+
+	if n := <-parked; n != 0 {
+		t.Fatalf("parked with a buffer of %d bytes before any input", n)
+	}
+	msg := frame(true, opText, []byte("1234"))
+	for i, cut := range []int{len(msg), 3} {
+		if _, err := client.Write(msg[:cut]); err != nil {
+			t.Fatal(err)
+		}
+		if cut < len(msg) {
+			if n := <-parked; n != readBufferSize {
+				t.Fatalf("parked with a buffer of %d bytes holding part of a message, want %d", n, readBufferSize)
+			}
+			if _, err := client.Write(msg[cut:]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if b := <-got; b != string(rune('4'^4)) {
+			t.Fatalf("message %d: last byte %q", i, b)
+		}
+		if n := <-parked; n != 0 {
+			t.Fatalf("message %d: parked with a buffer of %d bytes", i, n)
+		}
+	}
+	client.Close()
+	if !<-done {
+		t.Fatal("serve reported the connection ended by its handler at the end of the stream")
+	}
+	if wc.br.Size() != readBufferSize {
+		t.Errorf("after serve the read buffer holds %d bytes, want %d for the blocking path", wc.br.Size(), readBufferSize)
+	}
+	if _, err := wc.Read(make([]byte, 1)); err == nil {
+		t.Error("the end of the stream found while serving is not kept for the blocking path")
+	}
+}
