@@ -36,7 +36,7 @@ type socket struct {
 
 	mu           sync.Mutex // guards the fields below
 	ws           *websocket.Conn
-	upgraded     chan struct{}   // closed when websocket takes over from polling
+	upgraded     chan struct{}   // closed when websocket takes over from polling; upgradedAlready for a socket born on one
 	probing      *websocket.Conn // an upgrade in progress; closed with the socket
 	probeDone    chan struct{}   // closed when that upgrade ends, either way
 	pausing      bool            // the upgrade asks polling to pause: the next GET gets a noop
@@ -58,12 +58,23 @@ type socket struct {
 	lastRateMs int64       // when the last rate_limited error went out (unix ms)
 }
 
+// newSocket returns a socket that starts long-polling.
 func newSocket(srv *Server) *socket {
+	s := newWebsocketSocket(srv)
+	s.upgraded = make(chan struct{})
+	s.w.notify = make(chan struct{}, 1)
+	return s
+}
+
+// newWebsocketSocket returns a socket born on a websocket: it never
+// polls, so it has no upgrade to wait for and no GET to wake (an idle
+// member holds two channels less).
+func newWebsocketSocket(srv *Server) *socket {
 	s := &socket{
 		srv:      srv,
 		eid:      randomID(),
 		closed:   make(chan struct{}),
-		upgraded: make(chan struct{}),
+		upgraded: upgradedAlready,
 		bucket:   newTokenBucket(srv.cfg.EventRate, srv.cfg.EventBurst, srv.cfg.Now()),
 		control:  newTokenBucket(controlRate, controlBurst, srv.cfg.Now()),
 	}
@@ -71,6 +82,14 @@ func newSocket(srv *Server) *socket {
 	s.log = slog.New(eioHandler{srv.log.Handler(), s.eid})
 	return s
 }
+
+// upgradedAlready is the upgraded channel of every socket born on a
+// websocket: closed, never closed again (attach).
+var upgradedAlready = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // eioHandler adds a connection's Engine.IO id to each record it logs.
 // Unlike Logger.With, which copies the handler and its preformatted

@@ -52,7 +52,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 // it ends.
 func (s *Server) runWebsocket(ws *websocket.Conn, sock *socket, addr string) {
 	if sock == nil {
-		sock = newSocket(s)
+		sock = newWebsocketSocket(s)
 		sock.addr = addr
 		if why := s.register(sock); why != "" {
 			s.refuseWebsocket(ws, addr, why)
@@ -102,7 +102,9 @@ func (sock *socket) attach(ws *websocket.Conn) bool {
 	}
 	sock.w.attach(conn)
 	sock.ws = ws
-	close(sock.upgraded)
+	if sock.upgraded != upgradedAlready {
+		close(sock.upgraded)
+	}
 	return true
 }
 

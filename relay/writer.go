@@ -44,7 +44,7 @@ const maxControl = 4
 type connWriter struct {
 	srv    *Server
 	fail   func(reason string) // closes the connection; called without locks
-	notify chan struct{}       // capacity 1: "there is something to write", for a pending long-poll GET
+	notify chan struct{}       // capacity 1: "there is something to write", for a pending long-poll GET; nil on a socket born on a websocket
 
 	mu          sync.Mutex // guards the fields below; never held across a blocking call
 	q           sendQueue
@@ -64,10 +64,9 @@ type connWriter struct {
 
 func newConnWriter(srv *Server, fail func(string)) *connWriter {
 	return &connWriter{
-		srv:    srv,
-		fail:   fail,
-		notify: make(chan struct{}, 1),
-		q:      newSendQueue(srv.cfg.SendQueue, srv.cfg.SendQueueBytes, srv.cfg.Now()),
+		srv:  srv,
+		fail: fail,
+		q:    newSendQueue(srv.cfg.SendQueue, srv.cfg.SendQueueBytes, srv.cfg.Now()),
 	}
 }
 
