@@ -110,10 +110,11 @@
 // lock while it does. It runs only while there is something to write (a
 // backlog, a tail, a pong, a ping, the goodbye) and exits when drained:
 // an idle member has its reader goroutine alone, parked a few frames
-// deep (awaitInput) so its stack shrinks, and no write buffer; an
-// inbound message is read into a pooled buffer for as long as it is
-// handled (readMessage), so an idle member holds no message buffer
-// either. Any
+// deep (in the serving RawConn.Read, or awaitInput) so its stack
+// shrinks, no write buffer and no send-queue ring; an inbound message is
+// read into a pooled buffer for as long as it is handled (readMessage),
+// and a reader parked inside RawConn.Read gives its read buffer back
+// to a pool, so an idle member holds neither. Any
 // goroutine may send: it writes at once with one non-blocking write when
 // the connection is idle, or queues, never waiting on a slow member. The queue is bounded in packets and in bytes;
 // on overflow the oldest relayed event is dropped and counted, except
@@ -123,8 +124,19 @@
 // Each relayed event is encoded once and the same bytes go to every
 // receiver. On Linux a websocket's reads and its direct writes are raw
 // system calls on the non-blocking socket (rawio_linux.go): they never
-// block, so the goroutine keeps its P and the scheduler is not told;
-// a read that finds nothing parks on Go's poller as net.Conn.Read does.
+// block, so the goroutine keeps its P and the scheduler is not told.
+// A websocket's reader serves inside one RawConn.Read (serve_unix.go):
+// its callback reads once, hands every complete buffered message to the
+// read loop's body, and after a read that did not fill the buffer parks
+// on Go's poller, which keeps the descriptor's readiness within the
+// call, without the read that would find nothing. What the callback
+// cannot handle (a partial frame after a full read, a message bigger
+// than the buffer, a ping with no message after it, a close frame, an
+// error) takes one turn of the blocking path. Nothing closes a
+// connection from inside the callback (FD.Close would wait for it): the
+// handlers only close the socket, whose writer goroutine closes the
+// connection, and the callback lets go of the descriptor after
+// serveMax messages, so that Close waits for one callback at most.
 //
 // Locks, in the order they may be taken (never the reverse):
 //
