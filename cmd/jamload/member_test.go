@@ -8,8 +8,9 @@ import (
 )
 
 // tcpPair returns a client wsConn and the server's end of a loopback
-// TCP connection, both with small buffers so that a few events fill them.
-func tcpPair(t *testing.T) (*wsConn, net.Conn) {
+// TCP connection; small: both with small buffers, so that a few events
+// fill them.
+func tcpPair(t *testing.T, small bool) (*wsConn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -24,8 +25,10 @@ func tcpPair(t *testing.T) (*wsConn, net.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = nc.(*net.TCPConn).SetWriteBuffer(4096)
-	_ = srv.(*net.TCPConn).SetReadBuffer(4096)
+	if small {
+		_ = nc.(*net.TCPConn).SetWriteBuffer(4096)
+		_ = srv.(*net.TCPConn).SetReadBuffer(4096)
+	}
 	c, err := newWSConn(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +42,7 @@ func tcpPair(t *testing.T) (*wsConn, net.Conn) {
 // is written the server has every event whole, counters without a gap,
 // and the pong that was asked for before the first one.
 func TestTickNeverBlocksNorBursts(t *testing.T) {
-	ws, srv := tcpPair(t)
+	ws, srv := tcpPair(t, true)
 	p := plan{start: time.Now(), winStart: time.Now(), winEnd: time.Now().Add(time.Hour), period: time.Hour}
 	m := newMember(&eioConn{ws: ws, room: "ROOM-TEST"}, 0, 2, p, 0)
 	m.eioPong.Store(true)
@@ -98,7 +101,7 @@ func checkFrames(t *testing.T, b []byte, sent int64) {
 // A sender that comes late sends the tick due now and counts the ones
 // it missed as stalls, not a burst of them.
 func TestTickCountsMissedTicks(t *testing.T) {
-	ws, srv := tcpPair(t)
+	ws, srv := tcpPair(t, false)
 	go func() { _, _ = io.Copy(io.Discard, srv) }()
 	period := time.Hour
 	p := plan{start: time.Now().Add(-10*period - time.Minute), winEnd: time.Now().Add(period), period: period}
