@@ -34,7 +34,10 @@ type wsConn struct {
 	nc net.Conn
 	rc syscall.RawConn
 
-	buf    []byte // received bytes; buf[off:] are not parsed yet
+	// buf holds received bytes; buf[off:] are not parsed yet. It grows
+	// only while one frame does not fit, and parseFrame refuses frames
+	// over maxMessage: bounded by maxMessage plus one read.
+	buf    []byte
 	off    int
 	inFrag bool   // a fragmented message is being assembled in frag
 	fragOp byte   // its opcode
