@@ -25,6 +25,7 @@ type options struct {
 	json           bool
 	profile        string // generator CPU profile file; empty: none
 	clockHz        int64  // clock ticks per second of /proc CPU times
+	genProcs       int    // the generator's GOMAXPROCS; 0: the runtime's choice
 }
 
 func newApp() *cli.App {
@@ -43,6 +44,7 @@ func newApp() *cli.App {
 			&cli.IntFlag{Name: "retries", Value: 2, Usage: "re-runs of a throughput window that other processes disturbed"},
 			&cli.DurationFlag{Name: "noise-wait", Value: time.Minute, Usage: "most extra time, over the whole run, spent waiting for a quiet host and re-running disturbed windows"},
 			&cli.BoolFlag{Name: "json", Usage: "also print the results as JSON lines"},
+			&cli.IntFlag{Name: "gen-procs", Value: 1, Usage: "threads running the generator's Go code at once (GOMAXPROCS): 1 leaves the relay the other cores and spares the generator the wake-ups between its own threads; 0: the Go runtime's choice"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write the generator's CPU profile to this file (to check it is not the bottleneck)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -68,13 +70,14 @@ func optionsFrom(c *cli.Context) (options, error) {
 		noiseWait:      c.Duration("noise-wait"),
 		json:           c.Bool("json"),
 		profile:        c.String("cpuprofile"),
+		genProcs:       c.Int("gen-procs"),
 	}
 	var err error
 	if o.scenarios, err = parseScenarios(c.String("scenarios")); err != nil {
 		return o, err
 	}
-	if o.duration <= 0 || o.capacityWindow <= 0 || o.warmup < 0 || o.idleConns <= 0 || o.retries < 0 {
-		return o, errors.New("--duration, --capacity-window and --idle-conns must be positive, --warmup and --retries not negative")
+	if o.duration <= 0 || o.capacityWindow <= 0 || o.warmup < 0 || o.idleConns <= 0 || o.retries < 0 || o.genProcs < 0 {
+		return o, errors.New("--duration, --capacity-window and --idle-conns must be positive, --warmup, --retries and --gen-procs not negative")
 	}
 	if _, err := os.Stat(o.jamrelay); err != nil {
 		return o, fmt.Errorf("--jamrelay: %w (build it: CGO_ENABLED=0 go build -o /tmp/jamrelay ./cmd/jamrelay)", err)

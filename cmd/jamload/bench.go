@@ -37,6 +37,9 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 		fmt.Fprintln(log, "jamload: getconf CLK_TCK failed; assuming 100 ticks per second")
 	}
 	o.clockHz = hz
+	if o.genProcs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.genProcs))
+	}
 	raiseFileLimit(o, log)
 	if o.profile != "" {
 		stop, err := startProfile(o.profile)

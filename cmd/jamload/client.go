@@ -7,10 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // setupWait bounds each step of setting a connection up: the websocket
@@ -18,21 +15,12 @@ import (
 // session reply.
 const setupWait = 10 * time.Second
 
-// dialer opens every load connection. Small buffers and a write buffer
-// pool keep ten thousand idle connections cheap on the generator's side.
-var dialer = &websocket.Dialer{
-	HandshakeTimeout: setupWait,
-	ReadBufferSize:   4096,
-	WriteBufferSize:  1024,
-	WriteBufferPool:  &sync.Pool{},
-}
-
 // eioConn is a minimal Engine.IO 4 / Socket.IO 5 client over a raw
-// websocket, connected to namespace "/". During setup one goroutine owns
-// it; afterwards it has one reader and at most one writer at a time, as
-// gorilla/websocket requires.
+// websocket (wsconn.go), connected to namespace "/". During setup one
+// goroutine owns it; afterwards it has one reader and at most one writer
+// at a time.
 type eioConn struct {
-	ws   *websocket.Conn
+	ws   *wsConn
 	sid  string // Socket.IO id: the relay's senderId for this connection
 	room string // the session's room code, once created or joined
 }
@@ -41,13 +29,13 @@ type eioConn struct {
 // and connects it to "/".
 func dialEIO(ctx context.Context, base string) (*eioConn, error) {
 	u := "ws" + base[len("http"):] + "/socket.io/?EIO=4&transport=websocket"
-	ws, _, err := dialer.DialContext(ctx, u, nil)
+	ws, err := dialWS(ctx, u)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", u, err)
+		return nil, err
 	}
 	c := &eioConn{ws: ws}
 	if err := c.connect(); err != nil {
-		ws.Close()
+		ws.close()
 		return nil, err
 	}
 	return c, nil
@@ -56,9 +44,9 @@ func dialEIO(ctx context.Context, base string) (*eioConn, error) {
 // connect reads the open packet `0{...}`, sends `40` and waits for
 // `40{"sid":...}`.
 func (c *eioConn) connect() error {
-	_ = c.ws.SetReadDeadline(time.Now().Add(setupWait))
-	defer c.ws.SetReadDeadline(time.Time{})
-	_, msg, err := c.ws.ReadMessage()
+	_ = c.ws.nc.SetReadDeadline(time.Now().Add(setupWait))
+	defer c.ws.nc.SetReadDeadline(time.Time{})
+	msg, err := c.ws.readMessage()
 	if err != nil {
 		return fmt.Errorf("read engine.io open packet: %w", err)
 	}
@@ -89,7 +77,7 @@ var errRelay = errors.New("relay refused")
 // of it. Pings are answered, other packets (presence) skipped.
 func (c *eioConn) await(prefix []byte) ([]byte, error) {
 	for {
-		_, msg, err := c.ws.ReadMessage()
+		msg, err := c.ws.readMessage()
 		switch {
 		case err != nil:
 			return nil, err
@@ -108,8 +96,8 @@ func (c *eioConn) await(prefix []byte) ([]byte, error) {
 // request emits event with arg (JSON) and returns the argument of the
 // reply event want.
 func (c *eioConn) request(event string, arg []byte, want string) ([]byte, error) {
-	_ = c.ws.SetReadDeadline(time.Now().Add(setupWait))
-	defer c.ws.SetReadDeadline(time.Time{})
+	_ = c.ws.nc.SetReadDeadline(time.Now().Add(setupWait))
+	defer c.ws.nc.SetReadDeadline(time.Time{})
 	pkt := fmt.Appendf(nil, `42[%q,%s]`, event, arg)
 	if err := c.write(pkt); err != nil {
 		return nil, err
@@ -155,18 +143,18 @@ func nameArg(name, room string) []byte {
 }
 
 func (c *eioConn) write(b []byte) error {
-	return c.ws.WriteMessage(websocket.TextMessage, b)
+	return c.ws.writeFrame(opText, b)
 }
 
 // close drops the connection without a handshake: the benchmark is over.
-func (c *eioConn) close() { c.ws.NetConn().Close() }
+func (c *eioConn) close() { c.ws.close() }
 
 // answerPings is the reader of an idle connection: it answers pings
 // itself, being the only writer once setup is over, and returns when the
 // connection closes.
 func (c *eioConn) answerPings() {
 	for {
-		_, msg, err := c.ws.ReadMessage()
+		msg, err := c.ws.readMessage()
 		if err != nil {
 			return
 		}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
 	"sync/atomic"
 	"time"
 )
@@ -10,7 +8,7 @@ import (
 // plan is the timeline of one throughput run. It is fixed before any
 // goroutine starts, so all of them read it without synchronisation.
 type plan struct {
-	start    time.Time     // senders begin, each at a random offset within one period
+	start    time.Time     // senders begin, each member at its own offset within one period
 	winStart time.Time     // the warmup is over: the measurement window opens
 	winEnd   time.Time     // the window closes and the senders stop
 	period   time.Duration // between two sends of one member
@@ -19,22 +17,32 @@ type plan struct {
 // member is one connection of a throughput run: it sends its own events
 // and receives the other members'.
 //
-// Concurrency: two goroutines per connection, as gorilla/websocket
-// allows one reader and one writer. The writer owns the ticker and every
-// write, pongs included, so a tick goes straight to the socket with no
-// channel hop; the reader only reads and parses, and hands pings to the
-// writer through pong. Fields are owned by one of the two and read by the
-// scenario only after that goroutine has returned; received is the one
-// shared counter.
+// Concurrency: a reader goroutine per connection (readLoop) and a sender
+// (sender.go) that writes for many members. The reader owns rx and only
+// flags the pongs it owes; the sender owns every write and the fields
+// under "owned by the sender". The scenario reads them all only after
+// both have returned; received is the one counter read meanwhile.
 type member struct {
-	c    *eioConn
-	idx  int           // index in the session: the "src" it sends
-	pong chan struct{} // capacity 1: a ping is waiting for its pong
+	c      *eioConn
+	idx    int           // index in the session: the "src" it sends
+	offset time.Duration // its first send, after plan.start
 
-	// Owned by writeLoop.
+	// Owned by the sender.
+	next     int64 // index of the next tick: due at offset + next*period
 	sent     int64 // events sent; the next counter
-	stalls   int64 // ticks skipped because the writer was still busy
+	stalls   int64 // ticks skipped: the sender came late, or the socket still held the last event
 	writeErr error
+	// pending is the part of a frame the socket did not take whole, and
+	// pongs queued behind it. Bounded: no event is added while it is not
+	// empty (the tick is skipped and counted as a stall instead), and the
+	// reader owes at most one pong of each kind at a time.
+	pending []byte
+	payload []byte // the event being built
+	frame   []byte // the frame being written
+
+	// Set by the reader, taken by the sender.
+	eioPong atomic.Bool            // an Engine.IO ping waits for its pong
+	wsPong  atomic.Pointer[[]byte] // a websocket ping's payload waits for its pong
 
 	// Owned by readLoop.
 	rx recvStats
@@ -52,8 +60,8 @@ type recvStats struct {
 	samples   []uint32 // latencies (µs) of events sent inside the window
 }
 
-func newMember(c *eioConn, idx, size int, p plan) *member {
-	m := &member{c: c, idx: idx, pong: make(chan struct{}, 1)}
+func newMember(c *eioConn, idx, size int, p plan, offset time.Duration) *member {
+	m := &member{c: c, idx: idx, offset: offset}
 	m.rx.count = make([]int64, size)
 	m.rx.last = make([]int64, size)
 	for i := range m.rx.last {
@@ -61,73 +69,32 @@ func newMember(c *eioConn, idx, size int, p plan) *member {
 	}
 	perSec := float64(size-1) * float64(time.Second) / float64(p.period)
 	m.rx.samples = make([]uint32, 0, int(perSec*p.winEnd.Sub(p.winStart).Seconds()*1.1)+16)
+	m.payload = make([]byte, 0, 256)
+	m.frame = make([]byte, 0, 256)
 	return m
 }
 
-// writeLoop sends one event per tick from p.start+offset until the
-// window closes. A tick that finds the previous write still blocked is
-// counted as a stall and skipped, never sent late in a burst.
-func (m *member) writeLoop(ctx context.Context, p plan, offset time.Duration) {
-	if sleepUntil(ctx, p.start.Add(offset)) != nil {
-		return
-	}
-	t := time.NewTicker(p.period)
-	defer t.Stop()
-	first := time.Now()
-	buf := make([]byte, 0, 256)
-	for now, ok := first, true; ok && now.Before(p.winEnd); now, ok = m.nextTick(ctx, t) {
-		if missed := int64(now.Sub(first)/p.period) - m.sent - m.stalls; missed > 0 {
-			m.stalls += missed
-		}
-		buf = appendBroadcast(buf[:0], m.c.room, m.idx, m.sent, now)
-		if m.writeErr = m.c.write(buf); m.writeErr != nil {
-			return
-		}
-		m.sent++
-	}
-}
-
-// nextTick waits for the ticker, answering pings meanwhile, and returns
-// the time it fired. ok is false after a write error or cancellation.
-func (m *member) nextTick(ctx context.Context, t *time.Ticker) (now time.Time, ok bool) {
-	for {
-		select {
-		case <-t.C:
-			return time.Now(), true
-		case <-m.pong:
-			if m.writeErr = m.c.write(pongPacket); m.writeErr != nil {
-				return now, false
-			}
-		case <-ctx.Done():
-			return now, false
-		}
-	}
-}
-
-// readLoop reads until the connection closes, one reused buffer for
-// every message.
+// readLoop reads until the connection closes. Events are parsed in
+// place in the connection's buffer, stamped with the time of the read
+// that brought them; pings are flagged for the sender to answer.
 func (m *member) readLoop(p plan) {
 	winStart, winEnd := p.winStart.UnixNano(), p.winEnd.UnixNano()
-	buf := make([]byte, 0, 512)
-	for {
-		_, r, err := m.c.ws.NextReader()
-		if err != nil {
-			return
-		}
-		if buf, err = readAll(buf[:0], r); err != nil {
-			return
-		}
-		if isPing(buf) {
-			select {
-			case m.pong <- struct{}{}:
-			default: // a pong is already due
+	_ = m.c.ws.readLoop(func(op byte, msg []byte, now int64) bool {
+		switch op {
+		case opText:
+			if isPing(msg) {
+				m.eioPong.Store(true)
+			} else if f, ok := parseLoadEvent(msg); ok {
+				m.record(f, now, winStart, winEnd)
 			}
-			continue
+		case opPing:
+			pl := append([]byte(nil), msg...)
+			m.wsPong.Store(&pl)
+		case opClose:
+			return false
 		}
-		if f, ok := parseLoadEvent(buf); ok {
-			m.record(f, time.Now().UnixNano(), winStart, winEnd)
-		}
-	}
+		return true
+	})
 }
 
 // record counts one received event at now (unix ns).
@@ -151,31 +118,75 @@ func (m *member) record(f loadFields, now, winStart, winEnd int64) {
 	}
 }
 
-// readAll reads r to its end, appending to dst.
-func readAll(dst []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(dst) == cap(dst) {
-			dst = append(dst, 0)[:len(dst)]
-		}
-		n, err := r.Read(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
-		if err == io.EOF {
-			return dst, nil
-		}
-		if err != nil {
-			return dst, err
-		}
+// due is when the member's next tick is, after plan.start.
+func (m *member) due(p plan) time.Duration {
+	return m.offset + time.Duration(m.next)*p.period
+}
+
+// tick sends the member's event for the tick due now. Ticks that went by
+// since its last one (the sender came late) are counted as stalls and
+// skipped, never sent late in a burst; so is this one when the socket
+// has not taken the previous event whole yet. Never blocks.
+func (m *member) tick(p plan) {
+	m.queuePongs()
+	if !m.flush() {
+		return
+	}
+	now := time.Now()
+	cur := int64((now.Sub(p.start) - m.offset) / p.period)
+	if cur > m.next {
+		m.stalls += cur - m.next
+	}
+	m.next = max(cur, m.next) + 1
+	if len(m.pending) > 0 {
+		m.stalls++
+		return
+	}
+	m.payload = appendBroadcast(m.payload[:0], m.c.room, m.idx, m.sent, now)
+	m.frame = appendFrame(m.frame[:0], opText, m.payload, m.c.ws.nextMask())
+	n, err := m.c.ws.tryWrite(m.frame)
+	if err != nil {
+		m.writeErr = err
+		return
+	}
+	m.pending = append(m.pending, m.frame[n:]...)
+	m.sent++
+}
+
+// queuePongs queues the pongs the reader asked for behind pending.
+func (m *member) queuePongs() {
+	if m.eioPong.Swap(false) {
+		m.pending = appendFrame(m.pending, opText, pongPacket, m.c.ws.nextMask())
+	}
+	if pl := m.wsPong.Swap(nil); pl != nil {
+		m.pending = appendFrame(m.pending, opPong, *pl, m.c.ws.nextMask())
 	}
 }
 
-// sleepUntil waits until t or until ctx ends, whichever comes first.
-func sleepUntil(ctx context.Context, t time.Time) error {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// flush writes what it can of pending without waiting; false after a
+// write error.
+func (m *member) flush() bool {
+	if len(m.pending) == 0 {
+		return true
 	}
+	n, err := m.c.ws.tryWrite(m.pending)
+	if err != nil {
+		m.writeErr = err
+		return false
+	}
+	m.pending = m.pending[:copy(m.pending, m.pending[n:])]
+	return true
+}
+
+// finish writes what is left of pending, waiting at most until deadline.
+func (m *member) finish(deadline time.Time) {
+	if m.writeErr != nil || len(m.pending) == 0 {
+		return
+	}
+	nc := m.c.ws.nc
+	_ = nc.SetWriteDeadline(deadline)
+	if _, err := nc.Write(m.pending); err != nil {
+		m.writeErr = err
+	}
+	m.pending = m.pending[:0]
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,16 +71,22 @@ func runThroughput(ctx context.Context, rp *relayProc, sc scenario, o options) (
 	start := time.Now().Add(startDelay)
 	p := plan{start: start, winStart: start.Add(o.warmup), winEnd: start.Add(o.warmup + o.duration),
 		period: time.Second / time.Duration(sc.rate)}
+	senders := make([]*sender, runtime.GOMAXPROCS(0))
+	for i := range senders {
+		senders[i] = newSender(p)
+	}
 	var members []*member
 	var readers, writers sync.WaitGroup
 	for _, g := range groups {
 		for i, c := range g {
-			m := newMember(c, i, len(g), p)
+			m := newMember(c, i, len(g), p, rand.N(p.period))
+			senders[len(members)%len(senders)].add(m)
 			members = append(members, m)
 			readers.Go(func() { m.readLoop(p) })
-			offset := rand.N(p.period)
-			writers.Go(func() { m.writeLoop(ctx, p, offset) })
 		}
+	}
+	for _, s := range senders {
+		writers.Go(func() { s.run(ctx) })
 	}
 	w, werr := measureWindow(ctx, rp.pids, p, o.clockHz)
 	if !waitTimeout(&writers, writerWait) {
