@@ -126,10 +126,11 @@
 // system calls on the non-blocking socket (rawio_linux.go): they never
 // block, so the goroutine keeps its P and the scheduler is not told.
 // A websocket's reader serves inside one RawConn.Read (serve_unix.go):
-// its callback reads once, hands every complete buffered message to the
-// read loop's body, and after a read that did not fill the buffer parks
-// on Go's poller, which keeps the descriptor's readiness within the
-// call, without the read that would find nothing. What the callback
+// its callback reads, hands every complete buffered message to the read
+// loop's body, and parks on Go's poller when a read finds nothing (never
+// earlier: a FIN can come with the last data, and the poller reports no
+// edge for it; the read that returns the data leaves the end of the
+// stream for the next one). A parked reader holds no read buffer. What the callback
 // cannot handle (a partial frame after a full read, a message bigger
 // than the buffer, a ping with no message after it, a close frame, an
 // error) takes one turn of the blocking path. Nothing closes a

@@ -1,6 +1,7 @@
 package relay_test
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +169,34 @@ func TestServingPingTimeoutEndsAParkedReader(t *testing.T) {
 	fc := dialFrames(t, r)
 	readClosed(t, fc.ws) // never answers the ping
 	waitUntil(t, "the connection to be forgotten", func() bool { return r.Stats().Connections == 0 })
+}
+
+// A client that ends its stream right behind its last event, with no
+// close frame (a process killed just after sending: a FIN, a reset, or
+// a half-close), is noticed at once, not at the next ping: the FIN can
+// arrive with the data and be consumed by the read that returns the
+// data, and the poller reports no new edge after it, so the reader
+// must read on until the socket says EAGAIN or the end. The ping
+// interval is an hour: only the reader can notice.
+func TestServingNoticesTheEndBehindTheData(t *testing.T) {
+	r := newRelay(t, relay.Config{PingInterval: time.Hour, PingTimeout: time.Hour})
+	ends := map[string]func(c *net.TCPConn){
+		"fin":        func(c *net.TCPConn) { c.Close() },
+		"reset":      func(c *net.TCPConn) { c.SetLinger(0); c.Close() },
+		"half-close": func(c *net.TCPConn) { c.CloseWrite() },
+	}
+	for name, end := range ends {
+		t.Run(name, func(t *testing.T) {
+			for range 10 {
+				code, alice, fc := servedSession(t, r)
+				tc, ok := fc.c.(*net.TCPConn)
+				if !ok {
+					t.Fatalf("the frame connection is a %T, not a TCP connection", fc.c)
+				}
+				fc.send(broadcastFrame(code, 1))
+				end(tc)
+				alice.next("session:user-left") // fails after the helpers' wait
+			}
+		})
+	}
 }

@@ -19,13 +19,13 @@ import (
 // reads past the buffer: it never blocks and never sees a would-block
 // error (it keeps any read error for ever).
 //
-// Why one call: Go's poller forgets a descriptor's read readiness at
-// the start of each RawConn.Read (internal/poll's prepareRead), so a
-// reader that leaves it must read until EAGAIN before it may park: half
-// a read per delivery at 40k/s. Inside one call the readiness is kept
-// (the callback returns false, the poller waits, and returns at once if
-// input arrived since the last wake), so after a read that did not fill
-// the buffer the reader parks without the read that finds nothing.
+// Why one call: the reader enters the poller once per connection, and
+// a parked reader holds no read buffer (park). It still reads until the
+// socket says EAGAIN before it parks, even after a read that did not
+// fill the buffer: a peer's FIN or reset that comes with its last data
+// is consumed by the read that returns the data, the end of the stream
+// shows only on the next read, and Go's edge-triggered poller reports
+// no new edge for it (TestServingNoticesTheEndBehindTheData).
 //
 // Anything else leaves the call for one turn of the blocking path
 // (awaitInput aside, the loop as it was): a frame not complete in the
@@ -137,7 +137,7 @@ func (c *wsConn) serve(handle func() bool) bool {
 // says why), false parks until the socket has input.
 func (c *wsConn) serveFd(fd uintptr) bool {
 	c.takeBuffer()
-	handled, short := 0, false
+	handled := 0
 	for {
 		res := scanMessage(c.buffered())
 		for res.state == scanComplete {
@@ -155,17 +155,18 @@ func (c *wsConn) serveFd(fd uintptr) bool {
 		if res.state == scanOther || res.control || res.need > readBufferSize {
 			return true // serveSlow
 		}
-		if short { // the socket was drained: wait for more
-			return c.park()
-		}
-		n, space, err := c.fill(fd)
-		switch {
+		// Read until the socket says EAGAIN, even after a read that did
+		// not fill the buffer: the peer's FIN (or reset) can come with
+		// its last data, and the read that returns the data consumes
+		// it, leaving the end of the stream for the next read with no
+		// new edge for the poller to report (TestServingNoticesTheEnd
+		// BehindTheData).
+		switch err := c.fill(fd); {
 		case err == errAgain:
 			return c.park()
 		case err != nil: // kept in readErr: the blocking path reads it
 			return true
 		}
-		short = n < space
 	}
 }
 
@@ -185,19 +186,16 @@ func (c *wsConn) buffered() []byte {
 	return b
 }
 
-// fill reads into the read buffer's free space (space bytes) with one
-// system call, which took n.
-func (c *wsConn) fill(fd uintptr) (n, space int, err error) {
+// fill reads into the read buffer's free space with one system call.
+func (c *wsConn) fill(fd uintptr) error {
 	before := c.br.Buffered()
-	space = c.br.Size() - before
 	c.fd, c.filling = fd, true
-	_, err = c.br.Peek(before + 1) // one Read: bufio fills once for one byte more
+	_, err := c.br.Peek(before + 1) // one Read: bufio fills once for one byte more
 	c.filling = false
-	n = c.br.Buffered() - before
-	if n > 0 {
-		err = nil
+	if c.br.Buffered() > before {
+		return nil
 	}
-	return n, space, err
+	return err
 }
 
 // serveRead is Read inside the serving callback: fill's one system
