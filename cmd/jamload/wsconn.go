@@ -195,7 +195,14 @@ func (c *wsConn) readMessage() ([]byte, error) {
 // false, the connection fails or it is closed. It owns the reading side
 // for good: it stays in one RawConn.Read, whose poller wake-ups are not
 // reset between reads, so after a read that left the socket empty it
-// waits for the next data without reading again first.
+// waits for the next data without reading again first. The price: a FIN
+// that came with the relay's last data is consumed by the read that
+// returns the data, and the poller reports no new edge for it, so the
+// end of a stream the relay closed may be seen only when the generator
+// closes the connection itself (as it does at the end of every run). A
+// relay that drops a member mid-run shows as that member's lost events,
+// which is what the bench counts; the relay's own reader, which must
+// notice a member leaving, reads on until EAGAIN.
 func (c *wsConn) readLoop(handle func(op byte, msg []byte, now int64) bool) error {
 	if cap(c.buf) < loadBuffer {
 		c.buf = append(make([]byte, 0, loadBuffer), c.buf[c.off:]...)
