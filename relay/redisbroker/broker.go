@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -106,6 +107,9 @@ func New(opt Options) (*Broker, error) {
 	ro.MaxRetries = -1 // no retry hidden in the client: the broker decides
 	ro.DialerRetries = 1
 	ro.Protocol = 2
+	ro.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dialRedis(ctx, ro, network, addr)
+	}
 	if opt.Node == "" {
 		opt.Node = randomNode()
 	}

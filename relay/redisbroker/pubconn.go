@@ -27,14 +27,7 @@ import (
 func dialPublisher(ctx context.Context, ro *redis.Options) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	var c net.Conn
-	var err error
-	d := &net.Dialer{}
-	if ro.TLSConfig != nil {
-		c, err = (&tls.Dialer{NetDialer: d, Config: ro.TLSConfig}).DialContext(ctx, ro.Network, ro.Addr)
-	} else {
-		c, err = d.DialContext(ctx, ro.Network, ro.Addr)
-	}
+	c, err := dialRedis(ctx, ro, ro.Network, ro.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial redis at %s to publish: %w", ro.Addr, err)
 	}
@@ -43,6 +36,32 @@ func dialPublisher(ctx context.Context, ro *redis.Options) (net.Conn, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// dialRedis is every connection's dialer, the client's (Options.Dialer)
+// and the publisher's: TCP or a Unix socket with raw reads and writes
+// (rawIO), under TLS when ro says so.
+func dialRedis(ctx context.Context, ro *redis.Options, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: opTimeout}
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	c = rawIO(c)
+	if ro.TLSConfig == nil {
+		return c, nil
+	}
+	cfg := ro.TLSConfig
+	if cfg.ServerName == "" {
+		cfg = cfg.Clone()
+		cfg.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	tc := tls.Client(c, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 // handshake authenticates and selects the database on c, reading those
