@@ -42,8 +42,8 @@ func TestPublisherHandshake(t *testing.T) {
 	off := string(appendCommand(nil, "CLIENT", "REPLY", "OFF"))
 	for _, tc := range []struct {
 		name, userinfo, db string
-		want, reply         string
-		refused             string // a word of the error, "" when the handshake succeeds
+		want, reply        string
+		refused            string // a word of the error, "" when the handshake succeeds
 	}{
 		{"no auth, db 0", "", "0", off, "", ""},
 		{"password and db", ":pw@", "3", string(appendCommand(appendCommand(nil, "AUTH", "pw"), "SELECT", "3")) + off, "+OK\r\n+OK\r\n", ""},
