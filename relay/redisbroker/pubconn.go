@@ -18,7 +18,10 @@ import (
 // answers nothing on it and the publisher never waits for, nor reads, a
 // reply. A write error marks Redis down; the heartbeat marks it down
 // too when it stops answering, and after each re-assertion the
-// publisher dials again (Broker.epoch). Without replies, a PUBLISH or
+// publisher dials again (Broker.epoch). What the publisher wrote between
+// Redis going away and the first write that fails or the heartbeat that
+// notices (at most a socket's buffer, within about a second) is lost and
+// counted as published, not dropped. Without replies, a PUBLISH or
 // leave that Redis refused is not seen: the commands are the broker's
 // own and their keys and scripts fixed, and leaves that did not happen
 // are undone by the next re-assertion.
