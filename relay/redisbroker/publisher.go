@@ -15,12 +15,6 @@ import (
 // So each sender's events reach every other node in order, and a
 // member's leave after its events.
 //
-// An event pushed when nothing waits and nobody writes is written by
-// the pushing goroutine itself, one non-blocking attempt (writeDirect):
-// no hand-off to the publisher's goroutine, whose wake-up on a busy
-// host is a wait for a CPU. What the socket does not take is left,
-// first in line, to that goroutine, on the same connection.
-//
 // Events and leaves are queued as the Redis commands that send them,
 // encoded once by the pushing goroutine into the queue's buffer (no
 // allocation per event). The queue is bounded: at most maxQueuedEvents
@@ -35,21 +29,10 @@ type publisher struct {
 	mu sync.Mutex // guards q
 	q  batch
 
-	// connMu is held by whoever writes: run, blocking, or a pushing
-	// goroutine that got it with TryLock (writeDirect). It is taken
-	// before mu, never the reverse. Its holder owns the fields below,
-	// and takes q only while holding it, so with connMu held and q
-	// empty, everything pushed before is in the socket or in partial.
-	connMu    sync.Mutex
-	spare     batch    // the buffer q gets back when a writer takes it
+	// Owned by run.
+	spare     batch    // the buffer q gets back when run takes it
 	conn      net.Conn // nil: dial before the next write
 	connEpoch uint64   // b.epoch when conn was dialled
-	// partial is the rest of a direct write the socket did not take,
-	// with partialEvents the events it holds: run writes it first, on
-	// the same connection, or drops it with that connection.
-	partial       []byte
-	partialEvents int
-	partials      int // direct writes the socket took in part (tests look)
 }
 
 // batch is what waits for the publisher, in push order.
@@ -87,65 +70,19 @@ func newPublisher(b *Broker) *publisher {
 	return &publisher{b: b, wake: make(chan struct{}, 1)}
 }
 
-// pushEvent queues the PUBLISH of one event of session code, or writes
-// it at once when it is alone (writeDirect).
+// pushEvent queues the PUBLISH of one event of session code.
 func (p *publisher) pushEvent(code string, sentMicros int64, release bool, packet []byte) {
 	b := p.b
-	writer := p.connMu.TryLock()
 	p.mu.Lock()
 	if p.q.events >= maxQueuedEvents {
 		p.mu.Unlock()
-		if writer {
-			p.connMu.Unlock()
-		}
 		b.m.dropped.WithLabelValues(dropQueueFull).Inc()
 		return
 	}
-	alone := writer && p.q.empty() && p.ready()
 	p.q.cmds = appendPublishEvent(p.q.cmds, b.opt.Prefix, code, b.node, sentMicros, release, packet)
 	p.q.events++
-	var out batch
-	if alone {
-		out, p.q, p.spare = p.q, p.spare, batch{}
-	}
 	p.mu.Unlock()
-	if alone {
-		p.writeDirect(&out)
-	}
-	if writer {
-		p.connMu.Unlock()
-	}
-	if !alone {
-		p.signal()
-	}
-}
-
-// ready reports whether a direct write may go, with connMu held: a raw
-// connection of the current epoch, Redis up, nothing left over.
-func (p *publisher) ready() bool {
-	_, raw := p.conn.(*rawConn)
-	return raw && p.connEpoch == p.b.epoch.Load() && p.b.up.Load() && len(p.partial) == 0
-}
-
-// writeDirect makes one non-blocking write of out, with connMu held;
-// what the socket does not take becomes partial, for run.
-func (p *publisher) writeDirect(out *batch) {
-	b := p.b
-	n, err := p.conn.(*rawConn).tryWrite(out.cmds)
-	switch {
-	case err != nil:
-		p.closeConn()
-		b.m.dropped.WithLabelValues(dropRedisError).Add(float64(out.events))
-		b.markDown(fmt.Errorf("publish to redis: %w", err))
-	case n == len(out.cmds):
-		b.m.published.Add(float64(out.events))
-	default:
-		p.partial, p.partialEvents = append(p.partial, out.cmds[n:]...), out.events
-		p.partials++
-		p.signal()
-	}
-	out.reset()
-	p.spare = *out
+	p.signal()
 }
 
 // pushLeave queues the leave of member id of session code: its EVAL,
@@ -193,38 +130,27 @@ const drainWait = 2 * time.Second
 
 // run sends batches until ctx ends, then closes its connection.
 func (p *publisher) run(ctx context.Context) {
-	defer func() {
-		p.connMu.Lock()
-		p.closeConn()
-		p.connMu.Unlock()
-	}()
+	defer p.closeConn()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-p.wake:
 		}
-		for p.sendQueued(ctx) {
+		for {
+			p.spare.reset()
+			p.mu.Lock()
+			q := p.q
+			p.q, p.spare = p.spare, batch{}
+			p.mu.Unlock()
+			if q.empty() {
+				p.spare = q
+				break
+			}
+			p.send(ctx, &q)
+			p.spare = q
 		}
 	}
-}
-
-// sendQueued takes what is queued, with connMu, and sends it; false
-// when there was nothing.
-func (p *publisher) sendQueued(ctx context.Context) bool {
-	p.connMu.Lock()
-	defer p.connMu.Unlock()
-	p.mu.Lock()
-	q := p.q
-	p.q, p.spare = p.spare, batch{} // the spare is always reset
-	p.mu.Unlock()
-	sent := !q.empty() || len(p.partial) > 0
-	if sent {
-		p.send(ctx, &q)
-	}
-	q.reset()
-	p.spare = q
-	return sent
 }
 
 // send writes one batch. Events that cannot go are dropped and counted;
@@ -233,12 +159,16 @@ func (p *publisher) sendQueued(ctx context.Context) bool {
 func (p *publisher) send(ctx context.Context, q *batch) {
 	b := p.b
 	switch {
-	case len(q.cmds) == 0 && len(p.partial) == 0:
+	case len(q.cmds) == 0:
 	case !b.up.Load():
 		b.m.dropped.WithLabelValues(dropRedisDown).Add(float64(q.events))
-		p.closeConn() // and partial with it
 	default:
-		p.write(ctx, q.cmds, q.events)
+		if err := p.write(ctx, q.cmds); err != nil {
+			b.m.dropped.WithLabelValues(dropRedisError).Add(float64(q.events))
+			b.markDown(err)
+		} else {
+			b.m.published.Add(float64(q.events))
+		}
 	}
 	for _, s := range q.after {
 		if s.flushed != nil {
@@ -249,54 +179,30 @@ func (p *publisher) send(ctx context.Context, q *batch) {
 	}
 }
 
-// write writes what a direct write left (partial), then cmds, which
-// hold events, on the publisher's connection, dialling it first when
-// there is none or the node re-asserted since (Redis restarted, or came
-// back: the old connection may be dead without knowing it yet), with
-// connMu held. It counts the events published or dropped.
-func (p *publisher) write(ctx context.Context, cmds []byte, events int) {
-	b := p.b
-	epoch := b.epoch.Load()
+// write writes cmds on the publisher's connection, dialling it first
+// when there is none or the node re-asserted since (Redis restarted, or
+// came back: the old connection may be dead without knowing it yet).
+func (p *publisher) write(ctx context.Context, cmds []byte) error {
+	epoch := p.b.epoch.Load()
 	if p.conn != nil && p.connEpoch != epoch {
 		p.closeConn()
 	}
-	var err error
 	if p.conn == nil {
-		var c net.Conn
-		if c, err = dialPublisher(ctx, b.ro); err == nil {
-			p.conn, p.connEpoch = c, epoch
+		c, err := dialPublisher(ctx, p.b.ro)
+		if err != nil {
+			return err
 		}
+		p.conn, p.connEpoch = c, epoch
 	}
-	if err == nil {
-		if len(p.partial) > 0 {
-			cmds, events = append(p.partial, cmds...), events+p.partialEvents
-			p.partial, p.partialEvents = p.partial[:0], 0
-		}
-		// The deadline bounds this write only: a direct write, which
-		// never waits, must not find it passed.
-		p.conn.SetWriteDeadline(time.Now().Add(opTimeout))
-		if _, err = p.conn.Write(cmds); err != nil {
-			p.closeConn()
-			err = fmt.Errorf("publish to redis: %w", err)
-		} else {
-			p.conn.SetWriteDeadline(time.Time{})
-		}
+	p.conn.SetWriteDeadline(time.Now().Add(opTimeout))
+	if _, err := p.conn.Write(cmds); err != nil {
+		p.closeConn()
+		return fmt.Errorf("publish to redis: %w", err)
 	}
-	if err != nil {
-		b.m.dropped.WithLabelValues(dropRedisError).Add(float64(events))
-		b.markDown(err)
-		return
-	}
-	b.m.published.Add(float64(events))
+	return nil
 }
 
-// closeConn closes the connection, with connMu held, dropping (and
-// counting) what a direct write left on it.
 func (p *publisher) closeConn() {
-	if p.partialEvents > 0 {
-		p.b.m.dropped.WithLabelValues(dropRedisError).Add(float64(p.partialEvents))
-	}
-	p.partial, p.partialEvents = p.partial[:0], 0
 	if p.conn != nil {
 		p.conn.Close()
 		p.conn = nil

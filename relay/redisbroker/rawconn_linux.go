@@ -97,33 +97,6 @@ func (c *rawConn) Write(b []byte) (int, error) {
 	return done, err
 }
 
-// tryWrite makes one non-blocking write attempt and returns how much the
-// socket took: 0 and no error when it is full.
-func (c *rawConn) tryWrite(b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	var n int
-	var errno syscall.Errno
-	err := c.rc.Write(func(fd uintptr) bool {
-		for {
-			n, errno = rawSyscall(syscall.SYS_WRITE, fd, b)
-			if errno != syscall.EINTR {
-				return true
-			}
-		}
-	})
-	switch {
-	case err != nil:
-		return 0, err
-	case errno == syscall.EAGAIN:
-		return 0, nil
-	case errno != 0:
-		return 0, os.NewSyscallError("write", errno)
-	}
-	return n, nil
-}
-
 // rawSyscall reads or writes b on fd, which never blocks (non-blocking).
 func rawSyscall(trap, fd uintptr, b []byte) (int, syscall.Errno) {
 	n, _, errno := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
