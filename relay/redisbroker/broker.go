@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -58,6 +59,7 @@ type Broker struct {
 	opt  Options
 	node string
 	log  *slog.Logger
+	ro   *redis.Options // what the publisher dials (pubconn.go)
 	rdb  *redis.Client
 	ps   *redis.PubSub
 	peer relay.ClusterPeer // set by Bind before any session exists
@@ -66,6 +68,9 @@ type Broker struct {
 
 	up     atomic.Bool // Redis answered the last heartbeat and the node re-asserted
 	outage atomic.Bool // an outage was logged and not yet its end
+	// epoch counts the re-assertions: the publisher dials again when it
+	// changed, as its connection may be to a Redis that went away.
+	epoch atomic.Uint64
 
 	subMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE with sessions' births and deaths
 
@@ -102,6 +107,9 @@ func New(opt Options) (*Broker, error) {
 	ro.MaxRetries = -1 // no retry hidden in the client: the broker decides
 	ro.DialerRetries = 1
 	ro.Protocol = 2
+	ro.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dialRedis(ctx, ro, network, addr)
+	}
 	if opt.Node == "" {
 		opt.Node = randomNode()
 	}
@@ -115,6 +123,7 @@ func New(opt Options) (*Broker, error) {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	b := &Broker{opt: opt, node: opt.Node, log: opt.Logger.With("node", opt.Node), m: newMetrics(), sessions: make(map[string]*session)}
+	b.ro = ro
 	b.rdb = redis.NewClient(ro)
 	b.ps = b.rdb.Subscribe(context.Background())
 	b.pub = newPublisher(b)
@@ -353,7 +362,7 @@ func (b *Broker) drop(code, id string, quiet bool) {
 		}
 	}
 	b.mu.Unlock()
-	b.pub.push(op{kind: kindLeave, code: code, id: id, last: last, quiet: quiet})
+	b.pub.pushLeave(code, id, last, quiet)
 }
 
 // salt returns the salt of session code as the node knows it, "" when
@@ -383,8 +392,7 @@ func (b *Broker) Publish(code string, packet []byte, release bool) {
 		b.m.dropped.WithLabelValues(dropRedisDown).Inc()
 		return
 	}
-	msg := appendEvent(make([]byte, 0, len(packet)+40), b.node, time.Now().UnixMicro(), release, packet)
-	b.pub.push(op{kind: kindEvent, code: code, msg: msg})
+	b.pub.pushEvent(code, time.Now().UnixMicro(), release, packet)
 }
 
 // markDown notes Redis failing: logged once per outage.

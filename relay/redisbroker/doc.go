@@ -29,11 +29,19 @@
 // sending node built it (senderId, serverTime and seq in it), after the
 // sender's node id and send time. A node skips its own messages: its
 // members got the event locally. Every event and leave of a node goes
-// through one publisher goroutine, one pipeline at a time, so each
-// sender's events keep their order and a member's leave comes after its
-// events; Redis delivers to each subscriber in order, and each node's
-// receiving goroutine hands messages to the relay in that order, which
-// writes them through each member's own connection writer.
+// through one publisher goroutine, on a connection of its own with
+// Redis's replies turned off (CLIENT REPLY OFF): what was queued meanwhile
+// goes out in one write, without waiting for Redis to answer the last
+// (publisher.go, pubconn.go). So each sender's events keep their order
+// and a member's leave comes after its events; Redis delivers to each
+// subscriber in order, and each node's receiving goroutine hands
+// messages to the relay in that order, which writes them through each
+// member's own connection writer.
+//
+// Every connection to Redis reads and writes with raw system calls
+// (rawconn_linux.go), as the relay's sockets do: the scheduler's
+// bookkeeping around ordinary ones kept the Go runtime's monitor thread
+// waking every 20 µs on a busy node.
 //
 // # Redis going away
 //
@@ -45,8 +53,10 @@
 // heartbeat (restarted empty, or the node was swept), the node re-asserts
 // every member it holds (codes, private sessions' keys, address hashes
 // and presence), removes those it no longer
-// holds, and subscribes again, before it counts as up. The outage is
-// logged once when it starts and once when it ends. Presence messages are
+// holds, and subscribes again, before it counts as up; the publisher then
+// dials again, as its connection, which hears no replies, may be to a
+// Redis that went away. The outage is logged once when it starts and
+// once when it ends. Presence messages are
 // idempotent on the receiving side (a node remembers the remote members
 // of its sessions), so a re-assertion is not announced twice.
 //
@@ -62,13 +72,17 @@
 // for by Close: the publisher (owns every publish and leave, and
 // UNSUBSCRIBE), the receiver (owns reading the PubSub and every call into
 // the relay's ClusterPeer) and the heartbeat (owns the heartbeat, the
-// sweeps and re-assertion). Create and Join run on the joining
+// sweeps and re-assertion). The publisher owns its connection; the
+// heartbeat tells it to dial again through an atomic counter of
+// re-assertions (epoch). Create and Join run on the joining
 // connection's goroutine and may wait on Redis (bounded by the relay's
 // context); Publish and Leave never block: they queue to the publisher,
-// whose queue holds at most maxQueuedEvents events (overflow: the new
-// event is dropped and counted) plus the leaves, one per member.
+// whose queue (the commands, encoded by the pushing goroutine under the
+// publisher's lock) holds at most maxQueuedEvents events (overflow: the
+// new event is dropped and counted) plus the leaves, one per member.
 //
 // Locks: subMu serialises subscription changes with sessions' births and
 // deaths; mu guards sessions and is taken under subMu, never the reverse.
-// Neither is held while calling the relay. up and outage are atomics.
+// Neither is held while calling the relay. up, outage and epoch are
+// atomics.
 package redisbroker

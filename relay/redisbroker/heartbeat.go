@@ -57,6 +57,7 @@ func (b *Broker) beat(ctx context.Context) error {
 	if err := b.reassert(ctx); err != nil {
 		return err
 	}
+	b.epoch.Add(1)
 	b.up.Store(true)
 	b.m.up.Set(1)
 	if b.outage.Swap(false) {

@@ -115,3 +115,30 @@ func TestNodeGoneDuringOutageLeavesAfterIt(t *testing.T) {
 		t.Errorf("user-left %q, want Ben %q", ul.UserID, b.ID())
 	}
 }
+
+// Events cross again after Redis restarted: the publisher's connection,
+// which hears nothing from Redis (replies off), is dialled anew once the
+// node re-asserted, not written into while dead.
+func TestEventsCrossAfterRedisRestart(t *testing.T) {
+	redis := redistest.Start(t)
+	nodes := cluster(t, redis, 2, relay.Config{})
+	a, b := connect(t, nodes[0]), connect(t, nodes[1])
+	code := a.create("", "Ana")
+	b.join(code, "Ben")
+	a.next("session:user-joined")
+	var ev relayed
+	for seq := int64(1); seq <= 2; seq++ {
+		if seq == 2 {
+			redis.Stop()
+			waitUntil(t, "node 1 to see Redis down", func() bool { return !nodes[0].broker.Up() })
+			redis.Start()
+			waitUp(t, nodes[0])
+			waitUp(t, nodes[1])
+		}
+		a.broadcast(code, "drum_hit", seq, map[string]string{"drum": "kick"})
+		b.decode("event:broadcast", &ev)
+		if ev.SenderID != a.ID() || ev.Seq != seq {
+			t.Fatalf("Ben got %+v, want Ana's kick %d", ev, seq)
+		}
+	}
+}

@@ -2,66 +2,109 @@ package redisbroker
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"sync"
 	"time"
 )
 
-// op is one thing the publisher sends, in order.
-type op struct {
-	kind byte   // kindEvent or kindLeave
-	code string // the session
-	msg  []byte // kindEvent: the encoded message
-	id   string // kindLeave: the member
-	last bool   // kindLeave: the node's last member there: unsubscribe
-	// quiet, on a kindLeave, drops a member that never got in: nothing
-	// goes to Redis but the unsubscription when last.
-	quiet bool
-	// flushed, on an op of kind kindFlush, is closed when everything
-	// pushed before it has been tried.
-	flushed chan struct{}
-}
-
-// kindFlush marks an op that sends nothing: see drain.
-const kindFlush = 'f'
-
 // publisher sends every event and leave of the node, in the order they
-// were pushed, one pipeline of all that waits at a time on one Redis
-// connection: so each sender's events reach every other node in order,
-// and a member's leave after its events.
+// were pushed, on one Redis connection of its own whose replies are off
+// (pubconn.go): a batch is one write, and the next batch goes out as
+// soon as it is queued, without waiting for Redis to answer the last.
+// So each sender's events reach every other node in order, and a
+// member's leave after its events.
 //
-// Its queue is bounded: at most maxQueuedEvents events wait; past it a
-// new event is dropped and counted (queue_full), as a late note is worth
-// nothing. Leaves are never dropped here: there is at most one per
-// member that joined, so they are bounded by the connections.
+// Events and leaves are queued as the Redis commands that send them,
+// encoded once by the pushing goroutine into the queue's buffer (no
+// allocation per event). The queue is bounded: at most maxQueuedEvents
+// events wait; past it a new event is dropped and counted (queue_full),
+// as a late note is worth nothing. Leaves are never dropped here: there
+// is at most one per member that joined, so they are bounded by the
+// connections.
 type publisher struct {
 	b    *Broker
 	wake chan struct{} // capacity 1: there is something to send
 
-	mu     sync.Mutex // guards the fields below
-	ops    []op
-	events int // events in ops
+	mu sync.Mutex // guards q
+	q  batch
+
+	// Owned by run.
+	spare     batch    // the buffer q gets back when run takes it
+	conn      net.Conn // nil: dial before the next write
+	connEpoch uint64   // b.epoch when conn was dialled
+}
+
+// batch is what waits for the publisher, in push order.
+type batch struct {
+	cmds   []byte // RESP commands: PUBLISH for events, EVAL for leaves
+	events int    // PUBLISHes in cmds
+	after  []step // done once cmds are written (or dropped), in order
+}
+
+// step is something the publisher does after a batch: unsubscribe from
+// a session whose last local member left, or tell drain it got there.
+type step struct {
+	code    string        // unsubscribe from code's channel, unless a member came back
+	flushed chan struct{} // or, when not nil, close it
+}
+
+func (q *batch) empty() bool { return len(q.cmds) == 0 && len(q.after) == 0 }
+
+func (q *batch) reset() {
+	q.cmds, q.events, q.after = q.cmds[:0], 0, q.after[:0]
+	if cap(q.cmds) > maxKeptBuffer {
+		q.cmds = nil // a burst's buffer is not kept
+	}
 }
 
 // maxQueuedEvents bounds the events waiting for Redis (about 0.8 s of
-// the benchmark's load on one node).
-const maxQueuedEvents = 8192
+// the benchmark's load on one node); maxKeptBuffer bounds the buffer a
+// batch keeps for the next one.
+const (
+	maxQueuedEvents = 8192
+	maxKeptBuffer   = 1 << 20
+)
 
 func newPublisher(b *Broker) *publisher {
 	return &publisher{b: b, wake: make(chan struct{}, 1)}
 }
 
-func (p *publisher) push(o op) {
+// pushEvent queues the PUBLISH of one event of session code.
+func (p *publisher) pushEvent(code string, sentMicros int64, release bool, packet []byte) {
+	b := p.b
 	p.mu.Lock()
-	if o.kind == kindEvent && p.events >= maxQueuedEvents {
+	if p.q.events >= maxQueuedEvents {
 		p.mu.Unlock()
-		p.b.m.dropped.WithLabelValues(dropQueueFull).Inc()
+		b.m.dropped.WithLabelValues(dropQueueFull).Inc()
 		return
 	}
-	p.ops = append(p.ops, o)
-	if o.kind == kindEvent {
-		p.events++
+	p.q.cmds = appendPublishEvent(p.q.cmds, b.opt.Prefix, code, b.node, sentMicros, release, packet)
+	p.q.events++
+	p.mu.Unlock()
+	p.signal()
+}
+
+// pushLeave queues the leave of member id of session code: its EVAL,
+// unless quiet (a member that never got in), then, when it was the
+// node's last member there, the unsubscription.
+func (p *publisher) pushLeave(code, id string, last, quiet bool) {
+	b := p.b
+	p.mu.Lock()
+	if !quiet {
+		ch := b.key("ev:", code)
+		keys := b.sessionKeys(code)
+		p.q.cmds = appendCommand(p.q.cmds, "EVAL", leaveScript, "4", keys[0], keys[1], keys[2], keys[3],
+			id, ch, presence(kindLeave, b.node, id), code)
+	}
+	if last {
+		p.q.after = append(p.q.after, step{code: code})
 	}
 	p.mu.Unlock()
+	p.signal()
+}
+
+func (p *publisher) signal() {
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -72,7 +115,10 @@ func (p *publisher) push(o op) {
 // drainWait.
 func (p *publisher) drain() {
 	done := make(chan struct{})
-	p.push(op{kind: kindFlush, flushed: done})
+	p.mu.Lock()
+	p.q.after = append(p.q.after, step{flushed: done})
+	p.mu.Unlock()
+	p.signal()
 	select {
 	case <-done:
 	case <-time.After(drainWait):
@@ -82,8 +128,9 @@ func (p *publisher) drain() {
 // drainWait bounds a clean shutdown's wait for its leaves to go out.
 const drainWait = 2 * time.Second
 
-// run sends batches until ctx ends.
+// run sends batches until ctx ends, then closes its connection.
 func (p *publisher) run(ctx context.Context) {
+	defer p.closeConn()
 	for {
 		select {
 		case <-ctx.Done():
@@ -91,57 +138,74 @@ func (p *publisher) run(ctx context.Context) {
 		case <-p.wake:
 		}
 		for {
+			p.spare.reset()
 			p.mu.Lock()
-			batch := p.ops
-			p.ops, p.events = nil, 0
+			q := p.q
+			p.q, p.spare = p.spare, batch{}
 			p.mu.Unlock()
-			if len(batch) == 0 {
+			if q.empty() {
+				p.spare = q
 				break
 			}
-			p.send(ctx, batch)
+			p.send(ctx, &q)
+			p.spare = q
 		}
 	}
 }
 
-// send pipelines one batch. Events that cannot go are dropped and
-// counted; leaves that cannot go are left to the re-assertion, which
-// removes members the node no longer has.
-func (p *publisher) send(ctx context.Context, batch []op) {
+// send writes one batch. Events that cannot go are dropped and counted;
+// leaves that cannot go are left to the re-assertion, which removes
+// members the node no longer has.
+func (p *publisher) send(ctx context.Context, q *batch) {
 	b := p.b
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	pipe := b.rdb.Pipeline()
-	events := 0
-	for _, o := range batch {
-		ch := b.key("ev:", o.code)
-		switch o.kind {
-		case kindFlush:
-			continue
-		case kindEvent:
-			pipe.Publish(ctx, ch, o.msg)
-			events++
-			continue
+	switch {
+	case len(q.cmds) == 0:
+	case !b.up.Load():
+		b.m.dropped.WithLabelValues(dropRedisDown).Add(float64(q.events))
+	default:
+		if err := p.write(ctx, q.cmds); err != nil {
+			b.m.dropped.WithLabelValues(dropRedisError).Add(float64(q.events))
+			b.markDown(err)
+		} else {
+			b.m.published.Add(float64(q.events))
 		}
-		if o.quiet {
-			continue
-		}
-		pipe.Eval(ctx, leaveScript, b.sessionKeys(o.code), o.id, ch, presence(kindLeave, b.node, o.id), o.code)
 	}
-	if !b.up.Load() {
-		b.m.dropped.WithLabelValues(dropRedisDown).Add(float64(events))
-	} else if _, err := pipe.Exec(ctx); err != nil {
-		b.m.dropped.WithLabelValues(dropRedisError).Add(float64(events))
-		b.markDown(err)
-	} else {
-		b.m.published.Add(float64(events))
-	}
-	for _, o := range batch {
-		switch {
-		case o.kind == kindLeave && o.last:
-			b.unsubscribe(ctx, o.code)
-		case o.kind == kindFlush:
-			close(o.flushed)
+	for _, s := range q.after {
+		if s.flushed != nil {
+			close(s.flushed)
+		} else {
+			b.unsubscribe(ctx, s.code)
 		}
+	}
+}
+
+// write writes cmds on the publisher's connection, dialling it first
+// when there is none or the node re-asserted since (Redis restarted, or
+// came back: the old connection may be dead without knowing it yet).
+func (p *publisher) write(ctx context.Context, cmds []byte) error {
+	epoch := p.b.epoch.Load()
+	if p.conn != nil && p.connEpoch != epoch {
+		p.closeConn()
+	}
+	if p.conn == nil {
+		c, err := dialPublisher(ctx, p.b.ro)
+		if err != nil {
+			return err
+		}
+		p.conn, p.connEpoch = c, epoch
+	}
+	p.conn.SetWriteDeadline(time.Now().Add(opTimeout))
+	if _, err := p.conn.Write(cmds); err != nil {
+		p.closeConn()
+		return fmt.Errorf("publish to redis: %w", err)
+	}
+	return nil
+}
+
+func (p *publisher) closeConn() {
+	if p.conn != nil {
+		p.conn.Close()
+		p.conn = nil
 	}
 }
 

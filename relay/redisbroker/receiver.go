@@ -64,6 +64,9 @@ func (b *Broker) subscribed(code string) {
 // deliver hands one message of session code to the relay. A node skips
 // its own messages: its members heard them locally.
 func (b *Broker) deliver(code, payload string) {
+	if b.own(payload) {
+		return // half of what a node of two hears: skipped before any copy
+	}
 	m, err := decodeMessage([]byte(payload))
 	if err != nil {
 		b.m.dropped.WithLabelValues(dropMalformed).Inc()
@@ -91,6 +94,13 @@ func (b *Broker) deliver(code, payload string) {
 			b.peer.RemoteLeft(code, string(m.body))
 		}
 	}
+}
+
+// own reports whether payload is a message of this node (wire.go: its
+// kind, then the node's id and '|').
+func (b *Broker) own(payload string) bool {
+	n := len(b.node)
+	return len(payload) > n+1 && payload[1:1+n] == b.node && payload[1+n] == '|'
 }
 
 // learnJoin records a remote member; false when it was known (a

@@ -2,6 +2,7 @@ package redisbroker
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -58,6 +59,25 @@ func FuzzDecodeMessage(f *testing.F) {
 			if err != nil || again.sent != m.sent || !bytes.Equal(again.body, m.body) {
 				t.Fatalf("re-encoding %+v: %+v, %v", m, again, err)
 			}
+		}
+	})
+}
+
+// own, the receiver's skip of a node's own messages before decoding,
+// agrees with decodeMessage on every message that decodes.
+func FuzzOwn(f *testing.F) {
+	f.Add("n1", []byte(appendEvent(nil, "n1", 42, true, []byte(`42["e",{}]`))))
+	f.Add("n1", []byte(appendEvent(nil, "n10", 42, false, []byte(`42["e",{}]`))))
+	f.Add("n2", []byte(presence(kindLeave, "n2", "sid")))
+	f.Add("n", []byte("en"))
+	f.Fuzz(func(t *testing.T, node string, p []byte) {
+		if node == "" || strings.Contains(node, "|") {
+			return // no node is named so (New)
+		}
+		b := &Broker{node: node}
+		own := b.own(string(p))
+		if m, err := decodeMessage(p); err == nil && own != (m.node == node) {
+			t.Fatalf("own(%q) as %q = %v, but it decodes as from %q", p, node, own, m.node)
 		}
 	})
 }
