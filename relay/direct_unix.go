@@ -7,26 +7,14 @@ import (
 	"net"
 	"os"
 	"syscall"
-)
 
-// rawConnOf returns conn's raw descriptor, nil where it has none (TLS,
-// tests' pipes).
-func rawConnOf(conn net.Conn) syscall.RawConn {
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	return rc
-}
+	"github.com/jambridge/jambridge/internal/rawsys"
+)
 
 // newDirectConn returns nil where conn has no raw descriptor (TLS, tests'
 // pipes): every packet then goes through the queue.
 func newDirectConn(conn net.Conn) *directConn {
-	rc := rawConnOf(conn)
+	rc := rawsys.Conn(conn)
 	if rc == nil {
 		return nil
 	}
@@ -48,7 +36,7 @@ func (dc *directConn) write() (int, error) {
 // tryWrite is rc.Write's callback: it never waits for the socket to
 // become writable.
 func (dc *directConn) tryWrite(fd uintptr) bool {
-	n, errno := sysWrite(fd, dc.buf)
+	n, errno := rawsys.Write(fd, dc.buf)
 	if errno != 0 {
 		n, dc.err = 0, errno
 	}
@@ -57,7 +45,7 @@ func (dc *directConn) tryWrite(fd uintptr) bool {
 }
 
 // rawReader reads a websocket's socket for its one reader (wsConn.Read)
-// with sysRead, parking on Go's poller (RawConn.Read) when there is
+// with rawsys.Read, parking on Go's poller (RawConn.Read) when there is
 // nothing to read: what net.Conn.Read does, without the scheduler's
 // system call bookkeeping. Deadlines and Close work as for Read.
 type rawReader struct {
@@ -70,7 +58,7 @@ type rawReader struct {
 
 // newRawReader returns nil where conn has no raw descriptor.
 func newRawReader(conn net.Conn) *rawReader {
-	rc := rawConnOf(conn)
+	rc := rawsys.Conn(conn)
 	if rc == nil {
 		return nil
 	}
@@ -103,7 +91,7 @@ func (r *rawReader) read(b []byte) (int, error) {
 // tryRead is rc.Read's callback: false asks the poller to wait for input.
 func (r *rawReader) tryRead(fd uintptr) bool {
 	for {
-		n, errno := sysRead(fd, r.buf)
+		n, errno := rawsys.Read(fd, r.buf)
 		switch errno {
 		case 0:
 			r.n = n

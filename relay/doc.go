@@ -123,7 +123,7 @@
 // WriteTimeout is closed.
 // Each relayed event is encoded once and the same bytes go to every
 // receiver. On Linux a websocket's reads and its direct writes are raw
-// system calls on the non-blocking socket (rawio_linux.go): they never
+// system calls on the non-blocking socket (internal/rawsys): they never
 // block, so the goroutine keeps its P and the scheduler is not told.
 // A websocket's reader serves inside one RawConn.Read (serve_unix.go):
 // its callback reads, hands every complete buffered message to the read

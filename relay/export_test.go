@@ -41,3 +41,6 @@ func QueuedBytes(s *Server) (most int, dropped uint64) {
 // BlockingReads counts the turns serving websocket readers took on the
 // blocking path: the tests check what is served inside RawConn.Read.
 func BlockingReads(s *Server) uint64 { return s.stats.blockingReads.Load() }
+
+// MaskedFrame is a client's masked websocket frame.
+var MaskedFrame = frame

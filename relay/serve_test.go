@@ -65,27 +65,7 @@ func (fc *frameConn) send(frames ...[]byte) {
 }
 
 // maskedFrame is a client's websocket frame (RFC 6455 5.2).
-func maskedFrame(fin bool, op byte, payload []byte) []byte {
-	b0 := op
-	if fin {
-		b0 |= 0x80
-	}
-	b := []byte{b0}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xFFFF:
-		b = append(b, 0x80|126, byte(n>>8), byte(n))
-	default:
-		b = append(b, 0x80|127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	key := [4]byte{0x12, 0x34, 0x56, 0x78}
-	b = append(b, key[:]...)
-	for i, c := range payload {
-		b = append(b, c^key[i%4])
-	}
-	return b
-}
+var maskedFrame = relay.MaskedFrame
 
 func textFrame(s string) []byte { return maskedFrame(true, websocket.TextMessage, []byte(s)) }
 

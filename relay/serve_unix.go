@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync"
 	"syscall"
+
+	"github.com/jambridge/jambridge/internal/rawsys"
 )
 
 // Serving reads. A websocket's reader (readLoop) spends its life inside
@@ -206,7 +208,7 @@ func (c *wsConn) serveRead(b []byte) (int, error) {
 		return 0, c.readErr
 	}
 	for {
-		n, errno := sysRead(c.fd, b)
+		n, errno := rawsys.Read(c.fd, b)
 		switch {
 		case errno == syscall.EINTR:
 			continue

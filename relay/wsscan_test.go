@@ -14,7 +14,8 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// frame is a client's masked websocket frame, for the scanner's seeds.
+// frame is a client's masked websocket frame (RFC 6455 5.2): the
+// scanner's seeds, and the serving tests' frames (MaskedFrame).
 func frame(fin bool, op byte, payload []byte) []byte {
 	b0 := op
 	if fin {

@@ -16,7 +16,7 @@ const procsEnv = "JAMRELAY_PROCS"
 // benchmarks, 1 thread instead of 2 made fewer context switches and less
 // user time per delivery, but the same CPU per delivery within the
 // host's noise once the relay's socket calls stopped waking the
-// scheduler (rawio_linux.go), and a worse p99 (27.8 ms against 4.4 at
+// scheduler (internal/rawsys), and a worse p99 (27.8 ms against 4.4 at
 // 40k deliveries/s) and capacity: one thread also does the kernel's TCP
 // work of every write it makes (README, Benchmarks). An operator
 // sharing a small machine with other work can set it.

@@ -198,11 +198,7 @@ func boolInt(b bool) int {
 
 // A node shut down cleanly announces its members' leaves at once.
 func TestCleanShutdownAnnouncesLeavers(t *testing.T) {
-	nodes := cluster(t, redistest.Start(t), 2, relay.Config{})
-	a, b := connect(t, nodes[0]), connect(t, nodes[1])
-	code := a.create("", "Ana")
-	b.join(code, "Ben")
-	a.next("session:user-joined")
+	nodes, a, b, code := anaAndBen(t, redistest.Start(t))
 	nodes[1].stop()
 	var ul struct{ UserID string }
 	a.decode("session:user-left", &ul)

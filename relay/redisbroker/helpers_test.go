@@ -100,6 +100,18 @@ type member struct {
 	kept  []relay.Event
 }
 
+// anaAndBen is a session of two nodes on redis: Ana created it on the
+// first, Ben joined on the second, and Ana heard him join.
+func anaAndBen(t *testing.T, redis *redistest.Server) (nodes []*node, a, b *member, code string) {
+	t.Helper()
+	nodes = cluster(t, redis, 2, relay.Config{})
+	a, b = connect(t, nodes[0]), connect(t, nodes[1])
+	code = a.create("", "Ana")
+	b.join(code, "Ben")
+	a.next("session:user-joined")
+	return nodes, a, b, code
+}
+
 func connect(t *testing.T, n *node) *member {
 	t.Helper()
 	return connectToken(t, n, "")

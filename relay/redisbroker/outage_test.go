@@ -99,11 +99,7 @@ func TestRedisDownAtStart(t *testing.T) {
 // leave once Redis is back (sweepRemote).
 func TestNodeGoneDuringOutageLeavesAfterIt(t *testing.T) {
 	redis := redistest.Start(t)
-	nodes := cluster(t, redis, 2, relay.Config{})
-	a, b := connect(t, nodes[0]), connect(t, nodes[1])
-	code := a.create("", "Ana")
-	b.join(code, "Ben")
-	a.next("session:user-joined")
+	nodes, a, b, _ := anaAndBen(t, redis)
 
 	redis.Stop()
 	waitUntil(t, "both nodes to see Redis down", func() bool { return !nodes[0].broker.Up() && !nodes[1].broker.Up() })
@@ -121,11 +117,7 @@ func TestNodeGoneDuringOutageLeavesAfterIt(t *testing.T) {
 // node re-asserted, not written into while dead.
 func TestEventsCrossAfterRedisRestart(t *testing.T) {
 	redis := redistest.Start(t)
-	nodes := cluster(t, redis, 2, relay.Config{})
-	a, b := connect(t, nodes[0]), connect(t, nodes[1])
-	code := a.create("", "Ana")
-	b.join(code, "Ben")
-	a.next("session:user-joined")
+	nodes, a, b, code := anaAndBen(t, redis)
 	var ev relayed
 	for seq := int64(1); seq <= 2; seq++ {
 		if seq == 2 {

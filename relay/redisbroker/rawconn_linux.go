@@ -5,7 +5,8 @@ import (
 	"net"
 	"os"
 	"syscall"
-	"unsafe"
+
+	"github.com/jambridge/jambridge/internal/rawsys"
 )
 
 // rawConn is a connection to Redis whose reads and writes are raw system
@@ -14,7 +15,7 @@ import (
 // scheduler's bookkeeping around a system call. That bookkeeping
 // (entersyscall, exitsyscall) keeps the runtime's monitor thread polling
 // every 20 µs while the node is busy, and the relay's own sockets avoid
-// it for that reason (relay/rawio_linux.go); on a busy node the Redis
+// it for that reason (internal/rawsys); on a busy node the Redis
 // connections alone brought it back: half of a node's context switches
 // at 40k deliveries/s (README, Relay cluster). Deadlines and Close work
 // as for net.Conn.
@@ -29,12 +30,8 @@ type rawConn struct {
 // rawIO returns c with raw reads and writes, or c where it has no
 // descriptor.
 func rawIO(c net.Conn) net.Conn {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return c
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	rc := rawsys.Conn(c)
+	if rc == nil {
 		return c
 	}
 	return &rawConn{Conn: c, rc: rc}
@@ -51,7 +48,7 @@ func (c *rawConn) Read(b []byte) (int, error) {
 	var errno syscall.Errno
 	err := c.rc.Read(func(fd uintptr) bool {
 		for {
-			n, errno = rawSyscall(syscall.SYS_READ, fd, b)
+			n, errno = rawsys.Read(fd, b)
 			switch errno {
 			case syscall.EINTR:
 				continue
@@ -77,7 +74,7 @@ func (c *rawConn) Write(b []byte) (int, error) {
 	var errno syscall.Errno
 	err := c.rc.Write(func(fd uintptr) bool {
 		for done < len(b) {
-			n, e := rawSyscall(syscall.SYS_WRITE, fd, b[done:])
+			n, e := rawsys.Write(fd, b[done:])
 			switch e {
 			case 0:
 				done += n
@@ -95,13 +92,4 @@ func (c *rawConn) Write(b []byte) (int, error) {
 		err = os.NewSyscallError("write", errno)
 	}
 	return done, err
-}
-
-// rawSyscall reads or writes b on fd, which never blocks (non-blocking).
-func rawSyscall(trap, fd uintptr, b []byte) (int, syscall.Errno) {
-	n, _, errno := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), 0
 }

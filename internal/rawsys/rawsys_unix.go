@@ -1,19 +1,19 @@
 //go:build unix && !linux
 
-package relay
+package rawsys
 
 import (
 	"errors"
 	"syscall"
 )
 
-// sysWrite and sysRead: the ordinary system calls where the raw ones of
-// rawio_linux.go are not worth their risk.
-func sysWrite(fd uintptr, b []byte) (int, syscall.Errno) {
+// Write and Read: the ordinary system calls where the raw ones of
+// rawsys_linux.go are not worth their risk.
+func Write(fd uintptr, b []byte) (int, syscall.Errno) {
 	return errno(syscall.Write(int(fd), b))
 }
 
-func sysRead(fd uintptr, b []byte) (int, syscall.Errno) {
+func Read(fd uintptr, b []byte) (int, syscall.Errno) {
 	return errno(syscall.Read(int(fd), b))
 }
 
@@ -21,6 +21,9 @@ func errno(n int, err error) (int, syscall.Errno) {
 	var e syscall.Errno
 	if err != nil && !errors.As(err, &e) {
 		e = syscall.EIO
+	}
+	if e != 0 {
+		n = 0
 	}
 	return n, e
 }

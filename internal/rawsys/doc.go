@@ -1,0 +1,20 @@
+// Package rawsys reads and writes non-blocking sockets with raw system
+// calls, for the relay's websockets (relay) and its Redis connections
+// (relay/redisbroker): on Linux without telling the Go scheduler
+// (RawSyscall). A read or write on a non-blocking descriptor never
+// blocks, so there is no thread to hand the goroutine's P to, and the
+// scheduler's bookkeeping around a system call (entersyscall,
+// exitsyscall, and the wake-up of its monitor thread, which then polls
+// every 20 µs while the process is busy) is pure cost: about a tenth of
+// the relay's CPU at 40k deliveries/s, and half of a cluster node's
+// context switches (README, Benchmarks). A raw call delays a
+// collection's stop-the-world by its own few microseconds at most.
+// Callers wait for readiness on Go's poller (syscall.RawConn), so
+// deadlines and Close work as for net.Conn.
+//
+// # Concurrency
+//
+// The functions hold no state: each call is its caller's, on a
+// descriptor the caller owns for that read or write (the RawConn's
+// read or write lock).
+package rawsys
