@@ -75,15 +75,35 @@ type peer struct {
 
 func connect(t *testing.T, r *testRelay) *peer {
 	t.Helper()
+	return dialPeer(t, relay.ClientConfig{URL: r.URL})
+}
+
+// dialPeer connects a peer as cfg says (its OnEvent is the peer's).
+func dialPeer(t *testing.T, cfg relay.ClientConfig) *peer {
+	t.Helper()
 	p := &peer{t: t, inbox: make(chan relay.Event, 4096)}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	c, err := relay.Dial(ctx, relay.ClientConfig{URL: r.URL, OnEvent: func(ev relay.Event) { p.inbox <- ev }})
+	// Once the test is over nobody reads the inbox: what still arrives
+	// (a flood's tail, when a test left more than the inbox holds) is
+	// dropped, so the client's reader never blocks its Close.
+	over := make(chan struct{})
+	deliver := func(ev relay.Event) {
+		select {
+		case p.inbox <- ev:
+		case <-over:
+		}
+	}
+	cfg.OnEvent = deliver
+	c, err := relay.Dial(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Client = c
-	t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() {
+		close(over)
+		c.Close()
+	})
 	return p
 }
 

@@ -206,16 +206,7 @@ func TestSessionWithToken(t *testing.T) {
 // tokenPeer is connect with an access token.
 func tokenPeer(t *testing.T, r *testRelay, token string) *peer {
 	t.Helper()
-	p := &peer{t: t, inbox: make(chan relay.Event, 4096)}
-	ctx, cancel := contextWithWait()
-	defer cancel()
-	c, err := relay.Dial(ctx, relay.ClientConfig{URL: r.URL, Token: token, OnEvent: func(ev relay.Event) { p.inbox <- ev }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Client = c
-	t.Cleanup(func() { c.Close() })
-	return p
+	return dialPeer(t, relay.ClientConfig{URL: r.URL, Token: token})
 }
 
 // A Session's automatic rejoin carries its secret: after a relay
