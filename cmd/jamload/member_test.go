@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/jambridge/jambridge/internal/tcppair"
 )
 
 // tcpPair returns a client wsConn and the server's end of a loopback
@@ -12,19 +14,7 @@ import (
 // fill them.
 func tcpPair(t *testing.T, small bool) (*wsConn, net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	nc, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, srv := tcppair.New(t)
 	if small {
 		_ = nc.(*net.TCPConn).SetWriteBuffer(4096)
 		_ = srv.(*net.TCPConn).SetReadBuffer(4096)

@@ -8,37 +8,13 @@ import (
 	"testing"
 
 	"github.com/jambridge/jambridge/internal/rawsys"
+	"github.com/jambridge/jambridge/internal/tcppair"
 )
-
-// tcpPair is a connected loopback TCP pair, closed at the test's end.
-func tcpPair(t *testing.T) (a, b net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	a, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = <-accepted
-	if b == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
-}
 
 // Read on an empty socket says EAGAIN at once (the descriptor is
 // non-blocking); what Write wrote, Read reads.
 func TestWriteThenRead(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := tcppair.New(t)
 	ra, rb := rawsys.Conn(a), rawsys.Conn(b)
 	if ra == nil || rb == nil {
 		t.Fatal("a TCP connection has no raw descriptor")

@@ -7,26 +7,15 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/jambridge/jambridge/internal/tcppair"
 )
 
 // tcpPair returns both ends of a loopback TCP connection, the client's
 // with raw reads and writes.
 func tcpPair(t *testing.T) (raw, peer net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(); s.Close() })
+	c, s := tcppair.New(t)
 	raw = rawIO(c)
 	if _, ok := raw.(*rawConn); !ok {
 		t.Fatalf("rawIO of a TCP connection is a %T, want *rawConn", raw)
