@@ -204,7 +204,7 @@ func checkReceived(t *testing.T, b relay.Broadcast, p *peer, name, payload, seq 
 
 // join makes p join code and waits for the answer.
 func (p *peer) join(code, name string) created {
-	p.t.Helper()
+	p.T.Helper()
 	p.emit("session:join", map[string]any{"roomCode": code, "name": name, "kind": "web"})
 	var j created
 	p.decode("session:joined", &j)

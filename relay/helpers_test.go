@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/jambridge/jambridge/internal/relaytest"
 	"github.com/jambridge/jambridge/relay"
 )
 
@@ -65,13 +66,8 @@ func newRelay(t *testing.T, cfg relay.Config) *testRelay {
 }
 
 // peer is a participant connected with relay.Client; it collects every
-// event it receives.
-type peer struct {
-	t *testing.T
-	*relay.Client
-	inbox chan relay.Event
-	kept  []relay.Event // received but not yet asked for
-}
+// event it receives (relaytest.Peer).
+type peer struct{ *relaytest.Peer }
 
 func connect(t *testing.T, r *testRelay) *peer {
 	t.Helper()
@@ -81,70 +77,16 @@ func connect(t *testing.T, r *testRelay) *peer {
 // dialPeer connects a peer as cfg says (its OnEvent is the peer's).
 func dialPeer(t *testing.T, cfg relay.ClientConfig) *peer {
 	t.Helper()
-	p := &peer{t: t, inbox: make(chan relay.Event, 4096)}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	// Once the test is over nobody reads the inbox: what still arrives
-	// (a flood's tail, when a test left more than the inbox holds) is
-	// dropped, so the client's reader never blocks its Close.
-	over := make(chan struct{})
-	deliver := func(ev relay.Event) {
-		select {
-		case p.inbox <- ev:
-		case <-over:
-		}
-	}
-	cfg.OnEvent = deliver
-	c, err := relay.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Client = c
-	t.Cleanup(func() {
-		close(over)
-		c.Close()
-	})
-	return p
+	return &peer{relaytest.Dial(t, cfg, 4096, wait)}
 }
 
-func (p *peer) emit(name string, arg any) {
-	p.t.Helper()
-	if err := p.Emit(name, arg); err != nil {
-		p.t.Fatalf("emit %s: %v", name, err)
-	}
-}
+func (p *peer) emit(name string, arg any) { p.T.Helper(); p.Send(name, arg) }
 
 // next returns the next event named name, keeping the others for later.
-func (p *peer) next(name string) json.RawMessage {
-	p.t.Helper()
-	for i, ev := range p.kept {
-		if ev.Name == name {
-			p.kept = append(p.kept[:i], p.kept[i+1:]...)
-			return arg0(ev)
-		}
-	}
-	timeout := time.After(wait)
-	for {
-		select {
-		case ev := <-p.inbox:
-			if ev.Name == name {
-				return arg0(ev)
-			}
-			p.kept = append(p.kept, ev)
-		case <-timeout:
-			p.t.Fatalf("%s: no %q event within %v (got %v)", p.ID(), name, wait, names(p.kept))
-			return nil
-		}
-	}
-}
+func (p *peer) next(name string) json.RawMessage { p.T.Helper(); return p.Next(name) }
 
 // decode waits for the next event named name and unmarshals it into v.
-func (p *peer) decode(name string, v any) {
-	p.t.Helper()
-	if err := json.Unmarshal(p.next(name), v); err != nil {
-		p.t.Fatalf("%s: %v", name, err)
-	}
-}
+func (p *peer) decode(name string, v any) { p.T.Helper(); p.Decode(name, v) }
 
 // quiet checks that no event named name has reached p from anything p
 // and the actors sent so far. No waiting for time to pass: a clock:sync
@@ -153,14 +95,14 @@ func (p *peer) decode(name string, v any) {
 // of that has reached p (the relay writes to p in order, and the client
 // runs OnEvent before it resolves the ack).
 func (p *peer) quiet(name string, actors ...*peer) {
-	p.t.Helper()
+	p.T.Helper()
 	for _, a := range actors {
 		a.sync()
 	}
 	p.sync()
 	for _, ev := range p.received() {
 		if ev.Name == name {
-			p.t.Fatalf("%s: unexpected %q: %s", p.ID(), name, arg0(ev))
+			p.T.Fatalf("%s: unexpected %q: %s", p.ID(), name, arg0(ev))
 		}
 	}
 }
@@ -169,10 +111,10 @@ func (p *peer) quiet(name string, actors ...*peer) {
 func (p *peer) received() []relay.Event {
 	for {
 		select {
-		case ev := <-p.inbox:
-			p.kept = append(p.kept, ev)
+		case ev := <-p.Inbox:
+			p.Kept = append(p.Kept, ev)
 		default:
-			return p.kept
+			return p.Kept
 		}
 	}
 }
@@ -181,7 +123,7 @@ func (p *peer) received() []relay.Event {
 // them; call it after a sync.
 func (p *peer) count(name string) int {
 	n := 0
-	kept := p.kept[:0]
+	kept := p.Kept[:0]
 	for _, ev := range p.received() {
 		if ev.Name == name {
 			n++
@@ -189,46 +131,36 @@ func (p *peer) count(name string) int {
 			kept = append(kept, ev)
 		}
 	}
-	p.kept = kept
+	p.Kept = kept
 	return n
 }
 
 // sync makes a clock:sync round trip, proving the connection is alive
 // and that everything sent to p before it has been delivered.
 func (p *peer) sync() {
-	p.t.Helper()
+	p.T.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	if _, err := p.Call(ctx, "clock:sync", map[string]any{"t0": 1}); err != nil {
-		p.t.Fatalf("%s: clock:sync: %v", p.ID(), err)
+		p.T.Fatalf("%s: clock:sync: %v", p.ID(), err)
 	}
 }
 
 // wantError waits for an error event and checks its code.
 func (p *peer) wantError(code string) string {
-	p.t.Helper()
+	p.T.Helper()
 	var e struct{ Message, Code string }
 	p.decode("error", &e)
 	if e.Code != code || e.Message == "" {
-		p.t.Fatalf("error = %+v, want code %q and a message", e, code)
+		p.T.Fatalf("error = %+v, want code %q and a message", e, code)
 	}
 	return e.Message
 }
 
-func arg0(ev relay.Event) json.RawMessage {
-	if len(ev.Args) == 0 {
-		return nil
-	}
-	return ev.Args[0]
-}
-
-func names(evs []relay.Event) []string {
-	var out []string
-	for _, ev := range evs {
-		out = append(out, ev.Name)
-	}
-	return out
-}
+var (
+	arg0  = relaytest.Arg0
+	names = relaytest.Names
+)
 
 type created struct {
 	RoomCode     string

@@ -106,7 +106,7 @@ func TestLastEventsArriveBeforeUserLeft(t *testing.T) {
 	}
 	p[0].Close()
 	got := 0
-	for ev := range p[1].inbox {
+	for ev := range p[1].Inbox {
 		if ev.Name == "session:user-left" {
 			break
 		}

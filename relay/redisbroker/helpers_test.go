@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jambridge/jambridge/internal/redistest"
+	"github.com/jambridge/jambridge/internal/relaytest"
 	"github.com/jambridge/jambridge/relay"
 	"github.com/jambridge/jambridge/relay/redisbroker"
 )
@@ -92,13 +93,8 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// member is one musician connected with relay.Client.
-type member struct {
-	t *testing.T
-	*relay.Client
-	inbox chan relay.Event
-	kept  []relay.Event
-}
+// member is one musician connected with relay.Client (relaytest.Peer).
+type member struct{ *relaytest.Peer }
 
 // anaAndBen is a session of two nodes on redis: Ana created it on the
 // first, Ben joined on the second, and Ana heard him join.
@@ -120,63 +116,18 @@ func connect(t *testing.T, n *node) *member {
 // connectToken connects to n presenting the access token ("": none).
 func connectToken(t *testing.T, n *node, token string) *member {
 	t.Helper()
-	m := &member{t: t, inbox: make(chan relay.Event, 8192)}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	c, err := relay.Dial(ctx, relay.ClientConfig{URL: n.URL, Token: token, OnEvent: func(ev relay.Event) { m.inbox <- ev }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Client = c
-	t.Cleanup(func() { c.Close() })
-	return m
+	return &member{relaytest.Dial(t, relay.ClientConfig{URL: n.URL, Token: token}, 8192, wait)}
 }
 
-func (m *member) emit(name string, arg any) {
-	m.t.Helper()
-	if err := m.Emit(name, arg); err != nil {
-		m.t.Fatalf("emit %s: %v", name, err)
-	}
-}
+func (m *member) emit(name string, arg any) { m.T.Helper(); m.Send(name, arg) }
 
 // next returns the argument of the next event named name, keeping the
 // others for later.
-func (m *member) next(name string) json.RawMessage {
-	m.t.Helper()
-	for i, ev := range m.kept {
-		if ev.Name == name {
-			m.kept = append(m.kept[:i], m.kept[i+1:]...)
-			return arg0(ev)
-		}
-	}
-	timeout := time.After(wait)
-	for {
-		select {
-		case ev := <-m.inbox:
-			if ev.Name == name {
-				return arg0(ev)
-			}
-			m.kept = append(m.kept, ev)
-		case <-timeout:
-			m.t.Fatalf("%s: no %q within %v (kept %d others)", m.ID(), name, wait, len(m.kept))
-			return nil
-		}
-	}
-}
+func (m *member) next(name string) json.RawMessage { m.T.Helper(); return m.Next(name) }
 
-func (m *member) decode(name string, v any) {
-	m.t.Helper()
-	if err := json.Unmarshal(m.next(name), v); err != nil {
-		m.t.Fatalf("%s: %v", name, err)
-	}
-}
+func (m *member) decode(name string, v any) { m.T.Helper(); m.Decode(name, v) }
 
-func arg0(ev relay.Event) json.RawMessage {
-	if len(ev.Args) == 0 {
-		return nil
-	}
-	return ev.Args[0]
-}
+var arg0 = relaytest.Arg0
 
 type joined struct {
 	RoomCode     string              `json:"roomCode"`
@@ -186,7 +137,7 @@ type joined struct {
 
 // create makes a session on m's node and returns its code.
 func (m *member) create(code, name string) string {
-	m.t.Helper()
+	m.T.Helper()
 	m.emit("session:create", map[string]string{"roomCode": code, "name": name, "kind": "bridge"})
 	var j joined
 	m.decode("session:created", &j)
@@ -195,7 +146,7 @@ func (m *member) create(code, name string) string {
 
 // join joins code and returns the participants the relay listed.
 func (m *member) join(code, name string) []relay.Participant {
-	m.t.Helper()
+	m.T.Helper()
 	m.emit("session:join", map[string]string{"roomCode": code, "name": name, "kind": "browser"})
 	var j joined
 	m.decode("session:joined", &j)
@@ -204,11 +155,11 @@ func (m *member) join(code, name string) []relay.Participant {
 
 // wantError waits for an error and checks its code.
 func (m *member) wantError(code string) {
-	m.t.Helper()
+	m.T.Helper()
 	var e struct{ Code, Message string }
 	m.decode("error", &e)
 	if e.Code != code {
-		m.t.Errorf("error code %q (%s), want %q", e.Code, e.Message, code)
+		m.T.Errorf("error code %q (%s), want %q", e.Code, e.Message, code)
 	}
 }
 
@@ -222,18 +173,18 @@ type relayed struct {
 }
 
 func (m *member) broadcast(code, name string, seq int64, payload any) {
-	m.t.Helper()
+	m.T.Helper()
 	m.emit("event:broadcast", map[string]any{"roomCode": code, "eventName": name, "payload": payload, "seq": seq})
 }
 
 // sync waits for a clock:sync round trip: everything m sent before has
 // been handled by its node.
 func (m *member) sync() {
-	m.t.Helper()
+	m.T.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	if _, err := m.Call(ctx, "clock:sync", map[string]int{"t0": 1}); err != nil {
-		m.t.Fatal(err)
+		m.T.Fatal(err)
 	}
 }
 
@@ -270,7 +221,7 @@ func (n *node) metric(t *testing.T, name, reason string) float64 {
 
 func timeAfterWait() <-chan time.Time { return time.After(wait) }
 
-func decodeArg(t *testing.T, ev relay.Event, v any) {
+func decodeArg(t testing.TB, ev relay.Event, v any) {
 	t.Helper()
 	if err := json.Unmarshal(arg0(ev), v); err != nil {
 		t.Fatalf("%s: %v", ev.Name, err)

@@ -161,7 +161,7 @@ func checkStoredKey(t *testing.T, redis *redistest.Server, code, secret string) 
 }
 
 func (m *member) createPrivate(name, secret string) string {
-	m.t.Helper()
+	m.T.Helper()
 	m.emit("session:create", map[string]string{"name": name, "secret": secret})
 	var j joined
 	m.decode("session:created", &j)
@@ -169,7 +169,7 @@ func (m *member) createPrivate(name, secret string) string {
 }
 
 func (m *member) joinWith(code, name, secret string) []relay.Participant {
-	m.t.Helper()
+	m.T.Helper()
 	m.emit("session:join", map[string]string{"roomCode": code, "name": name, "secret": secret})
 	var j joined
 	m.decode("session:joined", &j)
@@ -179,7 +179,7 @@ func (m *member) joinWith(code, name, secret string) []relay.Participant {
 // joinRefused joins code offering secret ("": none) and wants the error
 // code want.
 func (m *member) joinRefused(code, secret, want string) {
-	m.t.Helper()
+	m.T.Helper()
 	arg := map[string]string{"roomCode": code, "name": "Mallory"}
 	if secret != "" {
 		arg["secret"] = secret
@@ -190,44 +190,44 @@ func (m *member) joinRefused(code, secret, want string) {
 
 // nextAny returns the next event m got, whatever its name.
 func (m *member) nextAny() relay.Event {
-	m.t.Helper()
-	if len(m.kept) > 0 {
-		ev := m.kept[0]
-		m.kept = m.kept[1:]
+	m.T.Helper()
+	if len(m.Kept) > 0 {
+		ev := m.Kept[0]
+		m.Kept = m.Kept[1:]
 		return ev
 	}
 	select {
-	case ev := <-m.inbox:
+	case ev := <-m.Inbox:
 		return ev
 	case <-timeAfterWait():
-		m.t.Fatalf("%s: nothing within %v", m.ID(), wait)
+		m.T.Fatalf("%s: nothing within %v", m.ID(), wait)
 		return relay.Event{}
 	}
 }
 
 // wantJoined wants the next thing m hears to be name joining.
 func (m *member) wantJoined(name string) {
-	m.t.Helper()
+	m.T.Helper()
 	ev := m.nextAny()
 	var uj struct{ User relay.Participant }
 	if ev.Name == "session:user-joined" {
-		decodeArg(m.t, ev, &uj)
+		decodeArg(m.T, ev, &uj)
 	}
 	if ev.Name != "session:user-joined" || uj.User.Name != name {
-		m.t.Errorf("%s heard %s %s, want %s joining", m.ID(), ev.Name, arg0(ev), name)
+		m.T.Errorf("%s heard %s %s, want %s joining", m.ID(), ev.Name, arg0(ev), name)
 	}
 }
 
 // wantLeft wants the next thing m hears to be id leaving.
 func (m *member) wantLeft(id string) {
-	m.t.Helper()
+	m.T.Helper()
 	ev := m.nextAny()
 	var ul struct{ UserID string }
 	if ev.Name == "session:user-left" {
-		decodeArg(m.t, ev, &ul)
+		decodeArg(m.T, ev, &ul)
 	}
 	if ev.Name != "session:user-left" || ul.UserID != id {
-		m.t.Errorf("%s heard %s %s, want %s leaving", m.ID(), ev.Name, arg0(ev), id)
+		m.T.Errorf("%s heard %s %s, want %s leaving", m.ID(), ev.Name, arg0(ev), id)
 	}
 }
 
