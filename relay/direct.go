@@ -34,10 +34,10 @@ import (
 // its connWriter's mu.
 type directConn struct {
 	rc  syscall.RawConn
-	buf []byte                // the frame being written, borrowed from framePool
-	n   int                   // what the kernel took of it
-	err error                 // and the system call's error
-	try func(fd uintptr) bool // rc.Write's callback, made once
+	buf []byte           // the frame being written, borrowed from framePool
+	n   int              // what the kernel took of it
+	err error            // and the system call's error
+	try func(fd uintptr) // rc.Control's callback, made once
 }
 
 // keptFrameBuffer is the largest frame buffer framePool keeps; musical

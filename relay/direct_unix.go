@@ -25,23 +25,29 @@ func newDirectConn(conn net.Conn) *directConn {
 
 // write makes one non-blocking write(2) attempt of dc.buf and returns how
 // much the kernel took.
+//
+// It runs inside RawConn.Control, not RawConn.Write: Control only holds
+// a reference to the descriptor (a Close waits for it, and a closed one
+// is refused), where Write also takes the descriptor's write lock and
+// resets its poller state, for a wait this write never makes. No other
+// write can run meanwhile: a direct write is made under the connWriter's
+// mu and only while no writer goroutine runs (direct.go).
 func (dc *directConn) write() (int, error) {
 	dc.n, dc.err = 0, nil
-	if err := dc.rc.Write(dc.try); err != nil {
+	if err := dc.rc.Control(dc.try); err != nil {
 		return 0, err
 	}
 	return max(dc.n, 0), dc.err
 }
 
-// tryWrite is rc.Write's callback: it never waits for the socket to
-// become writable.
-func (dc *directConn) tryWrite(fd uintptr) bool {
+// tryWrite is rc.Control's callback: one write(2), never a wait for the
+// socket to become writable.
+func (dc *directConn) tryWrite(fd uintptr) {
 	n, errno := rawsys.Write(fd, dc.buf)
 	if errno != 0 {
 		n, dc.err = 0, errno
 	}
 	dc.n = n
-	return true
 }
 
 // rawReader reads a websocket's socket for its one reader (wsConn.Read)
@@ -50,6 +56,7 @@ func (dc *directConn) tryWrite(fd uintptr) bool {
 // system call bookkeeping. Deadlines and Close work as for Read.
 type rawReader struct {
 	rc  syscall.RawConn
+	inq bool   // TCP_INQ is set: a serving read knows whether it left anything (serve_unix.go)
 	buf []byte // the caller's, during one read
 	n   int
 	err error
@@ -64,6 +71,7 @@ func newRawReader(conn net.Conn) *rawReader {
 	}
 	r := &rawReader{rc: rc}
 	r.try = r.tryRead
+	_ = rc.Control(func(fd uintptr) { r.inq = rawsys.EnableInq(fd) })
 	return r
 }
 

@@ -22,12 +22,20 @@ import (
 // error (it keeps any read error for ever).
 //
 // Why one call: the reader enters the poller once per connection, and
-// a parked reader holds no read buffer (park). It still reads until the
-// socket says EAGAIN before it parks, even after a read that did not
-// fill the buffer: a peer's FIN or reset that comes with its last data
-// is consumed by the read that returns the data, the end of the stream
+// a parked reader holds no read buffer (park).
+//
+// When it parks: a peer's FIN or reset that comes with its last data is
+// consumed by the read that returns the data, the end of the stream
 // shows only on the next read, and Go's edge-triggered poller reports
-// no new edge for it (TestServingNoticesTheEndBehindTheData).
+// no new edge for it (TestServingNoticesTheEndBehindTheData). So the
+// reader parks only once the socket has said it holds nothing more:
+// where the kernel takes TCP_INQ (Linux), each read is a recvmsg(2)
+// whose answer says how much is left after it, and at least 1 once the
+// peer's FIN has come, so a read that leaves nothing is the last one;
+// elsewhere the reader reads on until the socket says EAGAIN, which
+// costs one more read per wake-up. A reset is not in TCP_INQ's answer:
+// one that comes with the last data is noticed by the next write to the
+// member (its next delivery, at the latest its next ping), which fails.
 //
 // Anything else leaves the call for one turn of the blocking path
 // (awaitInput aside, the loop as it was): a frame not complete in the
@@ -139,6 +147,7 @@ func (c *wsConn) serve(handle func() bool) bool {
 // says why), false parks until the socket has input.
 func (c *wsConn) serveFd(fd uintptr) bool {
 	c.takeBuffer()
+	c.drained = false // woken: read at least once
 	handled := 0
 	for {
 		res := scanMessage(c.buffered())
@@ -157,12 +166,12 @@ func (c *wsConn) serveFd(fd uintptr) bool {
 		if res.state == scanOther || res.control || res.need > readBufferSize {
 			return true // serveSlow
 		}
-		// Read until the socket says EAGAIN, even after a read that did
-		// not fill the buffer: the peer's FIN (or reset) can come with
-		// its last data, and the read that returns the data consumes
-		// it, leaving the end of the stream for the next read with no
-		// new edge for the poller to report (TestServingNoticesTheEnd
-		// BehindTheData).
+		// Read until the socket says it holds nothing more, even after
+		// a read that did not fill the buffer: the peer's FIN can come
+		// with its last data (see the top of this file).
+		if c.drained {
+			return c.park()
+		}
 		switch err := c.fill(fd); {
 		case err == errAgain:
 			return c.park()
@@ -208,7 +217,7 @@ func (c *wsConn) serveRead(b []byte) (int, error) {
 		return 0, c.readErr
 	}
 	for {
-		n, errno := rawsys.Read(c.fd, b)
+		n, more, errno := c.read(b)
 		switch {
 		case errno == syscall.EINTR:
 			continue
@@ -221,6 +230,17 @@ func (c *wsConn) serveRead(b []byte) (int, error) {
 			c.readErr = io.EOF
 			return 0, io.EOF
 		}
+		c.drained = !more
 		return n, nil
 	}
+}
+
+// read makes serveRead's system call: with TCP_INQ, a recvmsg(2) that
+// says whether the socket holds more (more is true where it cannot say).
+func (c *wsConn) read(b []byte) (n int, more bool, errno syscall.Errno) {
+	if c.rr.inq {
+		return rawsys.ReadInq(c.fd, b)
+	}
+	n, errno = rawsys.Read(c.fd, b)
+	return n, true, errno
 }

@@ -31,6 +31,7 @@ type wsConn struct {
 	// The serving reader's state (serve_unix.go), the reader's own.
 	serving bool               // inside the serving callback
 	filling bool               // inside its one read
+	drained bool               // that read said the socket holds nothing more: park without another
 	fd      uintptr            // the descriptor, while filling
 	exit    serveExit          // why the callback returned
 	readErr error              // the end of the stream or a read error found while serving: every later Read returns it
