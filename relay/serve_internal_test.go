@@ -25,7 +25,7 @@ func TestParkedReaderHoldsNoBuffer(t *testing.T) {
 		return true
 	}
 	done := make(chan bool, 1)
-	go func() { done <- wc.serve(handle) }()
+	go func() { done <- wc.serve(handle, nil) }()
 
 	if n := <-parked; n != 0 {
 		t.Fatalf("parked with a buffer of %d bytes before any input", n)
@@ -60,4 +60,50 @@ func TestParkedReaderHoldsNoBuffer(t *testing.T) {
 	if _, err := wc.Read(make([]byte, 1)); err == nil {
 		t.Error("the end of the stream found while serving is not kept for the blocking path")
 	}
+}
+
+// A message of one text frame within the read limit goes to the text
+// handler unmasked, straight from the read buffer; every other message
+// goes to gorilla's path (handle), in order.
+func TestServingHandsOneFrameTextOver(t *testing.T) {
+	server, client := tcpPair(t)
+	wc := &wsConn{Conn: server, rr: newRawReader(server), limit: 8}
+	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	got := make(chan string, 16)
+	handle := func() bool {
+		res := scanMessage(wc.buffered())
+		_, _ = wc.br.Discard(res.n)
+		got <- "gorilla"
+		return true
+	}
+	text := func(b []byte) bool { got <- "text " + string(b); return true }
+	done := make(chan bool, 1)
+	go func() { done <- wc.serve(handle, text) }()
+
+	steps := []struct {
+		frames []byte
+		want   string
+	}{
+		{frame(true, opText, []byte("42[1]")), "text 42[1]"},
+		{frame(true, opBinary, []byte("42[2]")), "gorilla"},
+		{cat(frame(true, opPing, nil), frame(true, opText, []byte("42[3]"))), "gorilla"},
+		{cat(frame(false, opText, []byte("42")), frame(true, opContinuation, []byte("[4]"))), "gorilla"},
+		{frame(true, opText, []byte("42[555555]")), "gorilla"}, // over the limit of 8: gorilla fails it
+		{frame(true, opText, []byte("")), "text "},
+		{frame(true, opText, []byte("12345678")), "text 12345678"}, // the limit itself
+	}
+	var all []byte
+	for _, s := range steps {
+		all = append(all, s.frames...)
+	}
+	if _, err := client.Write(all); err != nil { // all in one read: the handlers see one buffer
+		t.Fatal(err)
+	}
+	for i, s := range steps {
+		if g := <-got; g != s.want {
+			t.Fatalf("message %d: %q, want %q", i, g, s.want)
+		}
+	}
+	client.Close()
+	<-done
 }

@@ -120,8 +120,8 @@ var errReadWhileServing = errors.New("relay: websocket read past the buffered me
 // complete buffered message to handle (false: the connection is over).
 // It returns false when handle did, true when the caller must run one
 // turn of its blocking path.
-func (c *wsConn) serve(handle func() bool) bool {
-	c.handle = handle
+func (c *wsConn) serve(handle func() bool, text func([]byte) bool) bool {
+	c.handle, c.text = handle, text
 	if c.serveFn == nil {
 		c.serveFn = c.serveFd
 	}
@@ -157,7 +157,7 @@ func (c *wsConn) serveFd(fd uintptr) bool {
 				return true
 			}
 			handled++
-			if !c.handle() {
+			if !c.handleMessage(res) {
 				c.exit = serveDone
 				return true
 			}
@@ -179,6 +179,25 @@ func (c *wsConn) serveFd(fd uintptr) bool {
 			return true
 		}
 	}
+}
+
+// handleMessage hands the complete message at the start of the read
+// buffer to its handler. A message of one text frame within the read
+// limit, the musical event's case, is unmasked where it lies and handed
+// over as it is, then dropped from the buffer: gorilla, which stands at
+// a frame's start between messages, never sees it, so no message reader
+// is made and nothing copied. Anything else is gorilla's to read
+// (handle): fragments, pings and pongs before it, a binary message, one
+// over the limit (gorilla fails it).
+func (c *wsConn) handleMessage(res scanResult) bool {
+	if !res.text || c.text == nil || int64(res.n-res.hdr) > c.limit {
+		return c.handle()
+	}
+	b := c.buffered()[:res.n]
+	unmask(b[res.hdr:], [4]byte(b[res.hdr-4:res.hdr]))
+	ok := c.text(b[res.hdr:])
+	_, _ = c.br.Discard(res.n)
+	return ok
 }
 
 // park gives the read buffer's buffer back if it holds nothing, and

@@ -34,6 +34,9 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sid stri
 		return // the upgrader has answered
 	}
 	ws.SetReadLimit(s.cfg.MaxPayload)
+	if wc, ok := ws.NetConn().(*wsConn); ok {
+		wc.limit = s.cfg.MaxPayload // the serving reader's own messages keep to it too
+	}
 	// The connection runs on its own goroutines, so net/http's
 	// per-request state (buffers, the request) is freed now: an idle
 	// member costs little.
@@ -185,7 +188,7 @@ func (sock *socket) readLoop(ws *websocket.Conn) {
 	handle := func() bool { return sock.readOne(ws) }
 	for {
 		if serving {
-			if !wc.serve(handle) {
+			if !wc.serve(handle, sock.handleText) {
 				return
 			}
 			sock.srv.stats.blockingReads.Add(1)
@@ -215,20 +218,26 @@ func (sock *socket) readOne(ws *websocket.Conn) bool {
 		sock.refuseBinary()
 		return true
 	}
-	// Handling keeps nothing of the message: what is relayed or stored
-	// is copied (encodeBroadcast, the session's strings).
-	err = sock.handleEIO(*msg)
-	if err != nil {
-		if !errors.Is(err, errClientClose) && !errors.Is(err, errControlFlood) {
-			sock.log.Info("closing connection: bad packet", "err", err)
-			sock.srv.stats.malformed.Add(1)
-		}
-		sock.close(err.Error())
-		putMessage(msg) // after the error, which may quote it, is logged
-		return false
+	ok := sock.handleText(*msg)
+	putMessage(msg) // after an error, which may quote it, is logged
+	return ok
+}
+
+// handleText handles one text message; false means the socket is closed.
+// Handling keeps nothing of b: what is relayed or stored is copied
+// (encodeBroadcast, the session's strings), so the caller may reuse b
+// once it returns.
+func (sock *socket) handleText(b []byte) bool {
+	err := sock.handleEIO(b)
+	if err == nil {
+		return true
 	}
-	putMessage(msg)
-	return true
+	if !errors.Is(err, errClientClose) && !errors.Is(err, errControlFlood) {
+		sock.log.Info("closing connection: bad packet", "err", err)
+		sock.srv.stats.malformed.Add(1)
+	}
+	sock.close(err.Error())
+	return false
 }
 
 func readCloseReason(err error) string {

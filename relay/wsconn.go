@@ -36,6 +36,8 @@ type wsConn struct {
 	exit    serveExit          // why the callback returned
 	readErr error              // the end of the stream or a read error found while serving: every later Read returns it
 	handle  func() bool        // the read loop's body
+	text    func([]byte) bool  // the handler of one text message, unmasked in the read buffer (handleMessage)
+	limit   int64              // the read limit gorilla has: a bigger message is gorilla's to fail
 	serveFn func(uintptr) bool // serveFd, made once
 	spare   *bufio.Reader      // an empty carrier of the read buffer's buffer (takeBuffer)
 	parked  func()             // tests: called as the reader parks

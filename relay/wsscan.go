@@ -25,6 +25,11 @@ type scanResult struct {
 	n       int  // scanComplete: the message's length, control frames included
 	need    int  // scanIncomplete: the least the buffer must hold before the message can be complete
 	control bool // a ping or pong precedes the end of what was scanned
+
+	// scanComplete, a message of one text frame and nothing before it:
+	// its payload is b[hdr:n], masked with the key b[hdr-4:hdr].
+	text bool
+	hdr  int
 }
 
 // maxScanned bounds a frame's payload length the scanner believes; more
@@ -82,6 +87,9 @@ func scanMessage(b []byte) scanResult {
 		i = end
 		if fin && op < 0x8 {
 			r.state, r.n = scanComplete, i
+			if end == hdr+int(size) && op == opText { // the first frame at 0: one text frame, nothing before it
+				r.text, r.hdr = true, hdr
+			}
 			return r
 		}
 	}
@@ -110,4 +118,18 @@ func scanLength(b []byte) (hdr int, size uint64, ok bool) {
 		size = binary.BigEndian.Uint64(b[2:])
 	}
 	return 2 + ext + 4, size, true
+}
+
+// unmask unmasks a client frame's payload p in place with key (RFC 6455
+// 5.3), eight bytes at a time.
+func unmask(p []byte, key [4]byte) {
+	k := binary.LittleEndian.Uint32(key[:])
+	k8 := uint64(k)<<32 | uint64(k)
+	i := 0
+	for ; len(p)-i >= 8; i += 8 {
+		binary.LittleEndian.PutUint64(p[i:], binary.LittleEndian.Uint64(p[i:])^k8)
+	}
+	for ; i < len(p); i++ {
+		p[i] ^= key[i&3]
+	}
 }

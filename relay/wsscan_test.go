@@ -77,6 +77,12 @@ func (h endHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // one message from b. It returns the error and how much of b gorilla
 // left unread.
 func gorillaReads(t *testing.T, b []byte) (left int, err error) {
+	left, _, _, err = gorillaMessage(t, b)
+	return left, err
+}
+
+// gorillaMessage is gorillaReads with the message gorilla read.
+func gorillaMessage(t *testing.T, b []byte) (left, typ int, msg []byte, err error) {
 	c := &endConn{r: bytes.NewReader(b)}
 	h := endHijacker{httptest.NewRecorder(), c, bufio.NewReaderSize(c, 4096)}
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -88,11 +94,11 @@ func gorillaReads(t *testing.T, b []byte) (left int, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, r, err := ws.NextReader()
+	typ, r, err := ws.NextReader()
 	if err == nil {
-		_, err = io.ReadAll(r)
+		msg, err = io.ReadAll(r)
 	}
-	return h.br.Buffered() + c.r.Len(), err
+	return h.br.Buffered() + c.r.Len(), typ, msg, err
 }
 
 // scanMessage agrees with gorilla: a complete message is read by gorilla
@@ -126,9 +132,16 @@ func FuzzScanMessage(f *testing.F) {
 			if res.n < 2 || res.n > len(b) {
 				t.Fatalf("complete in %d bytes of %d", res.n, len(b))
 			}
-			left, err := gorillaReads(t, b[:res.n])
+			left, typ, msg, err := gorillaMessage(t, b[:res.n])
 			if err != nil || left != 0 {
 				t.Fatalf("complete in %d bytes: gorilla: %v, %d bytes left", res.n, err, left)
+			}
+			if res.text { // the serving reader unmasks it in place and skips gorilla: same message
+				p := bytes.Clone(b[:res.n])
+				unmask(p[res.hdr:], [4]byte(p[res.hdr-4:res.hdr]))
+				if typ != websocket.TextMessage || !bytes.Equal(p[res.hdr:], msg) {
+					t.Fatalf("one text frame at %d: %q, gorilla reads type %d %q", res.hdr, p[res.hdr:], typ, msg)
+				}
 			}
 		case scanIncomplete:
 			if res.need <= len(b) {
@@ -141,6 +154,26 @@ func FuzzScanMessage(f *testing.F) {
 			if _, err := gorillaReads(t, b); err == nil {
 				t.Fatal("left to the blocking path, but gorilla reads a message")
 			}
+		}
+	})
+}
+
+// unmask agrees with the byte-by-byte definition of RFC 6455 5.3, at
+// every length and alignment.
+func FuzzUnmask(f *testing.F) {
+	f.Add([]byte("42[\"event:broadcast\"]"), uint32(0x01020304))
+	f.Add([]byte{}, uint32(0))
+	f.Add(bytes.Repeat([]byte{0xFF}, 17), uint32(0xDEADBEEF))
+	f.Fuzz(func(t *testing.T, p []byte, k uint32) {
+		key := [4]byte{byte(k), byte(k >> 8), byte(k >> 16), byte(k >> 24)}
+		want := bytes.Clone(p)
+		for i := range want {
+			want[i] ^= key[i%4]
+		}
+		got := bytes.Clone(p)
+		unmask(got, key)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("unmask(%x, %x) = %x, want %x", p, key, got, want)
 		}
 	})
 }
