@@ -12,6 +12,11 @@
 // Callers wait for readiness on Go's poller (syscall.RawConn), so
 // deadlines and Close work as for net.Conn.
 //
+// ReadInq is Read as a recvmsg(2) that also says whether the socket
+// holds more after it (TCP_INQ, set by EnableInq; Linux 4.18): a
+// reader parked on Go's edge-triggered poller must not park while it
+// does, and with it needs no last read that says EAGAIN.
+//
 // # Concurrency
 //
 // The functions hold no state: each call is its caller's, on a
