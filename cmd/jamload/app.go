@@ -21,6 +21,7 @@ type options struct {
 	capacityWindow time.Duration // each step of the capacity scenario
 	scenarios      []scenario
 	retries        int
+	rounds         int           // throughput windows per relay and scenario, the relays alternating
 	noiseWait      time.Duration // budget for waiting out other processes
 	json           bool
 	profile        string // generator CPU profile file; empty: none
@@ -42,6 +43,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "scenarios", Value: "40x5x50,40x5x100,idle,capacity", Usage: "comma list of NxMxR (sessions x members x events/s), idle and capacity"},
 			&cli.DurationFlag{Name: "capacity-window", Value: 4 * time.Second, Usage: "measurement window of each step of the capacity scenario"},
 			&cli.IntFlag{Name: "retries", Value: 2, Usage: "re-runs of a throughput window that other processes disturbed"},
+			&cli.IntFlag{Name: "rounds", Value: 1, Usage: "throughput windows per relay and scenario, the relays taking turns; the table keeps each relay's run of median CPU per delivery and counts what was lost in every round"},
 			&cli.DurationFlag{Name: "noise-wait", Value: time.Minute, Usage: "most extra time, over the whole run, spent waiting for a quiet host and re-running disturbed windows"},
 			&cli.BoolFlag{Name: "json", Usage: "also print the results as JSON lines"},
 			&cli.IntFlag{Name: "gen-procs", Value: 1, Usage: "threads running the generator's Go code at once (GOMAXPROCS): 1 leaves the relay the other cores and spares the generator the wake-ups between its own threads; 0: the Go runtime's choice"},
@@ -67,6 +69,7 @@ func optionsFrom(c *cli.Context) (options, error) {
 		idleConns:      c.Int("idle-conns"),
 		capacityWindow: c.Duration("capacity-window"),
 		retries:        c.Int("retries"),
+		rounds:         c.Int("rounds"),
 		noiseWait:      c.Duration("noise-wait"),
 		json:           c.Bool("json"),
 		profile:        c.String("cpuprofile"),
@@ -76,8 +79,8 @@ func optionsFrom(c *cli.Context) (options, error) {
 	if o.scenarios, err = parseScenarios(c.String("scenarios")); err != nil {
 		return o, err
 	}
-	if o.duration <= 0 || o.capacityWindow <= 0 || o.warmup < 0 || o.idleConns <= 0 || o.retries < 0 || o.genProcs < 0 {
-		return o, errors.New("--duration, --capacity-window and --idle-conns must be positive, --warmup, --retries and --gen-procs not negative")
+	if o.duration <= 0 || o.capacityWindow <= 0 || o.warmup < 0 || o.idleConns <= 0 || o.retries < 0 || o.genProcs < 0 || o.rounds <= 0 {
+		return o, errors.New("--duration, --capacity-window, --idle-conns and --rounds must be positive, --warmup, --retries and --gen-procs not negative")
 	}
 	if _, err := os.Stat(o.jamrelay); err != nil {
 		return o, fmt.Errorf("--jamrelay: %w (build it: CGO_ENABLED=0 go build -o /tmp/jamrelay ./cmd/jamrelay)", err)

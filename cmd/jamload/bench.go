@@ -76,9 +76,14 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 // scenario measures sc on every relay, prints its table and returns the
 // errors of the relays it could not measure.
 func (b *bench) scenario(ctx context.Context, sc scenario) []error {
+	if !sc.idle && !sc.capacity {
+		tp, errs := b.throughputRounds(ctx, sc)
+		b.tp = append(b.tp, tp...)
+		b.report(sc, tp, nil)
+		return errs
+	}
 	var (
 		errs []error
-		tp   []throughputResult
 		idle []idleResult
 		cp   []capacityResult
 	)
@@ -93,15 +98,10 @@ func (b *bench) scenario(ctx context.Context, sc scenario) []error {
 			if r, err = b.measureIdle(ctx, spec); err == nil {
 				idle = append(idle, r)
 			}
-		} else if sc.capacity {
+		} else {
 			var r capacityResult
 			if r, err = b.measureCapacity(ctx, spec); err == nil {
 				cp = append(cp, r)
-			}
-		} else {
-			var r throughputResult
-			if r, err = b.measureThroughput(ctx, spec, sc); err == nil {
-				tp = append(tp, r)
 			}
 		}
 		if err != nil {
@@ -112,7 +112,7 @@ func (b *bench) scenario(ctx context.Context, sc scenario) []error {
 			}
 		}
 	}
-	b.tp, b.idle, b.capacity = append(b.tp, tp...), append(b.idle, idle...), append(b.capacity, cp...)
+	b.idle, b.capacity = append(b.idle, idle...), append(b.capacity, cp...)
 	if sc.capacity {
 		printCapacity(b.out, cp)
 		if b.o.json {
@@ -120,8 +120,45 @@ func (b *bench) scenario(ctx context.Context, sc scenario) []error {
 		}
 		return errs
 	}
-	b.report(sc, tp, idle)
+	b.report(sc, nil, idle)
 	return errs
+}
+
+// throughputRounds measures sc on every relay --rounds times, the relays
+// taking turns so that a slow drift of the host (a neighbour's load, the
+// hypervisor's) reaches them alike, and returns each relay's run of
+// median CPU per delivery (medianRun). A relay that fails is not run
+// again.
+func (b *bench) throughputRounds(ctx context.Context, sc scenario) ([]throughputResult, []error) {
+	var errs []error
+	runs := make([][]throughputResult, len(b.relays))
+	failed := make([]bool, len(b.relays))
+	for round := 0; round < b.o.rounds; round++ {
+		for i, spec := range b.relays {
+			if failed[i] {
+				continue
+			}
+			fmt.Fprintf(b.log, "jamload: %s on %s (round %d of %d)...\n", sc.name, spec.name, round+1, b.o.rounds)
+			r, err := b.measureThroughput(ctx, spec, sc)
+			if err != nil {
+				err = fmt.Errorf("%s on %s: %w", sc.name, spec.name, err)
+				fmt.Fprintln(b.log, "jamload:", err)
+				failed[i], errs = true, append(errs, err)
+				if ctx.Err() != nil {
+					return nil, errs
+				}
+				continue
+			}
+			runs[i] = append(runs[i], r)
+		}
+	}
+	var tp []throughputResult
+	for _, rs := range runs {
+		if len(rs) > 0 {
+			tp = append(tp, medianRun(rs))
+		}
+	}
+	return tp, errs
 }
 
 // report prints the table of one scenario, and its JSON lines.

@@ -37,6 +37,12 @@ func printThroughput(w io.Writer, sc scenario, rs []throughputResult) {
 		fmt.Fprintf(w, "system calls counted by %s; context switches from /proc/PID/task/*/status\n", rs[0].Kernel.SyscallSource)
 	}
 	for _, r := range rs {
+		if r.Rounds > 1 {
+			fmt.Fprintf(w, "%s: the run of median CPU of %d rounds (lost, reordered and stalls: all rounds); CPU ms/100k %.0f-%.0f, p99 %.2f-%.2f ms across them\n",
+				r.Relay, r.Rounds, r.CPURange[0], r.CPURange[1], r.P99Range[0], r.P99Range[1])
+		}
+	}
+	for _, r := range rs {
 		if r.WriteErrors > 0 || r.Foreign > 0 {
 			fmt.Fprintf(w, "note: %s: %d connections failed to send, %d events with an unknown sender\n",
 				r.Relay, r.WriteErrors, r.Foreign)

@@ -109,3 +109,41 @@ func TestPrintThroughputRatioRow(t *testing.T) {
 		t.Errorf("ratio row: got %q, want %q", last, want)
 	}
 }
+
+// Over several rounds a relay's row is its run of median CPU, whole,
+// with what was lost in any round added up and the ranges beside it.
+func TestMedianRun(t *testing.T) {
+	run := func(cpu, p99 float64, lost int64) throughputResult {
+		return throughputResult{Relay: "jamrelay", CPUPer100k: cpu, Latency: latencySummary{P99: p99}, Lost: lost}
+	}
+	cases := []struct {
+		name     string
+		rs       []throughputResult
+		cpu, p99 float64
+		lost     int64
+		rounds   int
+	}{
+		{"one run is itself", []throughputResult{run(1200, 3, 5)}, 1200, 3, 5, 0},
+		{"odd: the middle", []throughputResult{run(1300, 9, 0), run(1100, 2, 1), run(1200, 4, 0)}, 1200, 4, 1, 3},
+		{"even: the lower middle", []throughputResult{run(1400, 1, 0), run(1000, 8, 0), run(1300, 5, 2), run(1100, 7, 0)}, 1100, 7, 2, 4},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := medianRun(c.rs)
+			if m.CPUPer100k != c.cpu || m.Latency.P99 != c.p99 || m.Lost != c.lost || m.Rounds != c.rounds {
+				t.Fatalf("got CPU %v p99 %v lost %d rounds %d; want %v %v %d %d", m.CPUPer100k, m.Latency.P99, m.Lost, m.Rounds, c.cpu, c.p99, c.lost, c.rounds)
+			}
+			if c.rounds > 1 {
+				lo, hi := c.rs[0].CPUPer100k, c.rs[0].CPUPer100k
+				plo, phi := c.rs[0].Latency.P99, c.rs[0].Latency.P99
+				for _, r := range c.rs {
+					lo, hi = min(lo, r.CPUPer100k), max(hi, r.CPUPer100k)
+					plo, phi = min(plo, r.Latency.P99), max(phi, r.Latency.P99)
+				}
+				if m.CPURange != [2]float64{lo, hi} || m.P99Range != [2]float64{plo, phi} {
+					t.Fatalf("ranges CPU %v p99 %v; want [%v %v] [%v %v]", m.CPURange, m.P99Range, lo, hi, plo, phi)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,10 @@
 package main
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // throughputResult is one relay's numbers for one NxMxR scenario.
 type throughputResult struct {
@@ -27,6 +31,39 @@ type throughputResult struct {
 	Kernel      kernelCost     `json:"kernel"`             // syscalls and context switches per 1,000 deliveries
 	WindowSec   float64        `json:"windowSec"`
 	Noisy       bool           `json:"noisy"` // other processes used more than noiseLimit
+
+	// With --rounds above 1 (medianRun): the rounds run, and the range of
+	// CPU per 100k deliveries and of p99 across them.
+	Rounds   int        `json:"rounds,omitempty"`
+	CPURange [2]float64 `json:"relayCpuMsPer100kRange,omitempty"`
+	P99Range [2]float64 `json:"p99MsRange,omitempty"`
+}
+
+// medianRun is one relay's result over several rounds of a scenario:
+// the run of median CPU per delivery (the lower of the two middle ones
+// for an even count), whole, so its figures belong together, with what
+// was lost, reordered or stalled in every round added up (nothing lost
+// must hold in each) and the ranges of CPU and p99 across the rounds.
+func medianRun(rs []throughputResult) throughputResult {
+	byCPU := slices.Clone(rs)
+	slices.SortStableFunc(byCPU, func(a, b throughputResult) int { return cmp.Compare(a.CPUPer100k, b.CPUPer100k) })
+	m := byCPU[(len(byCPU)-1)/2]
+	if len(rs) == 1 {
+		return m
+	}
+	m.Rounds = len(rs)
+	m.Lost, m.Reordered, m.Stalls, m.Foreign, m.WriteErrors = 0, 0, 0, 0, 0
+	m.CPURange = [2]float64{byCPU[0].CPUPer100k, byCPU[len(byCPU)-1].CPUPer100k}
+	m.P99Range = [2]float64{rs[0].Latency.P99, rs[0].Latency.P99}
+	for _, r := range rs {
+		m.Lost += r.Lost
+		m.Reordered += r.Reordered
+		m.Stalls += r.Stalls
+		m.Foreign += r.Foreign
+		m.WriteErrors += r.WriteErrors
+		m.P99Range = [2]float64{min(m.P99Range[0], r.Latency.P99), max(m.P99Range[1], r.Latency.P99)}
+	}
+	return m
 }
 
 // collect adds up the members' counters once every goroutine is done.
