@@ -149,14 +149,15 @@ test: package-test
 ## bench: every figure of the README's benchmark tables: relay hot paths,
 ## jamrelay beside a Node socket.io relay over real sockets (40k/s, 80k/s,
 ## 10,000 idle members, capacity; syscalls and context switches per
-## 1,000 deliveries, counted with perf when it can; each also as two nodes
-## on one Redis, each session split across them), bridge to bridge
+## 1,000 deliveries, counted with perf when it can; each throughput window
+## three times, the relays taking turns, the run of median CPU kept; each
+## also as two nodes on one Redis, each session split across them), bridge to bridge
 ## latency through a relay, the idle daemon's memory and CPU, and playout
 ## through a jitter proxy, and page to page through jamrelay in headless
-## Chromium (about 15 minutes in all)
+## Chromium (about 20 minutes in all)
 bench: check-node build deps servers
 	$(GO) test -run='^$$' -bench=. -benchmem ./relay/ ./mapping/
-	$(GO) run ./cmd/jamload --jamrelay $(BIN)/jamrelay --node-relay $(NODE_DIR)/server.js --redis-server $$(command -v redis-server) --scenarios 40x5x50,40x5x100,idle,capacity --idle-conns 10000
+	$(GO) run ./cmd/jamload --jamrelay $(BIN)/jamrelay --node-relay $(NODE_DIR)/server.js --redis-server $$(command -v redis-server) --scenarios 40x5x50,40x5x100,idle,capacity --idle-conns 10000 --rounds 3
 	$(GO) test -run='^$$' -bench='EndToEnd|IdleDaemon|JitterPlayout' -benchtime=1x -timeout=30m ./cmd/jambridge/
 	$(MAKE) web-bench
 
