@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jambridge/jambridge/internal/tcppair"
 )
 
 // Every test of the package runs with relayed packets overwritten once
@@ -20,7 +23,7 @@ var relayClock = time.Unix(1_764_097_200, 123_000_000)
 
 // newRelayTestServer returns a server whose senders are never rate
 // limited, on relayClock.
-func newRelayTestServer(t *testing.T) *Server {
+func newRelayTestServer(t testing.TB) *Server {
 	t.Helper()
 	srv, err := NewServer(Config{EventRate: 1e9, EventBurst: 1 << 20, Now: func() time.Time { return relayClock }})
 	if err != nil {
@@ -32,7 +35,7 @@ func newRelayTestServer(t *testing.T) *Server {
 
 // connectedSocket registers s with srv and connects it to "/"; its
 // connect reply is left where it went.
-func connectedSocket(t *testing.T, srv *Server, s *socket) *socket {
+func connectedSocket(t testing.TB, srv *Server, s *socket) *socket {
 	t.Helper()
 	if why := srv.register(s); why != "" {
 		t.Fatalf("register: %s", why)
@@ -107,7 +110,7 @@ func TestQueuedRelayedEventsOutliveTheirBuffer(t *testing.T) {
 
 // websocketMember returns a socket of srv born on a websocket whose
 // server end is conn, connected to "/" and in session MUSIC-42.
-func websocketMember(t *testing.T, srv *Server, conn net.Conn) *socket {
+func websocketMember(t testing.TB, srv *Server, conn net.Conn) *socket {
 	t.Helper()
 	s := newWebsocketSocket(srv)
 	s.w.attach(conn)
@@ -176,4 +179,45 @@ func TestSlowWebsocketMemberGetsEveryEventIntact(t *testing.T) {
 	if n := srv.stats.queued.Load(); n < queued {
 		t.Errorf("%d packets queued, want at least %d", n, queued)
 	}
+}
+
+// BenchmarkRelayToRawMembers: one event:broadcast handled and written
+// to 4 members whose clients read raw bytes into one buffer: unlike
+// BenchmarkRelayToWebsockets, whose gorilla clients allocate for every
+// message they read, its allocs/op are the relay's alone.
+func BenchmarkRelayToRawMembers(b *testing.B) {
+	srv, err := NewServer(Config{EventRate: 1e12, EventBurst: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Close() })
+	sender := connectedSocket(b, srv, newSocket(srv))
+	srv.hub.create(sender, "MUSIC-42", Participant{ID: sender.sid}, access{})
+	var readers sync.WaitGroup
+	b.Cleanup(readers.Wait) // after the pairs' cleanups close the clients
+	for range 4 {
+		client, server := tcppair.New(b)
+		websocketMember(b, srv, server)
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			buf := make([]byte, 64<<10)
+			for {
+				if _, err := client.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	in, _ := relayTestEvent(3, sender.sid)
+	event := []byte(in)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := sender.handleEIO(event); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(srv.Stats().DirectWrites)/float64(b.N*4), "direct/delivery")
 }
