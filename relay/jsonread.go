@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -93,15 +94,26 @@ func (r *jsonRead) name() ([]byte, error) {
 }
 
 // unquote returns the contents of v, a valid JSON string: a slice of v
-// when it has no escapes, else a copy unescaped as encoding/json does
-// (a lone surrogate becomes U+FFFD).
+// when it is plain ASCII (no escapes), else a copy unescaped as
+// encoding/json does (a lone surrogate or an invalid byte becomes
+// U+FFFD). Names and codes the relay reads are ASCII: the copy is for
+// what it goes on to refuse.
 func unquote(v []byte) ([]byte, error) {
-	if bytes.IndexByte(v, '\\') < 0 {
+	if plainASCII(v) {
 		return v[1 : len(v)-1], nil
 	}
 	var s string
 	err := json.Unmarshal(v, &s)
 	return []byte(s), err
+}
+
+func plainASCII(v []byte) bool {
+	for _, c := range v {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // end checks that nothing but whitespace follows the value read.
