@@ -36,7 +36,8 @@ type Cluster interface {
 	// Publish sends one relayed packet of session code to the other
 	// nodes with members there; release marks an event that ends a
 	// sound. It never blocks: an event that cannot go is dropped and
-	// counted.
+	// counted. packet is lent for the call (the relay builds the next
+	// event in the same buffer): copy what is kept.
 	Publish(code string, packet []byte, release bool)
 }
 

@@ -101,33 +101,46 @@ func DecodePacket(b []byte) (Packet, error) {
 // validating pass; the arguments are slices of p.Data. For an ACK the
 // name is empty and every element is an argument.
 func DecodeEvent(p Packet) (Event, error) {
+	name, args, err := decodeEvent(p, nil)
+	if err != nil {
+		return Event{}, err
+	}
+	return Event{Name: string(name), Args: args}, nil
+}
+
+// inlineArgs is how many arguments of an inbound event the relay's
+// handling decodes without allocating: its events take one.
+const inlineArgs = 4
+
+// decodeEvent is DecodeEvent appending the arguments to args, which the
+// caller may keep on its stack: the relay's hot path allocates nothing.
+// The name is a slice of p.Data unless it has escapes.
+func decodeEvent(p Packet, args []json.RawMessage) (name []byte, _ []json.RawMessage, _ error) {
 	r := readJSON(p.Data)
 	defer r.release()
 	if !r.open('[') {
-		return Event{}, fmt.Errorf("%w: event data is not an array", ErrMalformed)
+		return nil, nil, fmt.Errorf("%w: event data is not an array", ErrMalformed)
 	}
-	var ev Event
 	if p.Type != sioAck {
 		if !r.more() {
-			return Event{}, fmt.Errorf("%w: event without a name", ErrMalformed)
+			return nil, nil, fmt.Errorf("%w: event without a name", ErrMalformed)
 		}
-		name, err := r.str()
-		if err != nil {
-			return Event{}, fmt.Errorf("%w: event name is not a string", ErrMalformed)
+		var err error
+		if name, err = r.str(); err != nil { // null reads as the empty name: an unknown event
+			return nil, nil, fmt.Errorf("%w: event name is not a string", ErrMalformed)
 		}
-		ev.Name = name
 	}
 	for r.more() {
 		v, err := r.value()
 		if err != nil {
-			return Event{}, fmt.Errorf("%w: invalid json in the event's arguments", ErrMalformed)
+			return nil, nil, fmt.Errorf("%w: invalid json in the event's arguments", ErrMalformed)
 		}
-		ev.Args = append(ev.Args, v)
+		args = append(args, v)
 	}
 	if err := r.end(); err != nil {
-		return Event{}, fmt.Errorf("%w: invalid json after the event", ErrMalformed)
+		return nil, nil, fmt.Errorf("%w: invalid json after the event", ErrMalformed)
 	}
-	return ev, nil
+	return name, args, nil
 }
 
 // AppendEvent appends the Engine.IO message carrying a Socket.IO EVENT
@@ -162,10 +175,10 @@ func AppendAck(dst []byte, id int64, args ...[]byte) []byte {
 	return append(dst, ']')
 }
 
-func appendJSONString(dst []byte, s string) []byte {
+func appendJSONString[S string | []byte](dst []byte, s S) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s) // a string always marshals
+			b, _ := json.Marshal(string(s)) // a string always marshals
 			return append(dst, b...)
 		}
 	}

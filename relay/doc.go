@@ -121,7 +121,7 @@
 // events that end a sound (endsASound: a note-off, a pedal up), which are
 // kept like presence; a connection that had to drop while undrained for
 // WriteTimeout is closed.
-// Each relayed event is encoded once and the same bytes go to every
+// Each relayed event is encoded once, in a reused buffer (relaybuf.go), for every
 // receiver. On Linux a websocket's reads and its direct writes are raw
 // system calls on the non-blocking socket (internal/rawsys): they never
 // block, so the goroutine keeps its P and the scheduler is not told.

@@ -14,8 +14,8 @@ const (
 )
 
 // frames is one batch of server-to-client websocket frames: headers in
-// one buffer, payloads referenced where they are (a relayed event's bytes
-// are shared by every receiver), written with one writev. Owned by a
+// one buffer, payloads referenced where they are (the copy of a relayed
+// event that queues share), written with one writev. Owned by a
 // writer goroutine while it runs, in framesPool otherwise.
 type frames struct {
 	packets [][]byte // reused drain buffer

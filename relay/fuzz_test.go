@@ -152,11 +152,12 @@ func FuzzBroadcastArgMatchesEncodingJSON(f *testing.F) {
 		var m map[string]json.RawMessage
 		wantErr := json.Unmarshal(data, &m)
 		var want broadcastArg
+		var wantRoom, wantName string
 		if wantErr == nil {
 			for _, f := range []struct {
 				key string
 				dst *string
-			}{{"roomCode", &want.RoomCode}, {"eventName", &want.EventName}} {
+			}{{"roomCode", &wantRoom}, {"eventName", &wantName}} {
 				if raw, ok := m[f.key]; ok && wantErr == nil {
 					wantErr = json.Unmarshal(raw, f.dst)
 				}
@@ -169,9 +170,10 @@ func FuzzBroadcastArgMatchesEncodingJSON(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got.RoomCode != want.RoomCode || got.EventName != want.EventName ||
+		if string(got.RoomCode) != wantRoom || string(got.EventName) != wantName ||
 			!bytes.Equal(got.Payload, want.Payload) || !bytes.Equal(got.Seq, want.Seq) {
-			t.Fatalf("%q: parse %+v, encoding/json %+v", data, got, want)
+			t.Fatalf("%q: parse %q %q %s %s, encoding/json %q %q %s %s", data,
+				got.RoomCode, got.EventName, got.Payload, got.Seq, wantRoom, wantName, want.Payload, want.Seq)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -36,19 +37,32 @@ var handlers = map[string]handler{
 	"clock:sync":      (*socket).onClockSync,
 }
 
-// dispatch runs the handler of one event.
-func (s *socket) dispatch(ev Event, ack int64) {
-	h, ok := handlers[ev.Name]
+// handleEvent decodes an EVENT packet and runs its handler. The
+// arguments stay in an array on the stack: an event:broadcast is handled
+// without allocating (see onBroadcast).
+func (s *socket) handleEvent(p Packet) error {
+	var buf [inlineArgs]json.RawMessage
+	name, args, err := decodeEvent(p, buf[:0])
+	if err != nil {
+		return err
+	}
+	s.dispatch(name, args, p.ID)
+	return nil
+}
+
+// dispatch runs the handler of the event name with args.
+func (s *socket) dispatch(name []byte, args []json.RawMessage, ack int64) {
+	h, ok := handlers[string(name)]
 	if !ok {
 		// Ignored, as a stock Socket.IO relay does: pages may emit
 		// events of their own, and the story's page alerts on errors.
 		s.srv.stats.unknown.Add(1)
-		s.log.Debug("unknown event ignored", "event", truncate(ev.Name, maxEventName))
+		s.log.Debug("unknown event ignored", "event", truncate(string(name), maxEventName))
 		return
 	}
 	var arg json.RawMessage
-	if len(ev.Args) > 0 {
-		arg = ev.Args[0]
+	if len(args) > 0 {
+		arg = args[0]
 	}
 	h(s, arg, ack)
 }
@@ -176,12 +190,14 @@ func (s *socket) sendSessionError(err error, code string) {
 	}
 }
 
-// broadcastArg is the argument of event:broadcast. Payload and seq are
-// kept as raw JSON: the relay passes them through untouched.
+// broadcastArg is the argument of event:broadcast, as slices of the
+// packet (a string with escapes aside): nothing is copied until the
+// relayed packet is built. Payload and seq are kept as raw JSON: the
+// relay passes them through untouched.
 type broadcastArg struct {
-	RoomCode  string
-	EventName string
-	Payload   []byte // slices of the packet
+	RoomCode  []byte // unquoted; empty when absent or null
+	EventName []byte // unquoted; empty when absent or null
+	Payload   []byte
 	Seq       []byte
 }
 
@@ -223,6 +239,10 @@ func (a *broadcastArg) parse(arg []byte) error {
 
 var errNotObject = errors.New("not an object")
 
+// onBroadcast relays an event to the other members of the sender's
+// session. In the steady state it allocates nothing: the argument is
+// read in place, and the relayed packet is built in a borrowed buffer
+// (relayedPacket) that receivers copy only when they must queue it.
 func (s *socket) onBroadcast(arg json.RawMessage, _ int64) {
 	s.srv.stats.eventsIn.Add(1)
 	var a broadcastArg
@@ -234,23 +254,31 @@ func (s *socket) onBroadcast(arg json.RawMessage, _ int64) {
 		return
 	}
 	m := s.member()
-	code, _ := normalizeRoomCode(a.RoomCode)
-	if m == nil || m.room.code != code {
+	if m == nil || !m.room.is(a.RoomCode) {
 		s.srv.stats.notMember.Add(1)
-		s.srv.log.Warn(fmt.Sprintf("User %s tried to broadcast to %s but is not a member", s.sid, truncate(a.RoomCode, 40)))
+		s.srv.log.Warn(fmt.Sprintf("User %s tried to broadcast to %s but is not a member", s.sid, truncate(string(a.RoomCode), 40)))
 		return
 	}
-	msg := s.encodeBroadcast(&a)
-	if len(msg) > s.srv.maxRelayedPacket() { // unreachable while every field is checked: a guard
+	p := borrowRelayedPacket()
+	defer p.release()
+	p.b = s.encodeBroadcast(p.b, &a)
+	if len(p.b) > s.srv.maxRelayedPacket() { // unreachable while every field is checked: a guard
 		s.srv.stats.tooLarge.Add(1)
-		s.sendError(CodePayloadTooLarge, fmt.Sprintf("the relayed event is %d bytes; the limit is %d", len(msg), s.srv.maxRelayedPacket()))
+		s.sendError(CodePayloadTooLarge, fmt.Sprintf("the relayed event is %d bytes; the limit is %d", len(p.b), s.srv.maxRelayedPacket()))
 		return
 	}
-	n := m.relay(msg, endsASound(a.EventName, a.Payload))
+	n := m.relay(&p, endsASoundBytes(a.EventName, a.Payload))
 	s.srv.stats.deliveries.Add(uint64(n))
 	if s.srv.log.Enabled(context.Background(), slog.LevelInfo) {
 		s.srv.log.Info(fmt.Sprintf("Event broadcasted in %s: %s from %s", m.room.code, a.EventName, s.sid))
 	}
+}
+
+// endsASoundBytes is endsASound for an event name read from the packet.
+// The names it knows are short: a longer one is no release, and a
+// shorter one is converted on the stack.
+func endsASoundBytes(eventName, payload []byte) bool {
+	return len(eventName) <= len("control_change") && endsASound(string(eventName), payload)
 }
 
 // checkBroadcast validates the shape and size of an event:broadcast:
@@ -271,11 +299,12 @@ func (s *socket) checkBroadcast(a *broadcastArg) bool {
 	return false
 }
 
-// encodeBroadcast builds the relayed packet once for every receiver.
-func (s *socket) encodeBroadcast(a *broadcastArg) []byte {
+// encodeBroadcast appends the relayed packet, built once for every
+// receiver, to dst.
+func (s *socket) encodeBroadcast(dst []byte, a *broadcastArg) []byte {
 	// The fixed parts (prefix, names, sender id, serverTime) take about
 	// 130 bytes: size it once, so it is never grown.
-	b := make([]byte, 0, 160+len(a.EventName)+len(a.Payload)+len(a.Seq))
+	b := slices.Grow(dst, 160+len(a.EventName)+len(a.Payload)+len(a.Seq))
 	b = append(b, `42["event:broadcast",{"eventName":`...)
 	b = appendJSONString(b, a.EventName)
 	if len(a.Payload) > 0 { // an absent payload stays absent

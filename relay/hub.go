@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 )
 
@@ -283,11 +284,12 @@ func (m *member) participants() []Participant {
 	return out
 }
 
-// relay sends msg, encoded once, to every other member of m's session;
+// relay sends p, encoded once, to every other member of m's session;
 // release marks an event that ends a sound (endsASound), which a full
 // send queue keeps while it can drop others. It returns how many members
-// it reached; a member that has left relays nothing.
-func (m *member) relay(msg []byte, release bool) int {
+// it reached; a member that has left relays nothing. Nothing it calls
+// keeps p's bytes: receivers that queue the packet keep p.keep().
+func (m *member) relay(p *relayedPacket, release bool) int {
 	r := m.room
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -297,14 +299,21 @@ func (m *member) relay(msg []byte, release bool) int {
 	n := 0
 	for _, o := range r.members {
 		if o != m {
-			o.s.send(msg, !release)
+			o.s.w.relay(p, !release)
 			n++
 		}
 	}
 	if c := m.s.srv.hub.cluster; c != nil {
-		c.Publish(r.code, msg, release) // under the lock: ahead of m's leave
+		c.Publish(r.code, p.b, release) // under the lock: ahead of m's leave
 	}
 	return n
+}
+
+// is reports whether code, as a client wrote it, names r: a valid room
+// code equal to r's, whose code is upper case, without regard to case
+// (normalizeRoomCode, without a copy).
+func (r *room) is(code []byte) bool {
+	return len(code) <= MaxRoomCode && ValidRoomCode(string(code)) && strings.EqualFold(string(code), r.code)
 }
 
 // count returns the number of sessions.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -65,34 +66,54 @@ func (r *jsonRead) more() bool {
 // value reads the next value, validated, as the input's bytes.
 func (r *jsonRead) value() ([]byte, error) { return r.dec.ReadValue() }
 
-// str reads the next value as a string; null reads as "".
-func (r *jsonRead) str() (string, error) {
-	tok, err := r.dec.ReadToken()
+// str reads the next value as a string's bytes, unquoted; null reads
+// as empty. Without escapes they are the input's own bytes (no copy);
+// with escapes, which the hot path never sees, a fresh copy.
+func (r *jsonRead) str() ([]byte, error) {
+	v, err := r.dec.ReadValue()
 	switch {
 	case err != nil:
-		return "", err
-	case tok.Kind() == '"':
-		return tok.String(), nil
-	case tok.Kind() == 'n':
-		return "", nil
+		return nil, err
+	case v[0] == '"':
+		return unquote(v)
+	case v[0] == 'n':
+		return nil, nil
 	default:
-		return "", errNotString
+		return nil, errNotString
 	}
 }
 
-// name reads an object member's name. The bytes are only valid until
-// the next read: compare them, do not keep them.
+// name reads an object member's name, unquoted: the input's own bytes
+// unless it has escapes.
 func (r *jsonRead) name() ([]byte, error) {
 	v, err := r.dec.ReadValue()
 	if err != nil {
 		return nil, err
 	}
-	if bytes.IndexByte(v, '\\') < 0 {
+	return unquote(v)
+}
+
+// unquote returns the contents of v, a valid JSON string: a slice of v
+// when it is plain ASCII (no escapes), else a copy unescaped as
+// encoding/json does (a lone surrogate or an invalid byte becomes
+// U+FFFD). Names and codes the relay reads are ASCII: the copy is for
+// what it goes on to refuse.
+func unquote(v []byte) ([]byte, error) {
+	if plainASCII(v) {
 		return v[1 : len(v)-1], nil
 	}
-	var s string // escaped names are rare: unquote them as encoding/json does
-	err = json.Unmarshal(v, &s)
+	var s string
+	err := json.Unmarshal(v, &s)
 	return []byte(s), err
+}
+
+func plainASCII(v []byte) bool {
+	for _, c := range v {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // end checks that nothing but whitespace follows the value read.

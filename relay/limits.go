@@ -42,7 +42,7 @@ const maxEventName = 64
 
 // validEventName reports whether name is 1 to 64 letters, digits or
 // "_ : . -".
-func validEventName(name string) bool {
+func validEventName[S string | []byte](name S) bool {
 	if len(name) == 0 || len(name) > maxEventName {
 		return false
 	}

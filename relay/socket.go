@@ -292,11 +292,7 @@ func (s *socket) handleMessage(b []byte) error {
 		if s.sid == "" {
 			return nil // not connected to "/": ignored, as Socket.IO does
 		}
-		ev, err := DecodeEvent(p)
-		if err != nil {
-			return err
-		}
-		s.dispatch(ev, p.ID)
+		return s.handleEvent(p)
 	case sioBinaryEvent, sioBinaryAck:
 		s.refuseBinary()
 	case sioAck: // we never ask clients for acks

@@ -99,7 +99,15 @@ func (w *connWriter) wait() { w.writers.Wait() }
 // send writes one encoded Engine.IO packet at once when the websocket is
 // idle, or queues it; it never blocks. droppable marks relayed musical
 // events, which overflow may drop (see sendQueue).
-func (w *connWriter) send(b []byte, droppable bool) {
+func (w *connWriter) send(b []byte, droppable bool) { w.sendPacket(b, nil, droppable) }
+
+// relay is send for a relayed packet, whose bytes are borrowed for the
+// call: a direct write copies them into its frame, and the queue takes
+// p.keep(), one copy for every receiver of the event.
+func (w *connWriter) relay(p *relayedPacket, droppable bool) { w.sendPacket(p.b, p, droppable) }
+
+// sendPacket is send, and relay when p is not nil: b is then p's bytes.
+func (w *connWriter) sendPacket(b []byte, p *relayedPacket, droppable bool) {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -111,6 +119,9 @@ func (w *connWriter) send(b []byte, droppable bool) {
 		}
 		w.mu.Unlock()
 		return
+	}
+	if p != nil {
+		b = p.keep()
 	}
 	dropped, stuck := w.q.push(b, droppable, w.srv.cfg.Now(), w.srv.cfg.WriteTimeout)
 	stuck = stuck && !w.stuck
