@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -32,65 +31,23 @@ func TestClusterNodeKilledItsMembersLeave(t *testing.T) {
 		}
 	}
 	a, b, c := dialMember(t, urls[0]), dialMember(t, urls[1]), dialMember(t, urls[2])
-	code := a.call(t, "session:create", "session:created", map[string]string{"name": "Ana"})
+	code := a.call("session:create", "session:created", map[string]string{"name": "Ana"})
 	for _, m := range []*member{b, c} {
-		m.call(t, "session:join", "session:joined", map[string]string{"roomCode": code, "name": "x"})
+		m.call("session:join", "session:joined", map[string]string{"roomCode": code, "name": "x"})
 	}
 	killed := time.Now()
 	if err := victim.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range []*member{a, c} {
-		arg := m.wait(t, "session:user-left", killed.Add(leaveBound))
 		var ul struct{ UserID string }
-		json.Unmarshal(arg, &ul)
+		if err := json.Unmarshal(m.NextBefore("session:user-left", killed.Add(leaveBound)), &ul); err != nil {
+			t.Fatal(err)
+		}
 		if ul.UserID != b.ID() {
 			t.Errorf("user-left %q, want the killed node's member %q", ul.UserID, b.ID())
 		}
 		t.Logf("user-left %v after the SIGKILL", time.Since(killed).Round(time.Millisecond))
-	}
-}
-
-type member struct {
-	*relay.Client
-	inbox chan relay.Event
-}
-
-func dialMember(t *testing.T, url string) *member {
-	t.Helper()
-	return dialToken(t, url, "")
-}
-
-// call emits name and waits for reply, returning its roomCode.
-func (m *member) call(t *testing.T, name, reply string, arg any) string {
-	t.Helper()
-	if err := m.Emit(name, arg); err != nil {
-		t.Fatal(err)
-	}
-	var r struct{ RoomCode string }
-	json.Unmarshal(m.wait(t, reply, time.Now().Add(hang)), &r)
-	return r.RoomCode
-}
-
-// wait returns the argument of the next event named name, failing at
-// deadline; other events are skipped.
-func (m *member) wait(t *testing.T, name string, deadline time.Time) json.RawMessage {
-	t.Helper()
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	for {
-		select {
-		case ev := <-m.inbox:
-			if ev.Name == "error" {
-				t.Fatalf("error %s", ev.Args[0])
-			}
-			if ev.Name == name && len(ev.Args) > 0 {
-				return ev.Args[0]
-			}
-		case <-timer.C:
-			t.Fatalf("no %s by the deadline", name)
-			return nil
-		}
 	}
 }
 
@@ -117,55 +74,19 @@ func TestClusterPrivateSessionWithTokens(t *testing.T) {
 		return tok
 	}
 	a := dialToken(t, url0, token("", ""))
-	a.call(t, "session:create", "session:created", map[string]string{"roomCode": "GIG-1", "name": "Ana", "secret": "pw"})
+	a.call("session:create", "session:created", map[string]string{"roomCode": "GIG-1", "name": "Ana", "secret": "pw"})
 	m := dialToken(t, url1, token("GIG-1", "Mallory"))
 	for _, s := range []string{"", "wp"} {
-		if err := m.Emit("session:join", map[string]string{"roomCode": "GIG-1", "secret": s}); err != nil {
-			t.Fatal(err)
-		}
-		if got := m.errorCode(t); got != relay.CodeForbidden {
+		m.Send("session:join", map[string]string{"roomCode": "GIG-1", "secret": s})
+		if got := m.errorCode(); got != relay.CodeForbidden {
 			t.Errorf("a join with secret %q: error %q, want %q", s, got, relay.CodeForbidden)
 		}
 	}
 	b := dialToken(t, url1, token("GIG-1", "Ada"))
-	b.call(t, "session:join", "session:joined", map[string]string{"roomCode": "GIG-1", "name": "Ben", "secret": "pw"})
+	b.call("session:join", "session:joined", map[string]string{"roomCode": "GIG-1", "name": "Ben", "secret": "pw"})
 	var uj struct{ User relay.Participant }
-	json.Unmarshal(a.wait(t, "session:user-joined", time.Now().Add(hang)), &uj)
+	a.Decode("session:user-joined", &uj)
 	if uj.User.Name != "Ada" || uj.User.ID != b.ID() {
 		t.Errorf("Ana heard %+v join first, want Ada (the token's name)", uj.User)
-	}
-}
-
-func dialToken(t *testing.T, url, token string) *member {
-	t.Helper()
-	m := &member{inbox: make(chan relay.Event, 64)}
-	ctx, cancel := context.WithTimeout(context.Background(), hang)
-	defer cancel()
-	c, err := relay.Dial(ctx, relay.ClientConfig{URL: url, Token: token, OnEvent: func(ev relay.Event) { m.inbox <- ev }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Client = c
-	t.Cleanup(func() { c.Close() })
-	return m
-}
-
-// errorCode waits for the next error event and returns its code.
-func (m *member) errorCode(t *testing.T) string {
-	t.Helper()
-	timer := time.NewTimer(hang)
-	defer timer.Stop()
-	for {
-		select {
-		case ev := <-m.inbox:
-			if ev.Name == "error" && len(ev.Args) > 0 {
-				var e struct{ Code string }
-				json.Unmarshal(ev.Args[0], &e)
-				return e.Code
-			}
-		case <-timer.C:
-			t.Fatal("no error within the wait")
-			return ""
-		}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -128,40 +127,15 @@ func TestSIGTERMAlwaysExitsZero(t *testing.T) {
 
 func TestFlagsAndEnvironmentReachTheRelay(t *testing.T) {
 	_, url, _ := startBinary(t, []string{"JAMRELAY_MAX_MEMBERS=1"}, "--max-event-payload", "10")
-	ctx, cancel := context.WithTimeout(context.Background(), hang)
-	defer cancel()
-	events := make(chan relay.Event, 16)
-	dial := func() *relay.Client {
-		c, err := relay.Dial(ctx, relay.ClientConfig{URL: url, OnEvent: func(e relay.Event) { events <- e }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
+	a, b := dialMember(t, url), dialMember(t, url)
+	a.call("session:create", "session:created", map[string]string{"roomCode": "ENV-1"})
+	b.Send("session:join", map[string]string{"roomCode": "ENV-1"}) // JAMRELAY_MAX_MEMBERS=1
+	if code := b.errorCode(); code != relay.CodeSessionFull {
+		t.Errorf("join: error %s, want session_full", code)
 	}
-	a, b := dial(), dial()
-	a.Emit("session:create", map[string]string{"roomCode": "ENV-1"})
-	next := func() (string, string) {
-		select {
-		case e := <-events:
-			var v struct{ Code string }
-			json.Unmarshal(e.Args[0], &v)
-			return e.Name, v.Code
-		case <-time.After(hang):
-			t.Fatal("no event")
-		}
-		return "", ""
-	}
-	if name, _ := next(); name != "session:created" {
-		t.Fatalf("got %s", name)
-	}
-	b.Emit("session:join", map[string]string{"roomCode": "ENV-1"}) // JAMRELAY_MAX_MEMBERS=1
-	if name, code := next(); name != "error" || code != relay.CodeSessionFull {
-		t.Errorf("join: got %s %s, want error session_full", name, code)
-	}
-	a.Emit("event:broadcast", map[string]any{"roomCode": "ENV-1", "eventName": "x", "payload": "0123456789"}) // --max-event-payload 10
-	if name, code := next(); name != "error" || code != relay.CodePayloadTooLarge {
-		t.Errorf("broadcast: got %s %s, want error payload_too_large", name, code)
+	a.Send("event:broadcast", map[string]any{"roomCode": "ENV-1", "eventName": "x", "payload": "0123456789"}) // --max-event-payload 10
+	if code := a.errorCode(); code != relay.CodePayloadTooLarge {
+		t.Errorf("broadcast: error %s, want payload_too_large", code)
 	}
 }
 

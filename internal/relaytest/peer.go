@@ -1,5 +1,5 @@
 // Package relaytest connects test participants to a relay: the one test
-// peer of the relay's and the cluster broker's tests.
+// peer of the relay's, the cluster broker's and jamrelay's tests.
 //
 // # Concurrency
 //
@@ -66,8 +66,15 @@ func (p *Peer) Send(name string, arg any) {
 }
 
 // Next returns the argument of the next event named name, keeping the
-// others for later.
+// others for later; it waits at most the peer's wait.
 func (p *Peer) Next(name string) json.RawMessage {
+	p.T.Helper()
+	return p.NextBefore(name, time.Now().Add(p.wait))
+}
+
+// NextBefore is Next failing the test at deadline: for a bound that is
+// the test's subject rather than a guard against a hang.
+func (p *Peer) NextBefore(name string, deadline time.Time) json.RawMessage {
 	p.T.Helper()
 	for i, ev := range p.Kept {
 		if ev.Name == name {
@@ -75,7 +82,9 @@ func (p *Peer) Next(name string) json.RawMessage {
 			return Arg0(ev)
 		}
 	}
-	timeout := time.After(p.wait)
+	within := time.Until(deadline)
+	timeout := time.NewTimer(within)
+	defer timeout.Stop()
 	for {
 		select {
 		case ev := <-p.Inbox:
@@ -83,8 +92,8 @@ func (p *Peer) Next(name string) json.RawMessage {
 				return Arg0(ev)
 			}
 			p.Kept = append(p.Kept, ev)
-		case <-timeout:
-			p.T.Fatalf("%s: no %q event within %v (got %v)", p.ID(), name, p.wait, Names(p.Kept))
+		case <-timeout.C:
+			p.T.Fatalf("%s: no %q event within %v (got %v)", p.ID(), name, within.Round(time.Millisecond), Names(p.Kept))
 			return nil
 		}
 	}

@@ -116,7 +116,7 @@ func TestCodeAndLimitAcrossNodes(t *testing.T) {
 	waitUntil(t, "the code freed", func() bool {
 		d.emit("session:create", map[string]string{"roomCode": "BAND-ROOM", "name": "Dee"})
 		for {
-			ev := <-d.Inbox
+			ev := d.nextAny() // bounded: a lost reply fails rather than hangs
 			switch ev.Name {
 			case "session:created":
 				return true

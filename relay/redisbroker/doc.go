@@ -48,9 +48,14 @@
 // A node keeps serving its members when Redis is down: sessions go on
 // between the members of each node, new sessions and joins are served
 // locally, and events for other nodes are dropped and counted (never
-// queued). The heartbeat retries with backoff (250 ms doubling to 4 s,
-// with jitter); when Redis answers again, or answers without the node's
-// heartbeat (restarted empty, or the node was swept), the node re-asserts
+// queued). A node counts Redis down when a heartbeat fails, and at once
+// when the read of its subscriptions fails: their connection broke, and
+// Redis may still hold the node's heartbeat (a restart between two
+// beats, a connection killed), which would keep the node up while it
+// misses every message. The heartbeat retries with backoff (250 ms
+// doubling to 4 s, with jitter); when Redis answers again, or answers
+// without the node's heartbeat (restarted empty, or the node was swept),
+// the node re-asserts
 // every member it holds (codes, private sessions' keys, address hashes
 // and presence), removes those it no longer
 // holds, and subscribes again, before it counts as up; the publisher then

@@ -227,3 +227,25 @@ func decodeArg(t testing.TB, ev relay.Event, v any) {
 		t.Fatalf("%s: %v", ev.Name, err)
 	}
 }
+
+// reassertions returns each node's count of re-assertions.
+func reassertions(nodes []*node) []uint64 {
+	out := make([]uint64, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.broker.Reassertions()
+	}
+	return out
+}
+
+// waitReasserted waits until every node re-asserted since it had before
+// (reassertions) and is up: it noticed the outage, put its members back
+// and subscribed again. Up alone is not enough: a node can still be up
+// from before an outage it has not noticed yet.
+func waitReasserted(t *testing.T, nodes []*node, before []uint64) {
+	t.Helper()
+	for i, n := range nodes {
+		waitUntil(t, "node "+n.broker.Node()+" to re-assert after the outage", func() bool {
+			return n.broker.Reassertions() > before[i] && n.broker.Up()
+		})
+	}
+}

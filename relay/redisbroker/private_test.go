@@ -54,14 +54,13 @@ func TestPrivateSessionAcrossNodes(t *testing.T) {
 	b.wantLeft(d.ID())
 	checkStoredKey(t, redis, code, "open sesame")
 
+	before := reassertions(nodes)
 	redis.Stop()
 	for _, n := range nodes {
 		waitUntil(t, "node "+n.broker.Node()+" to see Redis down", func() bool { return !n.broker.Up() })
 	}
 	redis.Start()
-	for _, n := range nodes {
-		waitUp(t, n)
-	}
+	waitReasserted(t, nodes, before)
 	checkStoredKey(t, redis, code, "open sesame")
 	refuse(nodes[2], "")
 	refuse(nodes[2], "sesame")

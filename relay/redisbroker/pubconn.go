@@ -17,8 +17,9 @@ import (
 // AUTH and SELECT (as the URL says) it sends CLIENT REPLY OFF, so Redis
 // answers nothing on it and the publisher never waits for, nor reads, a
 // reply. A write error marks Redis down; the heartbeat marks it down
-// too when it stops answering, and after each re-assertion the
-// publisher dials again (Broker.epoch). What the publisher wrote between
+// too when it stops answering, and the receiver when its subscriptions'
+// connection breaks (a Redis restarted between two beats), and after
+// each re-assertion the publisher dials again (Broker.epoch). What the publisher wrote between
 // Redis going away and the first write that fails or the heartbeat that
 // notices (at most a socket's buffer, within about a second) is lost and
 // counted as published, not dropped. Without replies, a PUBLISH or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -23,6 +24,14 @@ const receiveBackoffMax = 500 * time.Millisecond
 // goroutine that calls the relay's ClusterPeer, in the order Redis
 // delivered. The PubSub reconnects and resubscribes by itself on the
 // next read after an error; receive waits with backoff between tries.
+//
+// A read that fails (not a quiet timeout) marks the node down: its
+// subscriptions' connection broke, and what was published meanwhile is
+// lost. Redis may still hold the node's heartbeat (a restart between two
+// beats, a killed connection), so the heartbeat alone would keep the
+// node up while it misses every message until the PubSub dials again;
+// down, the next beat re-asserts and subscribes again before the node
+// counts as up.
 func (b *Broker) receive(ctx context.Context) {
 	wait := backoffMin
 	for ctx.Err() == nil {
@@ -32,6 +41,9 @@ func (b *Broker) receive(ctx context.Context) {
 		case err != nil && errors.As(err, &ne) && ne.Timeout():
 			continue // quiet: nothing was published to our sessions
 		case err != nil:
+			if ctx.Err() == nil {
+				b.markDown(fmt.Errorf("read the node's subscriptions: %w", err))
+			}
 			sleep(ctx, wait)
 			wait = min(nextBackoff(wait), receiveBackoffMax)
 			continue
