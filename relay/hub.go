@@ -309,9 +309,9 @@ func (m *member) relay(p *relayedPacket, release bool) int {
 	return n
 }
 
-// is reports whether code, as a client wrote it, names r: a valid room
-// code equal to r's, whose code is upper case, without regard to case
-// (normalizeRoomCode, without a copy).
+// is reports whether code, as a client wrote it, names r: it is a valid
+// room code and, upper-cased, r's code (normalizeRoomCode without its
+// copy; r's code is upper case).
 func (r *room) is(code []byte) bool {
 	return len(code) <= MaxRoomCode && ValidRoomCode(string(code)) && strings.EqualFold(string(code), r.code)
 }

@@ -38,11 +38,11 @@ const keptRelayBuffer = 4096
 // none.
 var relayBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
-// scribbleRelayBuffers makes release overwrite the packet before it
-// gives the buffer back, so that a reference kept past the handling
-// reads garbage instead of a plausible event. The package's tests set it
-// (relaybuf_internal_test.go), before any test runs; it is false, and
-// never written, in a relay.
+// scribbleRelayBuffers makes release zero the packet before it gives
+// the buffer back, so that a reference kept past the handling reads
+// garbage instead of a plausible event. The package's tests set it
+// (relaybuf_internal_test.go) before any test runs; in a relay it is
+// false, and never written.
 var scribbleRelayBuffers = false
 
 // borrowRelayedPacket returns an empty packet in a borrowed buffer.
@@ -63,9 +63,7 @@ func (p *relayedPacket) keep() []byte {
 // release gives the buffer back; p must not be used after it.
 func (p *relayedPacket) release() {
 	if scribbleRelayBuffers {
-		for i := range p.b {
-			p.b[i] = '#'
-		}
+		clear(p.b) // NULs: no packet, no JSON
 	}
 	*p.buf = nil
 	if cap(p.b) <= keptRelayBuffer {

@@ -11,7 +11,7 @@ import (
 	"github.com/jambridge/jambridge/internal/tcppair"
 )
 
-// Every test of the package runs with relayed packets overwritten once
+// Every test of the package runs with relayed packets zeroed once
 // handled: a reference kept past the handling (a queue that did not
 // copy, a publisher) delivers garbage, which the tests' checks of what
 // members receive catch.
@@ -96,7 +96,7 @@ func TestQueuedRelayedEventsOutliveTheirBuffer(t *testing.T) {
 		}
 		for i, p := range batch {
 			if string(p) != want[i] {
-				t.Errorf("packet %d is %s, want %s", i, p, want[i])
+				t.Errorf("packet %d is %q, want %s", i, p, want[i])
 			}
 		}
 		got = append(got, batch)
@@ -173,7 +173,7 @@ func TestSlowWebsocketMemberGetsEveryEventIntact(t *testing.T) {
 	}
 	for i := range events {
 		if got := readFrame(t, client); got != want[i] {
-			t.Fatalf("frame %d is %s, want %s", i, got, want[i])
+			t.Fatalf("frame %d is %q, want %s", i, got, want[i])
 		}
 	}
 	if n := srv.stats.queued.Load(); n < queued {
