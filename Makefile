@@ -62,6 +62,7 @@ servers:
 test: check-go check-node sysdeps servers deps web
 	$(GO) vet ./...
 	JAMBRIDGE_REQUIRE_SERVERS=1 $(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run 'AllocatesNothing' ./relay/ # counted without -race, whose sync.Pool drops items
 	$(MAKE) web-test web-e2e
 
 ## web: the jam page's assets in web/dist (npm ci, type check, Vite)
