@@ -8,5 +8,6 @@
 //
 // A Server is used from its test's goroutine; Stop and Start must not
 // run concurrently. The redis-server process is the only thing started,
-// and Cleanup kills and waits for it.
+// and Cleanup kills and waits for it (a goroutine of its own waits for the
+// process, so Start sees it exit at once).
 package redistest
