@@ -20,7 +20,9 @@ func (r *rawReader) read([]byte) (int, error) { panic("unreachable: no raw reads
 // serving reads: none here (no raw descriptor, canServe is false).
 type serveExit uint8
 
-func (c *wsConn) serve(func() bool, func([]byte) bool) bool { panic("unreachable: no serving reads on this system") }
+func (c *wsConn) serve(func() bool, func([]byte) bool) bool {
+	panic("unreachable: no serving reads on this system")
+}
 
 func (c *wsConn) serveRead([]byte) (int, error) {
 	panic("unreachable: no serving reads on this system")

@@ -35,7 +35,8 @@ import (
 // elsewhere the reader reads on until the socket says EAGAIN, which
 // costs one more read per wake-up. A reset is not in TCP_INQ's answer:
 // one that comes with the last data is noticed by the next write to the
-// member (its next delivery, at the latest its next ping), which fails.
+// member (its next delivery or ping), which fails, or by its ping
+// timeout, whichever comes first: within about 25 s with the defaults.
 //
 // Anything else leaves the call for one turn of the blocking path
 // (awaitInput aside, the loop as it was): a frame not complete in the
@@ -193,7 +194,7 @@ func (c *wsConn) handleMessage(res scanResult) bool {
 	if !res.text || c.text == nil || int64(res.n-res.hdr) > c.limit {
 		return c.handle()
 	}
-	b := c.buffered()[:res.n]
+	b := c.buffered()[:res.n:res.n] // no spare capacity: an append by the handler must not write over the next message
 	unmask(b[res.hdr:], [4]byte(b[res.hdr-4:res.hdr]))
 	ok := c.text(b[res.hdr:])
 	_, _ = c.br.Discard(res.n)

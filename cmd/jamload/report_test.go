@@ -147,3 +147,12 @@ func TestMedianRun(t *testing.T) {
 		})
 	}
 }
+
+// A disturbed round marks the relay's row, even when the median run was
+// quiet.
+func TestMedianRunKeepsANoisyRound(t *testing.T) {
+	rs := []throughputResult{{CPUPer100k: 1000}, {CPUPer100k: 1100}, {CPUPer100k: 1900, Noisy: true}}
+	if m := medianRun(rs); m.CPUPer100k != 1100 || !m.Noisy {
+		t.Fatalf("median CPU %v, noisy %v; want 1100, noisy", m.CPUPer100k, m.Noisy)
+	}
+}

@@ -35,15 +35,16 @@ type throughputResult struct {
 	// With --rounds above 1 (medianRun): the rounds run, and the range of
 	// CPU per 100k deliveries and of p99 across them.
 	Rounds   int        `json:"rounds,omitempty"`
-	CPURange [2]float64 `json:"relayCpuMsPer100kRange,omitempty"`
-	P99Range [2]float64 `json:"p99MsRange,omitempty"`
+	CPURange [2]float64 `json:"relayCpuMsPer100kRange,omitzero"`
+	P99Range [2]float64 `json:"p99MsRange,omitzero"`
 }
 
 // medianRun is one relay's result over several rounds of a scenario:
 // the run of median CPU per delivery (the lower of the two middle ones
 // for an even count), whole, so its figures belong together, with what
 // was lost, reordered or stalled in every round added up (nothing lost
-// must hold in each) and the ranges of CPU and p99 across the rounds.
+// must hold in each), noisy if any round was, and the ranges of CPU and
+// p99 across the rounds.
 func medianRun(rs []throughputResult) throughputResult {
 	byCPU := slices.Clone(rs)
 	slices.SortStableFunc(byCPU, func(a, b throughputResult) int { return cmp.Compare(a.CPUPer100k, b.CPUPer100k) })
@@ -61,6 +62,7 @@ func medianRun(rs []throughputResult) throughputResult {
 		m.Stalls += r.Stalls
 		m.Foreign += r.Foreign
 		m.WriteErrors += r.WriteErrors
+		m.Noisy = m.Noisy || r.Noisy // a disturbed round is not hidden behind a quiet median
 		m.P99Range = [2]float64{min(m.P99Range[0], r.Latency.P99), max(m.P99Range[1], r.Latency.P99)}
 	}
 	return m

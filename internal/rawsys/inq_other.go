@@ -1,10 +1,11 @@
-//go:build unix && !linux
+//go:build unix && !(linux && !386)
 
 package rawsys
 
 import "syscall"
 
-// EnableInq: TCP_INQ is Linux's; elsewhere ReadInq always says more.
+// EnableInq: TCP_INQ is Linux's (and recvmsg is not a system call of
+// its own on 386); elsewhere ReadInq always says more.
 func EnableInq(uintptr) bool { return false }
 
 // ReadInq is Read, with more always true.
