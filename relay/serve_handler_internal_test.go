@@ -3,47 +3,13 @@
 package relay
 
 import (
-	"bufio"
 	"net"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// awaitSocket waits until the socket of c reports every event of want
-// (a level-triggered epoll of its own, beside Go's poller).
-func awaitSocket(t *testing.T, c net.Conn, want uint32) {
-	t.Helper()
-	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(ep)
-	rc, err := c.(syscall.Conn).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = rc.Control(func(fd uintptr) {
-		err = syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, int(fd), &syscall.EpollEvent{Events: want})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs := make([]syscall.EpollEvent, 1)
-	for {
-		n, err := syscall.EpollWait(ep, evs, 5000)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err != nil:
-			t.Fatal(err)
-		case n == 0:
-			t.Fatalf("no events %#x within 5 s", want)
-		case evs[0].Events&want == want:
-			return
-		}
-	}
-}
+	"github.com/jambridge/jambridge/internal/tcppair"
+)
 
 // What arrives while a handler runs, after the read that said the socket
 // held nothing more, is found without a new edge: data, a FIN, a reset.
@@ -66,8 +32,7 @@ func TestServingFindsWhatArrivesDuringTheHandler(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			server, client := tcpPair(t)
-			wc := &wsConn{Conn: server, rr: newRawReader(server), limit: 1000}
-			wc.br = bufio.NewReaderSize(wc, readBufferSize)
+			wc := servingConn(server, 1000)
 			if !wc.rr.inq {
 				t.Fatal("TCP_INQ is not set: the test would not test the serving reader's parking")
 			}
@@ -92,7 +57,7 @@ func TestServingFindsWhatArrivesDuringTheHandler(t *testing.T) {
 			}
 			<-inHandler // the read that returned 42[1] said nothing more was there
 			tc.event(t, client)
-			awaitSocket(t, server, tc.want)
+			tcppair.AwaitEvents(t, server, tc.want)
 			close(release)
 			if g := <-got; g != "42[1]" {
 				t.Fatalf("first message %q", g)
@@ -125,8 +90,7 @@ func TestServingFindsWhatArrivesDuringTheHandler(t *testing.T) {
 // in a parser would) must not overwrite the next message in the buffer.
 func TestServingTextMessageHasNoSpareCapacity(t *testing.T) {
 	server, client := tcpPair(t)
-	wc := &wsConn{Conn: server, rr: newRawReader(server), limit: 1000}
-	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	wc := servingConn(server, 1000)
 	got := make(chan string, 4)
 	text := func(b []byte) bool {
 		got <- string(b)

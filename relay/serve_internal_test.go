@@ -4,16 +4,25 @@ package relay
 
 import (
 	"bufio"
+	"net"
 	"testing"
 )
+
+// servingConn is the server's end of a test's TCP pair as the relay
+// serves it: raw reads, a read buffer of its own, limit (gorilla's read
+// limit) for the serving reader's own messages.
+func servingConn(server net.Conn, limit int64) *wsConn {
+	wc := &wsConn{Conn: server, rr: newRawReader(server), limit: limit}
+	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	return wc
+}
 
 // A reader parked inside RawConn.Read holds no read buffer, unless part
 // of a message waits in it; it takes one back for the next message, and
 // for the blocking path.
 func TestParkedReaderHoldsNoBuffer(t *testing.T) {
 	server, client := tcpPair(t)
-	wc := &wsConn{Conn: server, rr: newRawReader(server)}
-	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	wc := servingConn(server, 0)
 	parked := make(chan int, 16)
 	wc.parked = func() { parked <- wc.br.Size() }
 	got := make(chan string, 16)
@@ -67,8 +76,7 @@ func TestParkedReaderHoldsNoBuffer(t *testing.T) {
 // goes to gorilla's path (handle), in order.
 func TestServingHandsOneFrameTextOver(t *testing.T) {
 	server, client := tcpPair(t)
-	wc := &wsConn{Conn: server, rr: newRawReader(server), limit: 8}
-	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	wc := servingConn(server, 8)
 	got := make(chan string, 16)
 	handle := func() bool {
 		res := scanMessage(wc.buffered())

@@ -24,37 +24,6 @@ func readInq(t *testing.T, rc syscall.RawConn, n int) (got string, more bool, er
 	return got, more, errno
 }
 
-// awaitEvents waits until fd's socket reports every event of want
-// (epoll, level-triggered).
-func awaitEvents(t *testing.T, rc syscall.RawConn, want uint32) {
-	t.Helper()
-	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(ep)
-	rc.Control(func(fd uintptr) {
-		err = syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, int(fd), &syscall.EpollEvent{Events: want})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs := make([]syscall.EpollEvent, 1)
-	for {
-		n, err := syscall.EpollWait(ep, evs, 5000)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err != nil:
-			t.Fatal(err)
-		case n == 0:
-			t.Fatalf("no events %#x within 5 s", want)
-		case evs[0].Events&want == want:
-			return
-		}
-	}
-}
-
 // With TCP_INQ set, ReadInq says whether the socket holds more after the
 // read: the rest of the data; then nothing; and, when the peer's FIN came
 // with the last data, more, which the next read finds to be the end.
@@ -69,14 +38,14 @@ func TestReadInqSaysWhatIsLeft(t *testing.T) {
 	if _, err := a.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	awaitEvents(t, rb, syscall.EPOLLIN)
+	tcppair.AwaitEvents(t, b, syscall.EPOLLIN)
 	if _, err := a.Write([]byte("bye")); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.(*net.TCPConn).CloseWrite(); err != nil {
 		t.Fatal(err)
 	}
-	awaitEvents(t, rb, syscall.EPOLLIN|syscall.EPOLLRDHUP) // the FIN is in, behind "hellobye"
+	tcppair.AwaitEvents(t, b, syscall.EPOLLIN|syscall.EPOLLRDHUP) // the FIN is in, behind "hellobye"
 	steps := []struct {
 		size int
 		want string
@@ -101,7 +70,7 @@ func TestReadInqSaysNothingLeft(t *testing.T) {
 	if _, err := a.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	awaitEvents(t, rb, syscall.EPOLLIN)
+	tcppair.AwaitEvents(t, b, syscall.EPOLLIN)
 	if got, more, errno := readInq(t, rb, 16); errno != 0 || got != "hello" || more {
 		t.Fatalf("read = %q, more %v, errno %v; want \"hello\", more false", got, more, errno)
 	}
@@ -117,7 +86,7 @@ func TestReadInqWithoutInqSaysMore(t *testing.T) {
 	if _, err := a.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	awaitEvents(t, rb, syscall.EPOLLIN)
+	tcppair.AwaitEvents(t, b, syscall.EPOLLIN)
 	if got, more, errno := readInq(t, rb, 16); errno != 0 || got != "hello" || !more {
 		t.Fatalf("read = %q, more %v, errno %v; want \"hello\", more true", got, more, errno)
 	}

@@ -1,5 +1,6 @@
 // Package tcppair gives tests the two ends of a loopback TCP connection,
-// for the tests of raw socket reads and writes (internal/rawsys, relay,
+// and (Linux) a wait for a socket's epoll events (AwaitEvents), for the
+// tests of raw socket reads and writes (internal/rawsys, relay,
 // relay/redisbroker, cmd/jamload).
 //
 // # Concurrency
