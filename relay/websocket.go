@@ -186,9 +186,10 @@ func (sock *socket) readLoop(ws *websocket.Conn) {
 	wc, _ := ws.NetConn().(*wsConn)
 	serving := wc.canServe()
 	handle := func() bool { return sock.readOne(ws) }
+	text := sock.handleText // made once, not at every turn
 	for {
 		if serving {
-			if !wc.serve(handle, sock.handleText) {
+			if !wc.serve(handle, text) {
 				return
 			}
 			sock.srv.stats.blockingReads.Add(1)

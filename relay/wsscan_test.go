@@ -12,29 +12,15 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/jambridge/jambridge/internal/wstest"
 )
 
-// frame is a client's masked websocket frame (RFC 6455 5.2): the
-// scanner's seeds, and the serving tests' frames (MaskedFrame).
+// frame is a client's masked websocket frame (RFC 6455 5.2), masked
+// with the key 1 2 3 4: the scanner's seeds, and the serving tests'
+// frames (MaskedFrame).
 func frame(fin bool, op byte, payload []byte) []byte {
-	b0 := op
-	if fin {
-		b0 |= 0x80
-	}
-	b := []byte{b0}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xFFFF:
-		b = append(b, 0x80|126, byte(n>>8), byte(n))
-	default:
-		b = append(b, 0x80|127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	b = append(b, 1, 2, 3, 4)
-	for i, c := range payload {
-		b = append(b, c^byte(i%4+1))
-	}
-	return b
+	return wstest.Frame(fin, op, payload, []byte{1, 2, 3, 4})
 }
 
 func cat(bs ...[]byte) []byte { return bytes.Join(bs, nil) }

@@ -6,25 +6,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/jambridge/jambridge/internal/wstest"
 )
 
 // serverFrame builds an unmasked frame as a relay sends it.
 func serverFrame(fin bool, op byte, payload []byte) []byte {
-	b0 := op
-	if fin {
-		b0 |= 0x80
-	}
-	b := []byte{b0}
-	switch n := len(payload); {
-	case n <= 125:
-		b = append(b, byte(n))
-	case n <= 0xFFFF:
-		b = append(b, 126, byte(n>>8), byte(n))
-	default:
-		b = append(b, 127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	return append(b, payload...)
+	return wstest.Frame(fin, op, payload, nil)
 }
 
 func TestParseFrame(t *testing.T) {
