@@ -27,10 +27,13 @@
 // reader can tell whether the generator or a noisy neighbour was the
 // bottleneck.
 //
-// The relay's context switches (summed over /proc/PID/task/*/status) and
-// system calls (`perf stat -e raw_syscalls:sys_enter -p PID` when perf
-// may attach, else the reads and writes of /proc/PID/task/*/io; the
-// table says which) over the window give both per 1,000 deliveries.
+// The relay's context switches (summed over /proc/PID/task/*/status over
+// the window) and system calls give both per 1,000 deliveries. System
+// calls are counted by `perf stat -e raw_syscalls:sys_enter -p PID` over
+// the middle half of the warm-up, under the same load, when perf may
+// attach: its tracepoint costs the traced relay 3-4 % of its CPU, which
+// must not be in the window's figures. Else they are the reads and
+// writes of /proc/PID/task/*/io over the window; the table says which.
 //
 // # Capacity scenario
 //

@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+	"time"
 )
 
 // What a delivery costs the relay in the kernel's terms: context
-// switches and system calls, per 1,000 deliveries over the window.
+// switches and system calls, per 1,000 deliveries.
 //
 // Context switches are summed over the relay's threads from
 // /proc/PID/task/*/status (voluntary_ctxt_switches: a thread blocked,
@@ -22,11 +22,17 @@ import (
 // with it; both relays keep their threads.
 //
 // System calls are counted with `perf stat -e raw_syscalls:sys_enter -p
-// PID` over the window when perf can (root, or perf_event_paranoid low
-// enough): every system call. Where it cannot, the fallback is the
-// read-like and write-like calls of /proc/PID/task/*/io (syscr + syscw:
-// read, write, writev and the like, not epoll_wait or futex), and the
-// result says which.
+// PID -- sleep D` when perf can (root, or perf_event_paranoid low
+// enough): every system call, as a rate over D.
+// That count is made over the middle half of the warm-up, under the same
+// load, never inside the window: the tracepoint takes every system call
+// of the traced process off the kernel's fast path, 3-4 % of the relay's
+// CPU (measured side by side, with and without it), which the window's
+// CPU figures must not carry. Per 1,000 deliveries is that rate over the
+// window's delivery rate. Where perf cannot count, the fallback is the
+// read-like and write-like calls of /proc/PID/task/*/io over the window
+// (syscr + syscw: read, write, writev and the like, not epoll_wait or
+// futex; no tracer), and the result says which.
 
 // syscallSource names how system calls were counted.
 const (
@@ -75,35 +81,24 @@ func procField(b []byte, name string) int64 {
 	return 0
 }
 
-// syscallCounter is a `perf stat` attached to the relay for the window.
-// Owned by the goroutine measuring the window.
-type syscallCounter struct {
-	cmd *exec.Cmd
-	out bytes.Buffer
-}
-
-// startSyscallCount attaches perf to pid; nil when perf cannot run
-// (missing, or not allowed), and the fallback is used.
-func startSyscallCount(ctx context.Context, pids ...int) *syscallCounter {
+// countSyscallRate runs `perf stat` on pids for d (perf's workload is
+// `sleep d`, so its count lasts as long as the sleep) and returns the
+// system calls per second; false when perf cannot run or counted nothing
+// usable (missing, not permitted, no such event).
+func countSyscallRate(ctx context.Context, d time.Duration, pids ...int) (float64, bool) {
 	path, err := exec.LookPath("perf")
 	if err != nil {
-		return nil
+		return 0, false
 	}
-	c := &syscallCounter{}
-	c.cmd = exec.CommandContext(ctx, path, "stat", "-x", ",", "-e", "raw_syscalls:sys_enter", "-p", joinPids(pids))
-	c.cmd.Stderr = &c.out
-	if err := c.cmd.Start(); err != nil {
-		return nil
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, path, "stat", "-x", ",", "-e", "raw_syscalls:sys_enter", "-p", joinPids(pids),
+		"--", "sleep", strconv.FormatFloat(d.Seconds(), 'f', 3, 64))
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		return 0, false
 	}
-	return c
-}
-
-// stop ends the count and returns it; false when perf counted nothing
-// usable (not permitted, or no such event).
-func (c *syscallCounter) stop() (int64, bool) {
-	_ = c.cmd.Process.Signal(syscall.SIGINT)
-	_ = c.cmd.Wait()
-	return parsePerfCount(c.out.Bytes(), "raw_syscalls:sys_enter")
+	n, ok := parsePerfCount(out.Bytes(), "raw_syscalls:sys_enter")
+	return float64(n) / d.Seconds(), ok
 }
 
 // parsePerfCount reads the count of event from perf stat's CSV output
@@ -127,10 +122,11 @@ type kernelCost struct {
 	VolCtxSwPer1k float64 `json:"volCtxSwitchesPer1k"` // the voluntary part
 }
 
-// kernelCostOf turns the counters of a window into figures per 1,000 of
-// deliveries. perfCount < 0 means perf did not count.
-func kernelCostOf(a, b kernelSample, perfCount, deliveries int64) kernelCost {
-	if deliveries <= 0 {
+// kernelCostOf turns the counters of a window (a at its start, b at its
+// end, deliveries over win) and perf's rate of system calls into figures
+// per 1,000 deliveries. syscallRate < 0 means perf did not count.
+func kernelCostOf(a, b kernelSample, syscallRate float64, deliveries int64, win time.Duration) kernelCost {
+	if deliveries <= 0 || win <= 0 {
 		return kernelCost{}
 	}
 	per1k := func(n int64) float64 { return 1000 * float64(n) / float64(deliveries) }
@@ -139,8 +135,8 @@ func kernelCostOf(a, b kernelSample, perfCount, deliveries int64) kernelCost {
 		VolCtxSwPer1k: per1k(b.voluntary - a.voluntary),
 		SyscallSource: sourcePerf,
 	}
-	if perfCount >= 0 {
-		k.SyscallsPer1k = per1k(perfCount)
+	if syscallRate >= 0 {
+		k.SyscallsPer1k = 1000 * syscallRate / (float64(deliveries) / win.Seconds())
 	} else {
 		k.SyscallsPer1k, k.SyscallSource = per1k(b.readWrite-a.readWrite), sourceProcIO
 	}

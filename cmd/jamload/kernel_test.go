@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestParsePerfCount(t *testing.T) {
 	out := []byte("\n422548,,raw_syscalls:sys_enter,725917161,100.00,,\n276,,context-switches,725978148,100.00,,\n")
@@ -28,15 +31,15 @@ func FuzzParsePerfCount(f *testing.F) {
 func TestKernelCostPer1k(t *testing.T) {
 	a := kernelSample{voluntary: 100, involuntary: 10, readWrite: 1000}
 	b := kernelSample{voluntary: 600, involuntary: 60, readWrite: 3000}
-	k := kernelCostOf(a, b, 4000, 2000)
-	if k.SyscallsPer1k != 2000 || k.CtxSwPer1k != 275 || k.VolCtxSwPer1k != 250 || k.SyscallSource != sourcePerf {
+	k := kernelCostOf(a, b, 8000, 2000, 4*time.Second) // 500 deliveries/s
+	if k.SyscallsPer1k != 16000 || k.CtxSwPer1k != 275 || k.VolCtxSwPer1k != 250 || k.SyscallSource != sourcePerf {
 		t.Errorf("with perf: %+v", k)
 	}
-	k = kernelCostOf(a, b, -1, 2000)
+	k = kernelCostOf(a, b, -1, 2000, 4*time.Second)
 	if k.SyscallsPer1k != 1000 || k.SyscallSource != sourceProcIO {
 		t.Errorf("without perf: %+v", k)
 	}
-	if k := kernelCostOf(a, b, 5, 0); k != (kernelCost{}) {
+	if k := kernelCostOf(a, b, 5, 0, time.Second); k != (kernelCost{}) {
 		t.Errorf("no deliveries: %+v, want zero", k)
 	}
 }

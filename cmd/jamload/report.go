@@ -34,7 +34,7 @@ func printThroughput(w io.Writer, sc scenario, rs []throughputResult) {
 	}
 	tw.Flush()
 	if len(rs) > 0 {
-		fmt.Fprintf(w, "system calls counted by %s; context switches from /proc/PID/task/*/status\n", rs[0].Kernel.SyscallSource)
+		fmt.Fprintf(w, "system calls counted by %s (perf: over the warm-up, never inside the window); context switches from /proc/PID/task/*/status\n", rs[0].Kernel.SyscallSource)
 	}
 	for _, r := range rs {
 		if r.Rounds > 1 {

@@ -95,7 +95,7 @@ func collect(sc scenario, relay string, members []*member, w window, dur time.Du
 	r.CPUPer100k = perHundredK(w.cpu.relayCPU, inWindow)
 	r.UserPer100k = perHundredK(w.cpu.relayUser, inWindow)
 	r.RSSMB = float64(w.rss) / (1 << 20)
-	r.Kernel = kernelCostOf(w.k0, w.k1, w.syscalls, inWindow)
+	r.Kernel = kernelCostOf(w.k0, w.k1, w.syscallRate, inWindow, dur)
 	return r
 }
 

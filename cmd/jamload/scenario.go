@@ -120,18 +120,23 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 
 // window is what was measured of the relay during the window.
 type window struct {
-	cpu       cpuUse
-	otherPeak float64 // other processes' CPU in the busiest noiseSlot, % of one core
-	rss       int64   // bytes, at the end of the window
-	k0, k1    kernelSample
-	syscalls  int64 // counted by perf over the window; -1: perf did not count
+	cpu         cpuUse
+	otherPeak   float64 // other processes' CPU in the busiest noiseSlot, % of one core
+	rss         int64   // bytes, at the end of the window
+	k0, k1      kernelSample
+	syscallRate float64 // per second, counted by perf during the warm-up (countSyscalls); -1: perf did not count
 }
 
-// measureWindow samples CPU use every noiseSlot from the start to the
-// end of the window, and the relay's RSS at its end: of every process of
-// the relay (its nodes and its Redis) together.
+// measureWindow counts the relay's system calls during the warm-up
+// (countSyscalls), then samples CPU use every noiseSlot from the start
+// to the end of the window, and the relay's RSS at its end: of every
+// process of the relay (its nodes and its Redis) together.
 func measureWindow(ctx context.Context, pids []int, p plan, hz int64) (window, error) {
 	var w window
+	var err error
+	if w.syscallRate, err = countSyscalls(ctx, pids, p); err != nil {
+		return w, err
+	}
 	if err := sleepUntil(ctx, p.winStart); err != nil {
 		return w, err
 	}
@@ -139,7 +144,6 @@ func measureWindow(ctx context.Context, pids []int, p plan, hz int64) (window, e
 	if err != nil {
 		return w, err
 	}
-	perf := startSyscallCount(ctx, pids...)
 	if w.k0, err = takeKernelSample(pids...); err != nil {
 		return w, err
 	}
@@ -159,12 +163,6 @@ func measureWindow(ctx context.Context, pids []int, p plan, hz int64) (window, e
 	if w.k1, err = takeKernelSample(pids...); err != nil {
 		return w, err
 	}
-	w.syscalls = -1
-	if perf != nil {
-		if n, ok := perf.stop(); ok {
-			w.syscalls = n
-		}
-	}
 	for _, pid := range pids {
 		rss, err := procRSS(pid)
 		if err != nil {
@@ -173,6 +171,29 @@ func measureWindow(ctx context.Context, pids []int, p plan, hz int64) (window, e
 		w.rss += rss
 	}
 	return w, nil
+}
+
+// minSyscallCount is the shortest count worth perf's start.
+const minSyscallCount = 200 * time.Millisecond
+
+// countSyscalls runs perf over the middle half of the warm-up and
+// returns the relay's system calls per second, or -1 when perf cannot
+// count or the warm-up is too short: the fallback then counts over the
+// window (kernel.go). perf has exited before the window opens, so its
+// tracer does not weigh on the window's CPU figures.
+func countSyscalls(ctx context.Context, pids []int, p plan) (float64, error) {
+	quarter := p.winStart.Sub(p.start) / 4
+	if 2*quarter < minSyscallCount {
+		return -1, nil
+	}
+	if err := sleepUntil(ctx, p.start.Add(quarter)); err != nil {
+		return -1, err
+	}
+	rate, ok := countSyscallRate(ctx, 2*quarter, pids...)
+	if !ok {
+		rate = -1
+	}
+	return rate, ctx.Err()
 }
 
 func minTime(a, b time.Time) time.Time {
