@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AUTOPLAY, FOREGROUND, button, launch, live, member, roomOf, until } from './lib.mjs';
+import { AUTOPLAY, FOREGROUND, button, launch, live, member, roomOf, testHook, until } from './lib.mjs';
 
 const { values: opt } = parseArgs({
   options: { jamrelay: { type: 'string', default: '../bin/jamrelay' }, notes: { type: 'string', default: '500' } },
@@ -40,11 +40,11 @@ const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sor
 const relay = await startRelay();
 const browser = await launch([...AUTOPLAY, ...FOREGROUND]);
 try {
-  const a = await (await browser.newContext()).newPage();
+  const a = await (await testHook(await browser.newContext())).newPage();
   await a.goto(`${relay.url}/jam?name=A`);
   const room = await roomOf(a);
   await live(a);
-  const b = await (await browser.newContext()).newPage();
+  const b = await (await testHook(await browser.newContext())).newPage();
   await b.goto(`${relay.url}/jam/${room}?name=B`);
   await live(b);
   await member(a, 'B');

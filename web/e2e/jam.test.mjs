@@ -4,7 +4,7 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { io } from 'socket.io-client';
-import { button, launch, lit, live, member, newPage, roomOf, stats, until, voices } from './lib.mjs';
+import { button, launch, lit, live, member, newPage, roomOf, stats, testHook, until, voices } from './lib.mjs';
 
 const BASE = process.env.JAM_URL;
 const DEV = process.env.JAM_DEV_URL;
@@ -96,7 +96,7 @@ test('two pages jam both ways, with no echo', async () => {
 
 test('several fingers at once on a phone', async () => {
   const { a, b, room } = await duo('tess', 'pat');
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const ctx = await testHook(await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true }));
   const phone = await ctx.newPage();
   phone.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   await phone.goto(`${BASE}/jam/${room}?name=phone`);
@@ -421,4 +421,19 @@ test('a private session: its link joins, a page without the secret is told it is
   await button(a, 'snare').click(); // the session goes on
   await lit(b, 'snare', 'keeper');
   for (const p of [a, b, c]) await p.context().close();
+});
+
+test("a player's page has no test hook and records nothing", async () => {
+  const { a, room } = await duo('hooked', 'host');
+  const ctx = await browser.newContext({ viewport: { width: 1100, height: 820 } }); // no testHook
+  const p = await ctx.newPage();
+  p.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await p.goto(`${BASE}/jam/${room}?name=player`);
+  await live(p);
+  await member(a, 'player');
+  await button(p, 'kick').click();
+  await until("the player's kick at the hooked page", async () => (await received(a)).some((r) => r.eventName === 'drum_hit'));
+  assert.equal(await p.evaluate(() => typeof window.__jam), 'undefined');
+  await ctx.close();
+  await a.context().close();
 });

@@ -45,8 +45,19 @@ export async function lit(page, note, who) {
 }
 
 /** A new page that fails the test on any page error, console error or alert(). */
+/**
+ * Asks the pages of ctx for the page's test hook (window.__jam, which a
+ * player's page does not have): set before any script of the page runs.
+ */
+export async function testHook(ctx) {
+  await ctx.addInitScript(() => {
+    window.__jamTestHook = true;
+  });
+  return ctx;
+}
+
 export async function newPage(browser, problems, initScript) {
-  const ctx = await browser.newContext({ viewport: { width: 1100, height: 820 } });
+  const ctx = await testHook(await browser.newContext({ viewport: { width: 1100, height: 820 } }));
   const page = await ctx.newPage();
   await page.addInitScript(recordLights);
   if (initScript) await page.addInitScript(initScript);
