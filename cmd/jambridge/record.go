@@ -50,7 +50,6 @@ func recordAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	defer out.discard()
 	rec, runErr := recordSession(c.Context, t, timing, path)
 	if rec == nil || (runErr != nil && rec.Stats().Events == 0) {
 		return runErr // nothing recorded: no file
@@ -144,33 +143,47 @@ func participantName(sess *relay.Session, id string) string {
 }
 
 // recording is the file a recording goes to: written to a temporary file
-// beside it, then moved into place, so an existing file is never left
-// half-written and a recording is never lost on the way.
+// beside it at the end, then moved into place, so an existing file is
+// never left half-written and a recording is never lost on the way. No
+// file exists while the recording is in memory, so a daemon killed
+// meanwhile (SIGKILL, a power cut) leaves nothing behind.
 type recording struct {
 	path  string
-	force bool     // replace path if it exists
-	tmp   *os.File // nil once committed or discarded
+	force bool // replace path if it exists
 }
 
-// createRecording refuses an existing path unless force, and makes the
-// temporary file, which also proves the directory writable.
+// createRecording refuses an existing path unless force, and proves the
+// directory writable with a temporary file it removes at once.
 func createRecording(path string, force bool) (*recording, error) {
 	if _, err := os.Lstat(path); err == nil && !force {
 		return nil, fmt.Errorf("%s exists: give --force to replace it, or another file name", path)
 	}
+	probe, err := createTemp(path)
+	if err != nil {
+		return nil, err
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return &recording{path: path, force: force}, nil
+}
+
+// createTemp makes the hidden temporary file beside path.
+func createTemp(path string) (*os.File, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("cannot write %s: %w", path, withoutPath(err))
 	}
-	return &recording{path: path, force: force, tmp: tmp}, nil
+	return tmp, nil
 }
 
-// commit writes rec to the temporary file and moves it into place. When
+// commit writes rec to a temporary file and moves it into place. When
 // the move fails the temporary file is kept, and the error says where.
 func (r *recording) commit(rec *bridge.Recorder) error {
-	tmp := r.tmp
-	r.tmp = nil
-	_, err := rec.WriteTo(tmp)
+	tmp, err := createTemp(r.path)
+	if err != nil {
+		return err
+	}
+	_, err = rec.WriteTo(tmp)
 	err = errors.Join(err, tmp.Chmod(0o644), tmp.Sync())
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -202,12 +215,4 @@ func (r *recording) place(tmp string) error {
 		return os.Rename(tmp, r.path)
 	}
 	return os.Remove(tmp)
-}
-
-// discard removes the temporary file unless commit took it.
-func (r *recording) discard() {
-	if r.tmp != nil {
-		r.tmp.Close()
-		os.Remove(r.tmp.Name())
-	}
 }

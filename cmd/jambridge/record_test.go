@@ -37,6 +37,7 @@ func TestRecordRefusesToReplaceAFile(t *testing.T) {
 	assertNoTempFiles(t, filepath.Dir(path), path)
 
 	out, stop = startRecorder(t, r, path, "--force")
+	assertNoTempFiles(t, filepath.Dir(path), path) // a kill now leaves nothing behind
 	keys.Play(midi.NoteOn(0, 62, 90))
 	eventually(t, "event recorded", func() bool { return strings.Contains(out.String(), "msg=event") })
 	if err := stop(); err != nil {
