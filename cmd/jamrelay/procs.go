@@ -12,14 +12,15 @@ const procsEnv = "JAMRELAY_PROCS"
 // JAMRELAY_PROCS), or 0 to leave the Go runtime's choice (the CPUs it may
 // use, or the GOMAXPROCS variable).
 //
-// The default is the runtime's choice: on the 2-core host of the README's
-// benchmarks, 1 thread instead of 2 made fewer context switches and less
-// user time per delivery, but the same CPU per delivery within the
-// host's noise once the relay's socket calls stopped waking the
-// scheduler (internal/rawsys), and a worse p99 (27.8 ms against 4.4 at
-// 40k deliveries/s) and capacity: one thread also does the kernel's TCP
-// work of every write it makes (README, Benchmarks). An operator
-// sharing a small machine with other work can set it.
+// The default is the runtime's choice. One thread cannot hand a reader
+// woken with others to an idle second thread (the scheduler's startm and
+// stopm: a futex wake and sleep each), so on the 2-core host of the
+// README's benchmarks it used about a fifth less CPU per delivery with as
+// good a p99 while the host had nothing else to run; but whatever
+// preempts it stops all of the relay's Go code, and it does the kernel's
+// loopback TCP work of every write, so with other work on the host its
+// p99 was worse (README, Benchmarks, fifth round). A relay with a small
+// machine to itself can set 1.
 func chooseProcs(flag int) (int, error) {
 	if flag < 0 {
 		return 0, fmt.Errorf("--procs must be 0 (the Go runtime's choice) or more, got %d", flag)
