@@ -268,6 +268,8 @@ func (j *jam) run(ctx context.Context, sess *relay.Session) error {
 	sessCtx, stopSess := context.WithCancel(context.Background())
 	defer stopSess()
 	var sessErr error
+	usr1, stopUSR1 := notifyUSR1()
+	defer stopUSR1()
 	done := make(chan struct{})
 	go func() {
 		sessErr = sess.Run(sessCtx)
@@ -276,7 +278,7 @@ func (j *jam) run(ctx context.Context, sess *relay.Session) error {
 	}()
 	sumCtx, stopSum := context.WithCancel(ctx)
 	summed := make(chan struct{})
-	go func() { defer close(summed); summarize(sumCtx, j.log, sess, j.b) }()
+	go func() { defer close(summed); summarize(sumCtx, j.log, sess, j.b, usr1) }()
 	j.b.Run(bridgeCtx)
 	stopSum()
 	<-summed

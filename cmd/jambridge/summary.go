@@ -15,12 +15,18 @@ import (
 // summaryEvery is how often the daemon logs how each musician reaches it.
 const summaryEvery = 30 * time.Second
 
-// summarize logs one line per remote musician every summaryEvery and on
-// SIGUSR1, until ctx ends.
-func summarize(ctx context.Context, log *slog.Logger, sess *relay.Session, b *bridge.Bridge) {
-	usr1 := make(chan os.Signal, 1)
+// notifyUSR1 starts catching SIGUSR1 for summarize: before the session
+// starts, so a signal sent once the session is announced is never lost
+// (Go ignores a SIGUSR1 nobody asked for). stop undoes it.
+func notifyUSR1() (usr1 chan os.Signal, stop func()) {
+	usr1 = make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
+	return usr1, func() { signal.Stop(usr1) }
+}
+
+// summarize logs one line per remote musician every summaryEvery and on
+// each signal from usr1, until ctx ends.
+func summarize(ctx context.Context, log *slog.Logger, sess *relay.Session, b *bridge.Bridge, usr1 <-chan os.Signal) {
 	tick := time.NewTicker(summaryEvery)
 	defer tick.Stop()
 	for {

@@ -79,7 +79,7 @@ func TestRecordWritesOneTrackPerMusician(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "jam.mid")
 	out, stop := startRecorder(t, r, path)
 	keys.Play(midi.NoteOn(0, 60, 100))
-	time.Sleep(50 * time.Millisecond) // the note is held at least this long
+	time.Sleep(150 * time.Millisecond) // the note is held at least this long
 	keys.Play(midi.NoteOff(0, 60))
 	eventually(t, "both events recorded", func() bool { return strings.Count(out.String(), "msg=event") == 2 })
 	if err := stop(); err != nil {
@@ -102,8 +102,12 @@ func TestRecordWritesOneTrackPerMusician(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("recorded %q, want %q", got, want)
 	}
-	if gap := perf.Events[1].At - perf.Events[0].At; gap < 40*time.Millisecond {
-		t.Errorf("note lasted %v in the file, played for about 50ms", gap)
+	// The file keeps the note's length as the bridge stamped it on
+	// reading the keys: a busy machine may read the note-on late, so the
+	// bound leaves most of the 150 ms to scheduling (a 50 ms hold with a
+	// 40 ms bound failed once beside other tests: 39 ms).
+	if gap := perf.Events[1].At - perf.Events[0].At; gap < 75*time.Millisecond {
+		t.Errorf("note lasted %v in the file, played for about 150ms", gap)
 	}
 }
 
