@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -178,20 +179,26 @@ const minSyscallCount = 200 * time.Millisecond
 
 // countSyscalls runs perf over the middle half of the warm-up and
 // returns the relay's system calls per second, or -1 when perf cannot
-// count or the warm-up is too short: the fallback then counts over the
-// window (kernel.go). perf has exited before the window opens, so its
-// tracer does not weigh on the window's CPU figures.
+// count or too little of the warm-up is left: the fallback then counts
+// over the window (kernel.go). The count ends a quarter of the warm-up
+// before the window, whenever it started, so perf has exited before the
+// window opens and its tracer does not weigh on the window's CPU
+// figures; jamload says so if it did not.
 func countSyscalls(ctx context.Context, pids []int, p plan) (float64, error) {
 	quarter := p.winStart.Sub(p.start) / 4
-	if 2*quarter < minSyscallCount {
-		return -1, nil
-	}
 	if err := sleepUntil(ctx, p.start.Add(quarter)); err != nil {
 		return -1, err
 	}
-	rate, ok := countSyscallRate(ctx, 2*quarter, pids...)
+	d := time.Until(p.winStart.Add(-quarter))
+	if d < minSyscallCount {
+		return -1, nil
+	}
+	rate, ok := countSyscallRate(ctx, d, pids...)
 	if !ok {
 		rate = -1
+	}
+	if late := time.Since(p.winStart); late > 0 {
+		fmt.Fprintf(os.Stderr, "jamload: perf exited %v into the window: its CPU figures carry perf's cost\n", late.Round(time.Millisecond))
 	}
 	return rate, ctx.Err()
 }

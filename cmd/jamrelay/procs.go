@@ -16,7 +16,7 @@ const procsEnv = "JAMRELAY_PROCS"
 // woken with others to an idle second thread (the scheduler's startm and
 // stopm: a futex wake and sleep each), so on the 2-core host of the
 // README's benchmarks it used about a fifth less CPU per delivery with as
-// good a p99 while the host had nothing else to run; but whatever
+// good a p99 while the host ran nothing but the measurement; but whatever
 // preempts it stops all of the relay's Go code, and it does the kernel's
 // loopback TCP work of every write, so with other work on the host its
 // p99 was worse (README, Benchmarks, fifth round). A relay with a small

@@ -423,7 +423,7 @@ test('a private session: its link joins, a page without the secret is told it is
   for (const p of [a, b, c]) await p.context().close();
 });
 
-test("a player's page has no test hook and records nothing", async () => {
+test("a player's page has no test hook and records no broadcasts", async () => {
   const { a, room } = await duo('hooked', 'host');
   const ctx = await browser.newContext({ viewport: { width: 1100, height: 820 } }); // no testHook
   const p = await ctx.newPage();

@@ -44,7 +44,6 @@ export async function lit(page, note, who) {
   return got;
 }
 
-/** A new page that fails the test on any page error, console error or alert(). */
 /**
  * Asks the pages of ctx for the page's test hook (window.__jam, which a
  * player's page does not have): set before any script of the page runs.
@@ -56,6 +55,7 @@ export async function testHook(ctx) {
   return ctx;
 }
 
+/** A new page that fails the test on any page error, console error or alert(). */
 export async function newPage(browser, problems, initScript) {
   const ctx = await testHook(await browser.newContext({ viewport: { width: 1100, height: 820 } }));
   const page = await ctx.newPage();

@@ -9,7 +9,7 @@ import './styles.css';
 // the broadcasts that arrived (before any check), and the listeners on
 // the one socket. Installed only when a test's init script set
 // window.__jamTestHook before the page ran (web/e2e/lib.mjs, testHook):
-// a player's page records nothing.
+// a player's page records no broadcasts.
 const RECEIVED_MAX = 4000; // the oldest entries go first
 function installTestHook() {
   const received: unknown[] = [];
