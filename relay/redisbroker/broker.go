@@ -71,6 +71,9 @@ type Broker struct {
 	// epoch counts the re-assertions: the publisher dials again when it
 	// changed, as its connection may be to a Redis that went away.
 	epoch atomic.Uint64
+	// reassertHook, when set (tests only, export_test.go), runs in each
+	// round of a re-assertion once it took the members it writes.
+	reassertHook atomic.Pointer[func()]
 
 	subMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE with sessions' births and deaths
 

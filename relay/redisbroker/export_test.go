@@ -4,3 +4,12 @@ package redisbroker
 // wait on it to know a node handled an outage, as Up alone may still be
 // the Up of before the outage, not yet noticed.
 func (b *Broker) Reassertions() uint64 { return b.epoch.Load() }
+
+// OnReassert makes f run in each round of the node's re-assertions, once
+// the round took the members it writes and before it writes them: a test
+// acts inside that window, f holding the heartbeat until it returns.
+func (b *Broker) OnReassert(f func()) { b.reassertHook.Store(&f) }
+
+// Flush waits until the publisher has tried everything pushed so far
+// (leaves included): sent, or dropped while Redis counts as down.
+func (b *Broker) Flush() { b.pub.drain() }

@@ -86,6 +86,9 @@ func (b *Broker) reassert(ctx context.Context) error {
 		}
 	}
 	b.mu.Unlock()
+	if h := b.reassertHook.Load(); h != nil {
+		(*h)()
+	}
 	pipe := b.rdb.Pipeline()
 	for _, m := range all {
 		j := joining{code: m.code, p: relay.Participant{ID: m.id}, mode: "assert", key: m.key, addr: m.addr}
