@@ -77,8 +77,14 @@ type Broker struct {
 
 	subMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE with sessions' births and deaths
 
-	mu       sync.Mutex // guards sessions; a leaf but for subMu above it
+	mu       sync.Mutex // guards sessions and changed; a leaf but for subMu above it
 	sessions map[string]*session
+	// changed holds, while a re-assertion runs (nil otherwise), the
+	// members that joined, left or whose join settled since its last
+	// round (reassert.go). Bounded by the members and leaves of the
+	// node's sessions within one round trip to Redis; a re-assertion
+	// that cannot keep up fails after maxReassertRounds.
+	changed map[memberRef]struct{}
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup // the publisher, receiver and heartbeat goroutines
@@ -91,7 +97,10 @@ type session struct {
 	addrs  map[string]string   // member id -> its address's hash, re-asserted
 	remote map[string]string   // member id -> node, other nodes' members
 	left   map[string]struct{} // remote members gone: a stale snapshot must not bring them back
-	ready  chan struct{}       // closed once Redis confirmed the subscription
+	// pending holds the local members whose Create or Join has not
+	// returned: a re-assertion does not write them (reassert.go).
+	pending map[string]struct{}
+	ready   chan struct{} // closed once Redis confirmed the subscription
 }
 
 // maxLeft bounds a session's remembered leavers; past it they are
@@ -175,6 +184,7 @@ func (b *Broker) key(kind, name string) string { return b.opt.Prefix + kind + na
 
 // Create implements relay.Cluster.
 func (b *Broker) Create(ctx context.Context, code string, p relay.Participant, e relay.Entry) error {
+	defer b.settle(code, p.ID)
 	j := joining{code: code, p: p, mode: "create", key: keyOf(e.Key), addr: addrHash(e.Addr)}
 	_, err := b.add(ctx, &j)
 	return err
@@ -184,6 +194,7 @@ func (b *Broker) Create(ctx context.Context, code string, p relay.Participant, e
 // a first try of the script, which then refuses before writing anything;
 // the second try carries the proof.
 func (b *Broker) Join(ctx context.Context, code string, p relay.Participant, e relay.Entry, maxMembers int) ([]relay.Participant, relay.SessionKey, error) {
+	defer b.settle(code, p.ID)
 	j := joining{code: code, p: p, mode: "join", max: maxMembers, addr: addrHash(e.Addr), limited: e.Limited}
 	if salt := b.salt(code); salt != "" && e.Proof != nil {
 		j.key = proved(salt, e.Proof) // a session the node has members in: one round trip
@@ -295,7 +306,8 @@ func (b *Broker) addLocal(ctx context.Context, j *joining, stored string) chan s
 	s := b.sessions[code]
 	fresh := s == nil
 	if fresh {
-		s = &session{local: map[string]string{}, addrs: map[string]string{}, remote: map[string]string{}, left: map[string]struct{}{}, ready: make(chan struct{})}
+		s = &session{local: map[string]string{}, addrs: map[string]string{}, remote: map[string]string{}, left: map[string]struct{}{},
+			pending: map[string]struct{}{}, ready: make(chan struct{})}
 		b.sessions[code] = s
 	}
 	if fresh && j.mode == "create" {
@@ -303,6 +315,7 @@ func (b *Broker) addLocal(ctx context.Context, j *joining, stored string) chan s
 	}
 	s.local[id] = stored
 	s.addrs[id] = j.addr
+	s.pending[id] = struct{}{} // until settle
 	b.mu.Unlock()
 	if fresh && b.up.Load() {
 		// An error leaves the channel to the PubSub's reconnection,
@@ -359,13 +372,32 @@ func (b *Broker) drop(code, id string, quiet bool) {
 	if s != nil {
 		delete(s.local, id)
 		delete(s.addrs, id)
+		delete(s.pending, id)
 		if len(s.local) == 0 {
 			delete(b.sessions, code)
 			last = true
 		}
 	}
+	if !quiet { // a member forgotten was never written
+		b.noteChange(code, id)
+	}
 	b.mu.Unlock()
 	b.pub.pushLeave(code, id, last, quiet)
+}
+
+// settle ends the pending state of member id of code, once its Create
+// or Join returns: a running re-assertion then writes it, if the node
+// still has it (its join met Redis down, or was written before a
+// restart the re-assertion is for).
+func (b *Broker) settle(code, id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s := b.sessions[code]; s != nil {
+		if _, ok := s.local[id]; ok {
+			delete(s.pending, id)
+			b.noteChange(code, id)
+		}
+	}
 }
 
 // salt returns the salt of session code as the node knows it, "" when

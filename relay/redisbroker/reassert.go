@@ -1,0 +1,251 @@
+package redisbroker
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/jambridge/jambridge/relay"
+)
+
+// A re-assertion puts the node's members back in Redis after an outage
+// (or a sweep of the node): first every member of a snapshot taken under
+// mu, then, round after round, the members that joined, left or whose
+// join settled since (Broker.changed, marked under mu by the join and
+// leave paths), until a round finds nothing changed. That last look and
+// the node counting as up are one critical section (upUnlessChanged):
+// a join or leave marked before it is applied by another round; one
+// after it finds the node up, so a join writes itself through and a
+// leave goes out through the publisher. Nothing made during the
+// re-assertion is lost: a join is not left invisible to the other nodes,
+// nor a leave left as a ghost in Redis.
+//
+// A member whose join is on its way (pending, between addLocal and the
+// end of Create or Join) is not written by a round: its join may yet be
+// refused, and a re-assertion checks nothing. Its join marks it changed
+// when it settles; a later round writes it if it is still the node's
+// (its join met Redis down) and leaves it be otherwise.
+
+// memberRef names one member of one session.
+type memberRef struct{ code, id string }
+
+// asserted is one member as a re-assertion writes it.
+type asserted struct {
+	memberRef
+	stored, addr string
+	key          storedKey
+}
+
+// maxReassertRounds bounds the rounds after the first: members changing
+// faster than Redis answers make the re-assertion fail, and the
+// heartbeat tries again after its backoff.
+const maxReassertRounds = 8
+
+// reassert puts every local member back in Redis (codes, private
+// sessions' keys, members' address hashes, presence, the node's index;
+// the other nodes hear their joins and skip those they know), subscribes
+// to their sessions, removes the members the node no longer has (leaves
+// that could not go out), then applies what changed meanwhile and counts
+// the node up (epoch, up).
+func (b *Broker) reassert(ctx context.Context) error {
+	b.up.Store(false) // swept while up: joins stay local until re-asserted
+	b.m.up.Set(0)
+	all, held := b.startTracking()
+	defer b.stopTracking()
+	b.reassertRound()
+	if err := b.assertAll(ctx, all, held); err != nil {
+		return err
+	}
+	for round := 0; ; round++ {
+		changed := b.upUnlessChanged()
+		if changed == nil {
+			return nil
+		}
+		if round == maxReassertRounds {
+			return fmt.Errorf("re-assert the node's members: they still changed after %d rounds", round)
+		}
+		b.reassertRound()
+		if err := b.applyChanges(ctx, changed); err != nil {
+			return err
+		}
+	}
+}
+
+// reassertRound runs the tests' hook (export_test.go), if any.
+func (b *Broker) reassertRound() {
+	if h := b.reassertHook.Load(); h != nil {
+		(*h)()
+	}
+}
+
+// startTracking takes the snapshot of the members to write and starts
+// marking changes; held holds every local member, pending ones too.
+func (b *Broker) startTracking() (all []asserted, held map[string]bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.changed = map[memberRef]struct{}{}
+	held = map[string]bool{}
+	for code, s := range b.sessions {
+		for id, stored := range s.local {
+			held[id] = true
+			if _, pending := s.pending[id]; !pending {
+				all = append(all, asserted{memberRef{code, id}, stored, s.addrs[id], s.key})
+			}
+		}
+	}
+	return all, held
+}
+
+// stopTracking stops marking changes (a re-assertion that failed: the
+// next one starts from a new snapshot).
+func (b *Broker) stopTracking() {
+	b.mu.Lock()
+	b.changed = nil
+	b.mu.Unlock()
+}
+
+// noteChange marks member id of code changed for a running
+// re-assertion; b.mu is held.
+func (b *Broker) noteChange(code, id string) {
+	if b.changed != nil {
+		b.changed[memberRef{code, id}] = struct{}{}
+	}
+}
+
+// upUnlessChanged returns what changed since the last round, or, when
+// nothing did, counts the node up and returns nil, in one critical
+// section with the marking of changes.
+func (b *Broker) upUnlessChanged() map[memberRef]struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.changed) > 0 {
+		changed := b.changed
+		b.changed = map[memberRef]struct{}{}
+		return changed
+	}
+	b.changed = nil
+	b.epoch.Add(1) // before up: the publisher, seeing up, dials again
+	b.up.Store(true)
+	b.m.up.Set(1)
+	return nil
+}
+
+// assertAll writes the snapshot's members, removes those of the node's
+// index in Redis it does not hold, and subscribes to every session.
+func (b *Broker) assertAll(ctx context.Context, all []asserted, held map[string]bool) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	pipe := b.rdb.Pipeline()
+	for _, m := range all {
+		b.assertOne(ctx, pipe, m)
+	}
+	index := pipe.HGetAll(ctx, b.key("nm:", b.node))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return err
+	}
+	pipe = b.rdb.Pipeline()
+	for id, code := range index.Val() {
+		if !held[id] {
+			b.leaveOne(ctx, pipe, memberRef{code, id})
+		}
+	}
+	if pipe.Len() > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return b.subscribe(ctx, nil)
+}
+
+// applyChanges writes the members changed since the last round as the
+// node has them now: present ones again, gone ones removed.
+func (b *Broker) applyChanges(ctx context.Context, changed map[memberRef]struct{}) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	present, gone := b.sortChanges(changed)
+	if len(present)+len(gone) == 0 {
+		return nil // only pending joins: each marks itself again when it settles
+	}
+	pipe := b.rdb.Pipeline()
+	for _, r := range gone {
+		b.leaveOne(ctx, pipe, r)
+	}
+	var codes []string
+	for _, m := range present {
+		b.assertOne(ctx, pipe, m)
+		if !slices.Contains(codes, m.code) {
+			codes = append(codes, m.code)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return err
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	return b.subscribe(ctx, codes)
+}
+
+// sortChanges splits changed into the members the node has (but those
+// whose join is pending) and those it no longer has.
+func (b *Broker) sortChanges(changed map[memberRef]struct{}) (present []asserted, gone []memberRef) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for r := range changed {
+		s := b.sessions[r.code]
+		var stored string
+		ok := s != nil
+		if ok {
+			stored, ok = s.local[r.id]
+		}
+		switch {
+		case !ok:
+			gone = append(gone, r)
+		case !isPending(s, r.id):
+			present = append(present, asserted{r, stored, s.addrs[r.id], s.key})
+		}
+	}
+	return present, gone
+}
+
+func isPending(s *session, id string) bool {
+	_, p := s.pending[id]
+	return p
+}
+
+// assertOne queues joinScript in "assert" mode for m on pipe.
+func (b *Broker) assertOne(ctx context.Context, pipe redis.Pipeliner, m asserted) {
+	j := joining{code: m.code, p: relay.Participant{ID: m.id}, mode: "assert", key: m.key, addr: m.addr}
+	b.runJoin(ctx, pipe, &j, m.stored)
+}
+
+// leaveOne queues leaveScript for r on pipe.
+func (b *Broker) leaveOne(ctx context.Context, pipe redis.Pipeliner, r memberRef) {
+	pipe.Eval(ctx, leaveScript, b.sessionKeys(r.code), r.id, b.key("ev:", r.code), presence(kindLeave, b.node, r.id), r.code)
+}
+
+// subscribe subscribes to the channel of each of codes (nil: every
+// session) the node still has members in.
+func (b *Broker) subscribe(ctx context.Context, codes []string) error {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	b.mu.Lock()
+	var chans []string
+	if codes == nil {
+		for code := range b.sessions {
+			chans = append(chans, b.key("ev:", code))
+		}
+	}
+	for _, code := range codes {
+		if b.sessions[code] != nil {
+			chans = append(chans, b.key("ev:", code))
+		}
+	}
+	b.mu.Unlock()
+	if len(chans) == 0 {
+		return nil
+	}
+	return b.ps.Subscribe(ctx, chans...)
+}
