@@ -58,7 +58,10 @@
 // the node re-asserts
 // every member it holds (codes, private sessions' keys, address hashes
 // and presence), removes those it no longer
-// holds, and subscribes again, before it counts as up; the publisher then
+// holds, and subscribes again; then it applies the joins and leaves made
+// on it meanwhile (while it re-asserts the node counts as down, so they
+// were served locally), round after round, and counts as up only once a
+// round found nothing new (reassert.go). The publisher then
 // dials again, as its connection, which hears no replies, may be to a
 // Redis that went away. The outage is logged once when it starts and
 // once when it ends. Presence messages are
@@ -90,4 +93,25 @@
 // deaths; mu guards sessions and is taken under subMu, never the reverse.
 // Neither is held while calling the relay. up, outage and epoch are
 // atomics.
+//
+// A re-assertion races with the joins and leaves of the node's
+// connections; mu orders them. Under mu it takes its snapshot of the
+// local members and starts a set of changes (Broker.changed), where a
+// leave and the end of a Create or Join (settle) mark their member,
+// under mu too. After writing the snapshot it takes the changes, writes
+// them as the node has those members now (joined: asserted again; gone:
+// leaveScript, idempotent), and looks again; in the critical section
+// where it finds no change it stops marking and stores up. So a join or
+// leave either falls before that section and is applied by a round, or
+// after it and finds the node up: a join then writes itself through
+// (Create and Join read up after recording their member under mu), a
+// leave goes out through the publisher. A member whose Create or Join
+// has not returned is pending: no round writes it (a re-assertion checks
+// neither secret nor limit); its settle marks it. A leave applied by a
+// round publishes the leave, which the other nodes record in the
+// session's left set (so a stale snapshot does not bring it back) and
+// announce only for a member they knew. The rounds are bounded
+// (maxReassertRounds; then the re-assertion fails and the heartbeat
+// tries again after its backoff), and so is the set: the members of the
+// node's sessions and the leaves of one round trip.
 package redisbroker
