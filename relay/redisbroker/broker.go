@@ -86,6 +86,10 @@ type Broker struct {
 	// that cannot keep up fails after maxReassertRounds.
 	changed map[memberRef]struct{}
 
+	// receiveTimeout bounds a read of the subscriptions (opTimeout; the
+	// tests lengthen it): a read that times out is quiet, not an error.
+	receiveTimeout time.Duration
+
 	stop context.CancelFunc
 	wg   sync.WaitGroup // the publisher, receiver and heartbeat goroutines
 }
@@ -136,6 +140,7 @@ func New(opt Options) (*Broker, error) {
 	}
 	b := &Broker{opt: opt, node: opt.Node, log: opt.Logger.With("node", opt.Node), m: newMetrics(), sessions: make(map[string]*session)}
 	b.ro = ro
+	b.receiveTimeout = opTimeout
 	b.rdb = redis.NewClient(ro)
 	b.ps = b.rdb.Subscribe(context.Background())
 	b.pub = newPublisher(b)
@@ -166,17 +171,21 @@ func (b *Broker) Bind(peer relay.ClusterPeer) {
 // the relay has closed its connections), stops the broker's goroutines,
 // waiting for them, and deletes the node's heartbeat: the next sweep of
 // another node then removes what the leaves did not (nothing, unless
-// Redis was out of reach) and the node's keys.
+// Redis was out of reach) and the node's keys. Closing the PubSub, after
+// the goroutines' context ended, ends the receiver's blocking read at
+// once: Close does not wait for it to time out.
 func (b *Broker) Close() error {
-	if b.stop != nil {
-		b.pub.drain()
-		b.stop()
-		b.wg.Wait()
-		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-		b.rdb.Del(ctx, b.key("hb:", b.node))
-		cancel()
+	if b.stop == nil {
+		b.ps.Close()
+		return b.rdb.Close()
 	}
+	b.pub.drain()
+	b.stop()
 	b.ps.Close()
+	b.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	b.rdb.Del(ctx, b.key("hb:", b.node))
+	cancel()
 	return b.rdb.Close()
 }
 

@@ -1,5 +1,7 @@
 package redisbroker
 
+import "time"
+
 // Reassertions counts the node's re-assertions (Broker.epoch): the tests
 // wait on it to know a node handled an outage, as Up alone may still be
 // the Up of before the outage, not yet noticed.
@@ -13,3 +15,7 @@ func (b *Broker) OnReassert(f func()) { b.reassertHook.Store(&f) }
 // Flush waits until the publisher has tried everything pushed so far
 // (leaves included): sent, or dropped while Redis counts as down.
 func (b *Broker) Flush() { b.pub.drain() }
+
+// SetReceiveTimeout sets how long a read of the subscriptions waits
+// before it counts as quiet; call it before Bind.
+func (b *Broker) SetReceiveTimeout(d time.Duration) { b.receiveTimeout = d }

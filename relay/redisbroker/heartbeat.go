@@ -19,6 +19,9 @@ func (b *Broker) heartbeat(ctx context.Context) {
 		if now := time.Now(); !now.Before(next) {
 			wasUp := b.up.Load()
 			if err := b.beat(ctx); err != nil {
+				if ctx.Err() != nil {
+					return // Close: not an outage
+				}
 				b.markDown(err)
 				sleep(ctx, wait)
 				wait = nextBackoff(wait)
