@@ -10,23 +10,11 @@ import (
 	"github.com/jambridge/jambridge/relay"
 )
 
-// A re-assertion puts the node's members back in Redis after an outage
-// (or a sweep of the node): first every member of a snapshot taken under
-// mu, then, round after round, the members that joined, left or whose
-// join settled since (Broker.changed, marked under mu by the join and
-// leave paths), until a round finds nothing changed. That last look and
-// the node counting as up are one critical section (upUnlessChanged):
-// a join or leave marked before it is applied by another round; one
-// after it finds the node up, so a join writes itself through and a
-// leave goes out through the publisher. Nothing made during the
-// re-assertion is lost: a join is not left invisible to the other nodes,
-// nor a leave left as a ghost in Redis.
-//
-// A member whose join is on its way (pending, between addLocal and the
-// end of Create or Join) is not written by a round: its join may yet be
-// refused, and a re-assertion checks nothing. Its join marks it changed
-// when it settles; a later round writes it if it is still the node's
-// (its join met Redis down) and leaves it be otherwise.
+// A re-assertion writes a snapshot of the node's members, then, round
+// after round, the members changed meanwhile, and counts the node up in
+// the same critical section (mu) as its last look at the changes: see
+// the package's Concurrency section (doc.go) for why nothing made
+// during it is lost.
 
 // memberRef names one member of one session.
 type memberRef struct{ code, id string }
