@@ -71,9 +71,9 @@ type Broker struct {
 	// epoch counts the re-assertions: the publisher dials again when it
 	// changed, as its connection may be to a Redis that went away.
 	epoch atomic.Uint64
-	// reassertHook, when set (tests only, export_test.go), runs in each
-	// round of a re-assertion once it took the members it writes.
-	reassertHook atomic.Pointer[func()]
+	// hooks, when set (tests only, export_test.go), run at the points
+	// named by hookPoint, holding that goroutine until they return.
+	hooks [numHooks]atomic.Pointer[func()]
 
 	subMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE with sessions' births and deaths
 
@@ -256,6 +256,7 @@ func (b *Broker) add(ctx context.Context, j *joining) ([]string, error) {
 	stored := storedMember(b.node, pj)
 	ready := b.addLocal(ctx, j, stored)
 	if !b.up.Load() {
+		b.hook(hookJoinDown)
 		return nil, errUnavailable
 	}
 	select {
@@ -399,6 +400,7 @@ func (b *Broker) drop(code, id string, quiet bool) {
 // still has it (its join met Redis down, or was written before a
 // restart the re-assertion is for).
 func (b *Broker) settle(code, id string) {
+	b.hook(hookSettle)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if s := b.sessions[code]; s != nil {

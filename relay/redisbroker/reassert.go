@@ -40,9 +40,10 @@ const maxReassertRounds = 8
 func (b *Broker) reassert(ctx context.Context) error {
 	b.up.Store(false) // swept while up: joins stay local until re-asserted
 	b.m.up.Set(0)
+	b.hook(hookReassert)
 	all, held := b.startTracking()
 	defer b.stopTracking()
-	b.reassertRound()
+	b.hook(hookRound)
 	if err := b.assertAll(ctx, all, held); err != nil {
 		return err
 	}
@@ -54,16 +55,28 @@ func (b *Broker) reassert(ctx context.Context) error {
 		if round == maxReassertRounds {
 			return fmt.Errorf("re-assert the node's members: they still changed after %d rounds", round)
 		}
-		b.reassertRound()
+		b.hook(hookRound)
 		if err := b.applyChanges(ctx, changed); err != nil {
 			return err
 		}
 	}
 }
 
-// reassertRound runs the tests' hook (export_test.go), if any.
-func (b *Broker) reassertRound() {
-	if h := b.reassertHook.Load(); h != nil {
+// hookPoint names a point where a test's hook may run (export_test.go).
+type hookPoint int
+
+const (
+	hookReassert hookPoint = iota // a re-assertion starts, the node down, before its snapshot
+	hookRound                     // each round, once it took the members it writes
+	hookJoinDown                  // a Create or Join found Redis down
+	hookSettle                    // a Create or Join returns, before its member settles
+	hookWait                      // a re-assertion waits for pending members to settle
+	numHooks
+)
+
+// hook runs the tests' hook at p, if any.
+func (b *Broker) hook(p hookPoint) {
+	if h := b.hooks[p].Load(); h != nil {
 		(*h)()
 	}
 }

@@ -165,3 +165,40 @@ func (m *member) wantPresence(want map[string]bool) {
 		delete(want, got)
 	}
 }
+
+// A member whose join found the node down (Redis out of reach, its
+// re-assertion held in its window), and which returns only after the
+// re-assertion's last look counted the node up, is written to Redis all
+// the same: the other node hears it.
+func TestJoinReturningAfterReassertionIsWritten(t *testing.T) {
+	redis := redistest.Start(t)
+	ana, ben := namedNode(t, redis, "ana-node"), namedNode(t, redis, "ben-node")
+	waitUp(t, ana)
+	waitUp(t, ben)
+	a, b := connect(t, ana), connect(t, ben)
+	code := a.create("", "Ana")
+	b.join(code, "Ben")
+	a.wantJoined("Ben")
+
+	found, proceed := make(chan struct{}), make(chan struct{})
+	var once, released sync.Once
+	release := func() { released.Do(func() { close(proceed) }) }
+	t.Cleanup(release)
+	ana.broker.OnJoinDown(func() { once.Do(func() { close(found); <-proceed }) })
+	window := holdReassertion(t, ana)
+	before := ana.broker.Reassertions()
+	killSubscriptions(t, redis, "ana-node")
+	window.wait(t)
+	cleo := connect(t, ana)
+	joined := make(chan []relay.Participant, 1)
+	go func() { joined <- cleo.join(code, "Cleo") }()
+	<-found // Cleo recorded, Redis found down, her join not returned
+	window.release()
+	waitUntil(t, "Ana's node to re-assert", func() bool { return ana.broker.Reassertions() > before && ana.broker.Up() })
+	release()
+	if got := <-joined; len(got) != 2 {
+		t.Errorf("Cleo sees %s, want Ana and Cleo (served locally)", mustJSON(got))
+	}
+	checkStored(t, redis, code, a.ID(), b.ID(), cleo.ID())
+	b.wantPresence(map[string]bool{"joined Cleo": true})
+}
