@@ -82,15 +82,17 @@ func (b *Broker) hook(p hookPoint) {
 }
 
 // startTracking takes the snapshot of the members to write and starts
-// marking changes; held holds every local member, pending ones too.
-func (b *Broker) startTracking() (all []asserted, held map[string]bool) {
+// marking changes; held holds every local member, pending ones too, by
+// session and id: an id (a socket's) may have moved to another session
+// while Redis was down, and its old session must lose it.
+func (b *Broker) startTracking() (all []asserted, held map[memberRef]bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.changed = map[memberRef]struct{}{}
-	held = map[string]bool{}
+	held = map[memberRef]bool{}
 	for code, s := range b.sessions {
 		for id, stored := range s.local {
-			held[id] = true
+			held[memberRef{code, id}] = true
 			if _, pending := s.pending[id]; !pending {
 				all = append(all, asserted{memberRef{code, id}, stored, s.addrs[id], s.key})
 			}
@@ -134,21 +136,24 @@ func (b *Broker) upUnlessChanged() map[memberRef]struct{} {
 }
 
 // assertAll writes the snapshot's members, removes those of the node's
-// index in Redis it does not hold, and subscribes to every session.
-func (b *Broker) assertAll(ctx context.Context, all []asserted, held map[string]bool) error {
+// index in Redis it does not hold, and subscribes to every session. The
+// index is read before the snapshot repoints it: a member that moved
+// from one session to another meanwhile is held in the new one only,
+// and leaveScript keeps its index entry, which then names the new one.
+func (b *Broker) assertAll(ctx context.Context, all []asserted, held map[memberRef]bool) error {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	pipe := b.rdb.Pipeline()
+	index := pipe.HGetAll(ctx, b.key("nm:", b.node))
 	for _, m := range all {
 		b.assertOne(ctx, pipe, m)
 	}
-	index := pipe.HGetAll(ctx, b.key("nm:", b.node))
 	if _, err := pipe.Exec(ctx); err != nil {
 		return err
 	}
 	pipe = b.rdb.Pipeline()
 	for id, code := range index.Val() {
-		if !held[id] {
+		if !held[memberRef{code, id}] {
 			b.leaveOne(ctx, pipe, memberRef{code, id})
 		}
 	}
