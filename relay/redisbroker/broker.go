@@ -85,6 +85,9 @@ type Broker struct {
 	// node's sessions within one round trip to Redis; a re-assertion
 	// that cannot keep up fails after maxReassertRounds.
 	changed map[memberRef]struct{}
+	// settled, while a re-assertion waits for pending members (nil
+	// otherwise), is closed when one of them settles or leaves.
+	settled chan struct{}
 
 	// receiveTimeout bounds a read of the subscriptions (opTimeout; the
 	// tests lengthen it): a read that times out is quiet, not an error.
@@ -254,8 +257,8 @@ var errSalt = errors.New("the session's salt is needed")
 func (b *Broker) add(ctx context.Context, j *joining) ([]string, error) {
 	pj, _ := json.Marshal(j.p)
 	stored := storedMember(b.node, pj)
-	ready := b.addLocal(ctx, j, stored)
-	if !b.up.Load() {
+	ready, up := b.addLocal(ctx, j, stored)
+	if !up {
 		b.hook(hookJoinDown)
 		return nil, errUnavailable
 	}
@@ -307,8 +310,11 @@ func (b *Broker) sessionKeys(code string) []string {
 }
 
 // addLocal records j's member as local, subscribing to its session when
-// it is the node's first there; the channel closes once subscribed.
-func (b *Broker) addLocal(ctx context.Context, j *joining, stored string) chan struct{} {
+// it is the node's first there; the channel closes once subscribed. It
+// reports whether Redis counted up as it recorded the member: then the
+// member is pending until its Create or Join settles; else it is served
+// locally, and a re-assertion writes it (doc.go, Concurrency).
+func (b *Broker) addLocal(ctx context.Context, j *joining, stored string) (ready chan struct{}, up bool) {
 	code, id := j.code, j.p.ID
 	b.subMu.Lock()
 	defer b.subMu.Unlock()
@@ -325,15 +331,21 @@ func (b *Broker) addLocal(ctx context.Context, j *joining, stored string) chan s
 	}
 	s.local[id] = stored
 	s.addrs[id] = j.addr
-	s.pending[id] = struct{}{} // until settle
+	up = b.up.Load() // under mu, as a re-assertion counts the node up
+	if up {
+		s.pending[id] = struct{}{} // until settle
+	} else {
+		b.unpend(s, id) // a Join's second try may find Redis gone
+		b.noteChange(code, id)
+	}
 	b.mu.Unlock()
-	if fresh && b.up.Load() {
+	if fresh && up {
 		// An error leaves the channel to the PubSub's reconnection,
 		// which subscribes to every channel asked for; while Redis is
 		// down the re-assertion subscribes.
 		_ = b.ps.Subscribe(ctx, b.key("ev:", code))
 	}
-	return s.ready
+	return s.ready, up
 }
 
 // snapshot turns the stored members into participants, in joining
@@ -382,7 +394,7 @@ func (b *Broker) drop(code, id string, quiet bool) {
 	if s != nil {
 		delete(s.local, id)
 		delete(s.addrs, id)
-		delete(s.pending, id)
+		b.unpend(s, id)
 		if len(s.local) == 0 {
 			delete(b.sessions, code)
 			last = true
@@ -405,9 +417,22 @@ func (b *Broker) settle(code, id string) {
 	defer b.mu.Unlock()
 	if s := b.sessions[code]; s != nil {
 		if _, ok := s.local[id]; ok {
-			delete(s.pending, id)
+			b.unpend(s, id)
 			b.noteChange(code, id)
 		}
+	}
+}
+
+// unpend ends the pending state of member id of s, telling a
+// re-assertion that waits for it (settled); b.mu is held.
+func (b *Broker) unpend(s *session, id string) {
+	if _, ok := s.pending[id]; !ok {
+		return
+	}
+	delete(s.pending, id)
+	if b.settled != nil {
+		close(b.settled)
+		b.settled = nil
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -48,7 +49,13 @@ func (b *Broker) reassert(ctx context.Context) error {
 		return err
 	}
 	for round := 0; ; round++ {
-		changed := b.upUnlessChanged()
+		changed, settled := b.upUnlessChanged()
+		for settled != nil {
+			if err := b.awaitSettled(ctx, settled); err != nil {
+				return err
+			}
+			changed, settled = b.upUnlessChanged()
+		}
 		if changed == nil {
 			return nil
 		}
@@ -105,7 +112,7 @@ func (b *Broker) startTracking() (all []asserted, held map[memberRef]bool) {
 // next one starts from a new snapshot).
 func (b *Broker) stopTracking() {
 	b.mu.Lock()
-	b.changed = nil
+	b.changed, b.settled = nil, nil
 	b.mu.Unlock()
 }
 
@@ -117,22 +124,61 @@ func (b *Broker) noteChange(code, id string) {
 	}
 }
 
-// upUnlessChanged returns what changed since the last round, or, when
-// nothing did, counts the node up and returns nil, in one critical
-// section with the marking of changes.
-func (b *Broker) upUnlessChanged() map[memberRef]struct{} {
+// upUnlessChanged returns what changed since the last round; or, when
+// nothing did but a member is pending, a channel closed once one
+// settles; or, when neither, counts the node up and returns nils, in
+// one critical section with the marking of changes.
+func (b *Broker) upUnlessChanged() (map[memberRef]struct{}, chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.changed) > 0 {
 		changed := b.changed
 		b.changed = map[memberRef]struct{}{}
-		return changed
+		return changed, nil
+	}
+	if b.anyPending() {
+		if b.settled == nil {
+			b.settled = make(chan struct{})
+		}
+		return nil, b.settled
 	}
 	b.changed = nil
 	b.epoch.Add(1) // before up: the publisher, seeing up, dials again
 	b.up.Store(true)
 	b.m.up.Set(1)
-	return nil
+	return nil, nil
+}
+
+// anyPending reports whether a local member's Create or Join is on its
+// way; b.mu is held.
+func (b *Broker) anyPending() bool {
+	for _, s := range b.sessions {
+		if len(s.pending) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// settleWait bounds a re-assertion's wait for a pending member: a
+// Create or Join waits on Redis at most the relay's context (2 s), two
+// round trips.
+const settleWait = 2 * opTimeout
+
+// awaitSettled waits until settled closes (a pending member settled or
+// left), failing the re-assertion after settleWait.
+func (b *Broker) awaitSettled(ctx context.Context, settled chan struct{}) error {
+	b.hook(hookWait)
+	t := time.NewTimer(settleWait)
+	defer t.Stop()
+	select {
+	case <-settled:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return fmt.Errorf("re-assert the node's members: a join still on its way after %v", settleWait)
+	}
 }
 
 // assertAll writes the snapshot's members, removes those of the node's
