@@ -73,11 +73,12 @@ func (b *Broker) reassert(ctx context.Context) error {
 type hookPoint int
 
 const (
-	hookReassert hookPoint = iota // a re-assertion starts, the node down, before its snapshot
-	hookRound                     // each round, once it took the members it writes
-	hookJoinDown                  // a Create or Join found Redis down
-	hookSettle                    // a Create or Join returns, before its member settles
-	hookWait                      // a re-assertion waits for pending members to settle
+	hookReassert  hookPoint = iota // a re-assertion starts, the node down, before its snapshot
+	hookRound                      // each round, once it took the members it writes
+	hookJoinDown                   // a Create or Join found Redis down
+	hookSettle                     // a Create or Join returns, before its member settles
+	hookWait                       // a re-assertion waits for pending members to settle
+	hookSubscribe                  // a re-assertion listed the channels it subscribes to
 	numHooks
 )
 
@@ -279,25 +280,40 @@ func (b *Broker) leaveOne(ctx context.Context, pipe redis.Pipeliner, r memberRef
 }
 
 // subscribe subscribes to the channel of each of codes (nil: every
-// session) the node still has members in.
+// session) the node still has members in. It does not hold subMu while
+// Redis answers (a dial may take opTimeout), so joins go on meanwhile;
+// a session whose last member left since (its unsubscription may have
+// gone before this subscription) is then unsubscribed, under subMu.
 func (b *Broker) subscribe(ctx context.Context, codes []string) error {
+	b.mu.Lock()
+	if codes == nil {
+		for code := range b.sessions {
+			codes = append(codes, code)
+		}
+	}
+	codes = slices.DeleteFunc(slices.Clone(codes), func(code string) bool { return b.sessions[code] == nil })
+	b.mu.Unlock()
+	if len(codes) == 0 {
+		return nil
+	}
+	b.hook(hookSubscribe)
+	err := b.ps.Subscribe(ctx, b.channels(codes)...)
 	b.subMu.Lock()
 	defer b.subMu.Unlock()
 	b.mu.Lock()
-	var chans []string
-	if codes == nil {
-		for code := range b.sessions {
-			chans = append(chans, b.key("ev:", code))
-		}
-	}
-	for _, code := range codes {
-		if b.sessions[code] != nil {
-			chans = append(chans, b.key("ev:", code))
-		}
-	}
+	gone := slices.DeleteFunc(codes, func(code string) bool { return b.sessions[code] != nil })
 	b.mu.Unlock()
-	if len(chans) == 0 {
-		return nil
+	if len(gone) > 0 {
+		_ = b.ps.Unsubscribe(ctx, b.channels(gone)...)
 	}
-	return b.ps.Subscribe(ctx, chans...)
+	return err
+}
+
+// channels returns the channels of codes.
+func (b *Broker) channels(codes []string) []string {
+	out := make([]string, len(codes))
+	for i, code := range codes {
+		out[i] = b.key("ev:", code)
+	}
+	return out
 }

@@ -156,3 +156,50 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 const internalWait = 15 * time.Second
+
+// While a re-assertion subscribes, a join into a session goes on, and a
+// session whose last member leaves meanwhile ends unsubscribed.
+func TestJoinsGoOnWhileReassertionSubscribes(t *testing.T) {
+	b := startBroker(t, redistest.Start(t))
+	create(t, b, "XXXX", "x")
+	create(t, b, "YYYY", "y")
+	var once sync.Once
+	b.setHook(hookSubscribe, func() {
+		once.Do(func() {
+			joined := make(chan error, 1)
+			go func() {
+				_, _, err := b.Join(t.Context(), "YYYY", relay.Participant{ID: "m"}, relay.Entry{}, 10)
+				joined <- err
+			}()
+			left := make(chan struct{})
+			go func() { b.Leave("XXXX", "x"); b.Flush(); close(left) }()
+			for _, done := range []<-chan struct{}{chanOf(joined), left} {
+				select {
+				case <-done:
+				case <-time.After(internalWait): // a bound on a blocked join, not a speed assertion
+					t.Errorf("a join or a leave waited %v on the re-assertion's subscription", internalWait)
+					return
+				}
+			}
+		})
+	})
+	before := b.Reassertions()
+	b.markDown(errUnavailable)
+	awaitReasserted(t, b, before)
+	wantMembers(t, b, "XXXX")
+	wantMembers(t, b, "YYYY", "y", "m")
+	got, err := b.rdb.PubSubChannels(t.Context(), b.key("ev:", "*")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{b.key("ev:", "YYYY")}; !sameSet(got, want) {
+		t.Errorf("the node is subscribed to %v, want %v", got, want)
+	}
+}
+
+// chanOf returns a channel closed once c yields a value.
+func chanOf(c <-chan error) <-chan struct{} {
+	done := make(chan struct{})
+	go func() { <-c; close(done) }()
+	return done
+}
