@@ -104,8 +104,9 @@ type session struct {
 	addrs  map[string]string   // member id -> its address's hash, re-asserted
 	remote map[string]string   // member id -> node, other nodes' members
 	left   map[string]struct{} // remote members gone: a stale snapshot must not bring them back
-	// pending holds the local members whose Create or Join has not
-	// returned: a re-assertion does not write them (reassert.go).
+	// pending holds the local members whose Create or Join found Redis
+	// up and has not returned: a re-assertion does not write them, and
+	// waits for them to settle before it counts up (reassert.go).
 	pending map[string]struct{}
 	ready   chan struct{} // closed once Redis confirmed the subscription
 }

@@ -92,26 +92,61 @@
 // Locks: subMu serialises subscription changes with sessions' births and
 // deaths; mu guards sessions and is taken under subMu, never the reverse.
 // Neither is held while calling the relay. up, outage and epoch are
-// atomics.
+// atomics. A re-assertion subscribes without subMu (Redis may take
+// opTimeout to answer, and joins take subMu), then, under subMu,
+// unsubscribes the sessions that died meanwhile, as their own
+// unsubscription may have gone before its subscription.
 //
 // A re-assertion races with the joins and leaves of the node's
 // connections; mu orders them. Under mu it takes its snapshot of the
 // local members and starts a set of changes (Broker.changed), where a
-// leave and the end of a Create or Join (settle) mark their member,
-// under mu too. After writing the snapshot it takes the changes, writes
-// them as the node has those members now (joined: asserted again; gone:
-// leaveScript, idempotent), and looks again; in the critical section
-// where it finds no change it stops marking and stores up. So a join or
-// leave either falls before that section and is applied by a round, or
-// after it and finds the node up: a join then writes itself through
-// (Create and Join read up after recording their member under mu), a
-// leave goes out through the publisher. A member whose Create or Join
-// has not returned is pending: no round writes it (a re-assertion checks
-// neither secret nor limit); its settle marks it. A leave applied by a
+// leave, a join served locally and the end of a Create or Join (settle)
+// mark their member, under mu too. After writing the snapshot it takes
+// the changes, writes them as the node has those members now (joined:
+// asserted again; gone: leaveScript, idempotent), and looks again; in
+// the critical section where it finds no change and no pending member
+// it stops marking and stores up. A Create or Join reads up under mu as
+// it records its member: found down, the member is served locally and
+// marked at once, so a round, or the snapshot of the next re-assertion,
+// writes it; found up, the member is pending until its Create or Join
+// returns: its own script writes it (or refuses it), and no round does
+// (a re-assertion checks neither secret nor limit). A re-assertion sets
+// up false before its snapshot, so the members pending during it are
+// those that found Redis up before: its last look waits for them to
+// settle (Broker.settled, closed by settle or a leave; each settle marks
+// its member for a round), at most settleWait, else it fails and the
+// heartbeat tries again after its backoff. So a join either finds the
+// node down and is applied by a round, or finds it up and writes itself;
+// a leave either falls before the last look and is applied by a round,
+// or after it and goes out through the publisher. A leave applied by a
 // round publishes the leave, which the other nodes record in the
 // session's left set (so a stale snapshot does not bring it back) and
-// announce only for a member they knew. The rounds are bounded
-// (maxReassertRounds; then the re-assertion fails and the heartbeat
-// tries again after its backoff), and so is the set: the members of the
-// node's sessions and the leaves of one round trip.
+// announce only for a member they knew. The members a re-assertion
+// holds are known by session and id, and it reads the node's index in
+// Redis before writing its snapshot: a member (a socket's id) that left
+// one session and joined another while Redis was down is removed from
+// the first (leaveScript keeps the index entry that names the second).
+// The rounds are bounded (maxReassertRounds; then the re-assertion fails
+// and the heartbeat tries again after its backoff), and so is the set:
+// the members of the node's sessions and the leaves of one round trip.
+//
+// Known limits, each narrow or harmless:
+//   - A join served locally is written by a round as soon as it is
+//     marked; the relay may then refuse it locally (its room full, or
+//     the secret wrong): the other nodes hear it join, then leave.
+//   - A leave made during a re-assertion is applied by a round and also
+//     queued to the publisher, which sends it again when it runs after
+//     the node counts up: the other nodes skip a leave of a member they
+//     no longer know.
+//   - A re-assertion stores up over an outage noticed while it ran (a
+//     publish, a join or the receiver failing): the node counts up until
+//     its next beat fails (heartbeatEvery), or finds the heartbeat gone
+//     and re-asserts.
+//   - Under constant churn (a change in every round) the re-assertion
+//     fails after maxReassertRounds and tries again after its backoff,
+//     meanwhile the node serves locally.
+//   - A join that makes a session and the publisher's unsubscription of
+//     a dead one still hold subMu while Redis answers (the PubSub holds
+//     its own lock there too): another join waits on them, at most
+//     opTimeout, a dial.
 package redisbroker
