@@ -141,7 +141,9 @@
 //   - A re-assertion stores up over an outage noticed while it ran (a
 //     publish, a join or the receiver failing): the node counts up until
 //     its next beat fails (heartbeatEvery), or finds the heartbeat gone
-//     and re-asserts.
+//     and re-asserts; a connection of the subscriptions killed alone
+//     comes back by itself (the PubSub dials and subscribes again), and
+//     what it missed meanwhile is lost.
 //   - Under constant churn (a change in every round) the re-assertion
 //     fails after maxReassertRounds and tries again after its backoff,
 //     meanwhile the node serves locally.
