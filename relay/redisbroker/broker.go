@@ -65,6 +65,9 @@ type Broker struct {
 	peer relay.ClusterPeer // set by Bind before any session exists
 	m    *metrics
 	pub  *publisher
+	// psSubscribe is ps.Subscribe, called by a re-assertion without
+	// subMu; a test replaces it with one that blocks, as a slow Redis.
+	psSubscribe func(ctx context.Context, channels ...string) error
 
 	up     atomic.Bool // Redis answered the last heartbeat and the node re-asserted
 	outage atomic.Bool // an outage was logged and not yet its end
@@ -147,6 +150,7 @@ func New(opt Options) (*Broker, error) {
 	b.receiveTimeout = opTimeout
 	b.rdb = redis.NewClient(ro)
 	b.ps = b.rdb.Subscribe(context.Background())
+	b.psSubscribe = b.ps.Subscribe
 	b.pub = newPublisher(b)
 	return b, nil
 }

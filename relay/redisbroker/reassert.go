@@ -73,12 +73,11 @@ func (b *Broker) reassert(ctx context.Context) error {
 type hookPoint int
 
 const (
-	hookReassert  hookPoint = iota // a re-assertion starts, the node down, before its snapshot
-	hookRound                      // each round, once it took the members it writes
-	hookJoinDown                   // a Create or Join found Redis down
-	hookSettle                     // a Create or Join returns, before its member settles
-	hookWait                       // a re-assertion waits for pending members to settle
-	hookSubscribe                  // a re-assertion listed the channels it subscribes to
+	hookReassert hookPoint = iota // a re-assertion starts, the node down, before its snapshot
+	hookRound                     // each round, once it took the members it writes
+	hookJoinDown                  // a Create or Join found Redis down
+	hookSettle                    // a Create or Join returns, before its member settles
+	hookWait                      // a re-assertion waits for pending members to settle
 	numHooks
 )
 
@@ -296,8 +295,7 @@ func (b *Broker) subscribe(ctx context.Context, codes []string) error {
 	if len(codes) == 0 {
 		return nil
 	}
-	b.hook(hookSubscribe)
-	err := b.ps.Subscribe(ctx, b.channels(codes)...)
+	err := b.psSubscribe(ctx, b.channels(codes)...)
 	b.subMu.Lock()
 	defer b.subMu.Unlock()
 	b.mu.Lock()

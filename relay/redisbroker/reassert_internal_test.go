@@ -164,7 +164,10 @@ func TestJoinsGoOnWhileReassertionSubscribes(t *testing.T) {
 	create(t, b, "XXXX", "x")
 	create(t, b, "YYYY", "y")
 	var once sync.Once
-	b.setHook(hookSubscribe, func() {
+	subscribe := b.psSubscribe
+	// The re-assertion's SUBSCRIBE blocks, as on a slow Redis, until a
+	// join and a leave (its unsubscription under subMu) completed.
+	b.psSubscribe = func(ctx context.Context, channels ...string) error {
 		once.Do(func() {
 			joined := make(chan error, 1)
 			go func() {
@@ -182,7 +185,8 @@ func TestJoinsGoOnWhileReassertionSubscribes(t *testing.T) {
 				}
 			}
 		})
-	})
+		return subscribe(ctx, channels...)
+	}
 	before := b.Reassertions()
 	b.markDown(errUnavailable)
 	awaitReasserted(t, b, before)
