@@ -80,7 +80,7 @@ type Broker struct {
 
 	subMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE with sessions' births and deaths
 
-	mu       sync.Mutex // guards sessions and changed; a leaf but for subMu above it
+	mu       sync.Mutex // guards sessions, changed and settled; a leaf but for subMu above it
 	sessions map[string]*session
 	// changed holds, while a re-assertion runs (nil otherwise), the
 	// members that joined, left or whose join settled since its last

@@ -109,13 +109,16 @@
 // it records its member: found down, the member is served locally and
 // marked at once, so a round, or the snapshot of the next re-assertion,
 // writes it; found up, the member is pending until its Create or Join
-// returns: its own script writes it (or refuses it), and no round does
-// (a re-assertion checks neither secret nor limit). A re-assertion sets
-// up false before its snapshot, so the members pending during it are
-// those that found Redis up before: its last look waits for them to
-// settle (Broker.settled, closed by settle or a leave; each settle marks
-// its member for a round), at most settleWait, else it fails and the
-// heartbeat tries again after its backoff. So a join either finds the
+// returns: while it is pending only its own script writes it (or
+// refuses it), no round does (a re-assertion checks neither secret nor
+// limit). A re-assertion sets up false before its snapshot, so the
+// members pending during it are those that found Redis up before: its
+// last look waits for them to settle (Broker.settled, closed by settle
+// or a leave), at most settleWait, else it fails and the heartbeat
+// tries again after its backoff. A settle ends the pending state and
+// marks the member, so the next round writes it as the node then has
+// it: asserted again (idempotent, after its script wrote it) if still
+// local, removed if gone (its script refused it, or it left). So a join either finds the
 // node down and is applied by a round, or finds it up and writes itself;
 // a leave either falls before the last look and is applied by a round,
 // or after it and goes out through the publisher. A leave applied by a
@@ -124,8 +127,13 @@
 // announce only for a member they knew. The members a re-assertion
 // holds are known by session and id, and it reads the node's index in
 // Redis before writing its snapshot: a member (a socket's id) that left
-// one session and joined another while Redis was down is removed from
-// the first (leaveScript keeps the index entry that names the second).
+// one session and joined another while Redis was down, so that the
+// index still names the first, is removed from the first (leaveScript
+// keeps the index entry that names the second). This covers only a
+// move whose join was not written to Redis: a move whose join was
+// written while up (the index then names the new session) and whose
+// leave the publisher then dropped or failed to write is not found by
+// the index (see Known limits).
 // The rounds are bounded (maxReassertRounds; then the re-assertion fails
 // and the heartbeat tries again after its backoff), and so is the set:
 // the members of the node's sessions and the leaves of one round trip.
@@ -147,6 +155,13 @@
 //   - Under constant churn (a change in every round) the re-assertion
 //     fails after maxReassertRounds and tries again after its backoff,
 //     meanwhile the node serves locally.
+//   - The relay moves a member by joining the new session, then leaving
+//     the old one. If the join is written while up and the leave is
+//     then dropped by the publisher (the node marked down before it is
+//     sent) or fails to be written, the re-assertion holds the member in
+//     the new session and the index names it: nothing removes it from
+//     the old session's set in Redis (nor does the sweep, which follows
+//     the index), and the other nodes keep it there as a ghost.
 //   - A join that makes a session and the publisher's unsubscription of
 //     a dead one still hold subMu while Redis answers (the PubSub holds
 //     its own lock there too): another join waits on them, at most
