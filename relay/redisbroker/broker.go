@@ -80,7 +80,7 @@ type Broker struct {
 
 	subMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE with sessions' births and deaths
 
-	mu       sync.Mutex // guards sessions, changed and settled; a leaf but for subMu above it
+	mu       sync.Mutex // guards sessions, changed, settled and lost; a leaf but for subMu above it
 	sessions map[string]*session
 	// changed holds, while a re-assertion runs (nil otherwise), the
 	// members that joined, left or whose join settled since its last
@@ -91,6 +91,11 @@ type Broker struct {
 	// settled, while a re-assertion waits for pending members (nil
 	// otherwise), is closed when one of them settles or leaves.
 	settled chan struct{}
+	// lost holds the leaves that may not be in Redis: dropped or failed
+	// by the publisher, or marked for a re-assertion that failed. The
+	// next re-assertion applies them (idempotent) unless the node holds
+	// the member there again (lost.go). Bounded by maxLost.
+	lost map[memberRef]struct{}
 
 	// receiveTimeout bounds a read of the subscriptions (opTimeout; the
 	// tests lengthen it): a read that times out is quiet, not an error.
@@ -145,7 +150,8 @@ func New(opt Options) (*Broker, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Broker{opt: opt, node: opt.Node, log: opt.Logger.With("node", opt.Node), m: newMetrics(), sessions: make(map[string]*session)}
+	b := &Broker{opt: opt, node: opt.Node, log: opt.Logger.With("node", opt.Node), m: newMetrics(), sessions: make(map[string]*session),
+		lost: make(map[memberRef]struct{})}
 	b.ro = ro
 	b.receiveTimeout = opTimeout
 	b.rdb = redis.NewClient(ro)

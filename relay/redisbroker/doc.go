@@ -129,11 +129,17 @@
 // Redis before writing its snapshot: a member (a socket's id) that left
 // one session and joined another while Redis was down, so that the
 // index still names the first, is removed from the first (leaveScript
-// keeps the index entry that names the second). This covers only a
-// move whose join was not written to Redis: a move whose join was
-// written while up (the index then names the new session) and whose
-// leave the publisher then dropped or failed to write is not found by
-// the index (see Known limits).
+// keeps the index entry that names the second). The index misses a
+// move whose join was written while up (it then names the new session)
+// and whose leave the publisher then dropped (the node down) or failed
+// to write: the publisher keeps such leaves as lost (Broker.lost,
+// lost.go), and so does a re-assertion that fails, for the members it
+// marked gone and had not applied (a round may already have repointed
+// the index). The next re-assertion applies the lost leaves first, but
+// those of a member it holds again in the same session (leaveScript is
+// idempotent and keeps an index entry that names another session), and
+// forgets them once it counts up. The set is bounded (maxLost): past it
+// a leave is forgotten and logged, and its member may stay a ghost.
 // The rounds are bounded (maxReassertRounds; then the re-assertion fails
 // and the heartbeat tries again after its backoff), and so is the set:
 // the members of the node's sessions and the leaves of one round trip.
@@ -155,13 +161,10 @@
 //   - Under constant churn (a change in every round) the re-assertion
 //     fails after maxReassertRounds and tries again after its backoff,
 //     meanwhile the node serves locally.
-//   - The relay moves a member by joining the new session, then leaving
-//     the old one. If the join is written while up and the leave is
-//     then dropped by the publisher (the node marked down before it is
-//     sent) or fails to be written, the re-assertion holds the member in
-//     the new session and the index names it: nothing removes it from
-//     the old session's set in Redis (nor does the sweep, which follows
-//     the index), and the other nodes keep it there as a ghost.
+//   - A leave the publisher wrote is counted gone, though its replies
+//     are off: if Redis then fails before running it (a restart that
+//     keeps its data), the member stays in its old session; and past
+//     maxLost lost leaves, a new one is forgotten (logged).
 //   - A join that makes a session and the publisher's unsubscription of
 //     a dead one still hold subMu while Redis answers (the PubSub holds
 //     its own lock there too): another join waits on them, at most

@@ -38,23 +38,29 @@ const maxReassertRounds = 8
 // to their sessions, removes the members the node no longer has (leaves
 // that could not go out), then applies what changed meanwhile and counts
 // the node up (epoch, up).
-func (b *Broker) reassert(ctx context.Context) error {
+func (b *Broker) reassert(ctx context.Context) (err error) {
 	b.up.Store(false) // swept while up: joins stay local until re-asserted
 	b.m.up.Set(0)
 	b.hook(hookReassert)
-	all, held := b.startTracking()
-	defer b.stopTracking()
+	all, held, lost := b.startTracking()
+	var inflight map[memberRef]struct{} // the round being written
+	defer func() {
+		if err != nil {
+			b.keepGone(inflight) // the next re-assertion applies them
+		}
+		b.stopTracking()
+	}()
 	b.hook(hookRound)
-	if err := b.assertAll(ctx, all, held); err != nil {
+	if err := b.assertAll(ctx, all, held, lost); err != nil {
 		return err
 	}
 	for round := 0; ; round++ {
-		changed, settled := b.upUnlessChanged()
+		changed, settled := b.upUnlessChanged(lost)
 		for settled != nil {
 			if err := b.awaitSettled(ctx, settled); err != nil {
 				return err
 			}
-			changed, settled = b.upUnlessChanged()
+			changed, settled = b.upUnlessChanged(lost)
 		}
 		if changed == nil {
 			return nil
@@ -63,6 +69,7 @@ func (b *Broker) reassert(ctx context.Context) error {
 			return fmt.Errorf("re-assert the node's members: they still changed after %d rounds", round)
 		}
 		b.hook(hookRound)
+		inflight = changed
 		if err := b.applyChanges(ctx, changed); err != nil {
 			return err
 		}
@@ -91,8 +98,9 @@ func (b *Broker) hook(p hookPoint) {
 // startTracking takes the snapshot of the members to write and starts
 // marking changes; held holds every local member, pending ones too, by
 // session and id: an id (a socket's) may have moved to another session
-// while Redis was down, and its old session must lose it.
-func (b *Broker) startTracking() (all []asserted, held map[memberRef]bool) {
+// while Redis was down, and its old session must lose it. lost holds
+// the lost leaves (Broker.lost) of members not held again.
+func (b *Broker) startTracking() (all []asserted, held map[memberRef]bool, lost []memberRef) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.changed = map[memberRef]struct{}{}
@@ -105,11 +113,11 @@ func (b *Broker) startTracking() (all []asserted, held map[memberRef]bool) {
 			}
 		}
 	}
-	return all, held
+	return all, held, b.takeLost(held)
 }
 
 // stopTracking stops marking changes (a re-assertion that failed: the
-// next one starts from a new snapshot).
+// next one starts from a new snapshot, and from the lost leaves kept).
 func (b *Broker) stopTracking() {
 	b.mu.Lock()
 	b.changed, b.settled = nil, nil
@@ -126,9 +134,10 @@ func (b *Broker) noteChange(code, id string) {
 
 // upUnlessChanged returns what changed since the last round; or, when
 // nothing did but a member is pending, a channel closed once one
-// settles; or, when neither, counts the node up and returns nils, in
-// one critical section with the marking of changes.
-func (b *Broker) upUnlessChanged() (map[memberRef]struct{}, chan struct{}) {
+// settles; or, when neither, counts the node up, forgetting the lost
+// leaves it applied, and returns nils, in one critical section with the
+// marking of changes.
+func (b *Broker) upUnlessChanged(lost []memberRef) (map[memberRef]struct{}, chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.changed) > 0 {
@@ -143,6 +152,7 @@ func (b *Broker) upUnlessChanged() (map[memberRef]struct{}, chan struct{}) {
 		return nil, b.settled
 	}
 	b.changed = nil
+	b.forgetLost(lost)
 	b.epoch.Add(1) // before up: the publisher, seeing up, dials again
 	b.up.Store(true)
 	b.m.up.Set(1)
@@ -181,15 +191,19 @@ func (b *Broker) awaitSettled(ctx context.Context, settled chan struct{}) error 
 	}
 }
 
-// assertAll writes the snapshot's members, removes those of the node's
-// index in Redis it does not hold, and subscribes to every session. The
+// assertAll applies the lost leaves, writes the snapshot's members,
+// removes those of the node's index in Redis it does not hold, and
+// subscribes to every session. The
 // index is read before the snapshot repoints it: a member that moved
 // from one session to another meanwhile is held in the new one only,
 // and leaveScript keeps its index entry, which then names the new one.
-func (b *Broker) assertAll(ctx context.Context, all []asserted, held map[memberRef]bool) error {
+func (b *Broker) assertAll(ctx context.Context, all []asserted, held map[memberRef]bool, lost []memberRef) error {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	pipe := b.rdb.Pipeline()
+	for _, r := range lost {
+		b.leaveOne(ctx, pipe, r)
+	}
 	index := pipe.HGetAll(ctx, b.key("nm:", b.node))
 	for _, m := range all {
 		b.assertOne(ctx, pipe, m)
