@@ -112,14 +112,18 @@
 // returns: while it is pending only its own script writes it (or
 // refuses it), no round does (a re-assertion checks neither secret nor
 // limit). A re-assertion sets up false before its snapshot, so the
-// members pending during it are those that found Redis up before: its
-// last look waits for them to settle (Broker.settled, closed by settle
-// or a leave), at most settleWait, else it fails and the heartbeat
-// tries again after its backoff. A settle ends the pending state and
-// marks the member, so the next round writes it as the node then has
-// it: asserted again (idempotent, after its script wrote it) if still
-// local, removed if gone (its script refused it, or it left). So a join either finds the
-// node down and is applied by a round, or finds it up and writes itself;
+// members pending during it are those that found Redis up before (none
+// becomes pending during it): before each round it waits until none is
+// pending (Broker.settled, closed by settle or a leave), at most
+// settleWait for all its waits together, else it fails and the
+// heartbeat tries again after its backoff; a wait costs no round (only
+// rounds that wrote count towards maxReassertRounds). A settle ends the
+// pending state and marks the member, so the round after the waits
+// writes the settled members together, as the node then has them:
+// asserted again (idempotent, after its script wrote it) if still
+// local, removed if gone (its script refused it, or it left). So a join
+// either finds the node down and is applied by a round, or finds it up
+// and writes itself;
 // a leave either falls before the last look and is applied by a round,
 // or after it and goes out through the publisher. A leave applied by a
 // round publishes the leave, which the other nodes record in the

@@ -27,9 +27,10 @@ type asserted struct {
 	key          storedKey
 }
 
-// maxReassertRounds bounds the rounds after the first: members changing
-// faster than Redis answers make the re-assertion fail, and the
-// heartbeat tries again after its backoff.
+// maxReassertRounds bounds the rounds after the first that wrote
+// something (waiting for pending members to settle is no round):
+// members changing faster than Redis answers make the re-assertion
+// fail, and the heartbeat tries again after its backoff.
 const maxReassertRounds = 8
 
 // reassert puts every local member back in Redis (codes, private
@@ -54,13 +55,19 @@ func (b *Broker) reassert(ctx context.Context) (err error) {
 	if err := b.assertAll(ctx, all, held, lost); err != nil {
 		return err
 	}
-	for round := 0; ; round++ {
+	var waitLimit <-chan time.Time // one bound for all the waits for settles
+	for round := 0; ; {
 		changed, settled := b.upUnlessChanged(lost)
-		for settled != nil {
-			if err := b.awaitSettled(ctx, settled); err != nil {
+		if settled != nil {
+			if waitLimit == nil {
+				t := time.NewTimer(settleWait)
+				defer t.Stop()
+				waitLimit = t.C
+			}
+			if err := b.awaitSettled(ctx, settled, waitLimit); err != nil {
 				return err
 			}
-			changed, settled = b.upUnlessChanged(lost)
+			continue // a settle costs no round
 		}
 		if changed == nil {
 			return nil
@@ -70,8 +77,12 @@ func (b *Broker) reassert(ctx context.Context) (err error) {
 		}
 		b.hook(hookRound)
 		inflight = changed
-		if err := b.applyChanges(ctx, changed); err != nil {
+		wrote, err := b.applyChanges(ctx, changed)
+		if err != nil {
 			return err
+		}
+		if wrote {
+			round++
 		}
 	}
 }
@@ -132,24 +143,25 @@ func (b *Broker) noteChange(code, id string) {
 	}
 }
 
-// upUnlessChanged returns what changed since the last round; or, when
-// nothing did but a member is pending, a channel closed once one
-// settles; or, when neither, counts the node up, forgetting the lost
+// upUnlessChanged returns, while a member is pending, a channel closed
+// once one settles (the changes wait: a round writes the settled ones
+// together); else what changed since the last round; or, when nothing
+// did, counts the node up, forgetting the lost
 // leaves it applied, and returns nils, in one critical section with the
 // marking of changes.
 func (b *Broker) upUnlessChanged(lost []memberRef) (map[memberRef]struct{}, chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.changed) > 0 {
-		changed := b.changed
-		b.changed = map[memberRef]struct{}{}
-		return changed, nil
-	}
 	if b.anyPending() {
 		if b.settled == nil {
 			b.settled = make(chan struct{})
 		}
 		return nil, b.settled
+	}
+	if len(b.changed) > 0 {
+		changed := b.changed
+		b.changed = map[memberRef]struct{}{}
+		return changed, nil
 	}
 	b.changed = nil
 	b.forgetLost(lost)
@@ -170,23 +182,27 @@ func (b *Broker) anyPending() bool {
 	return false
 }
 
-// settleWait bounds a re-assertion's wait for a pending member: a
-// Create or Join waits on Redis at most the relay's context (2 s), two
-// round trips.
+// settleWait bounds a re-assertion's waits, all together, for the
+// members pending when it started (none becomes pending during it: up is
+// false). It does not bound a Create or Join: go-redis ignores the
+// relay's context deadline (ContextTimeoutEnabled is off), so each of
+// its commands may take a dial, a write and a read (opTimeout each), and
+// a Join up to two tries of a subscription and an EVALSHA (then EVAL).
+// settleWait covers a command that waits out one timeout; a slower join
+// makes the re-assertion fail, harmless: the member stays pending, and
+// the heartbeat tries again after its backoff and waits for it again.
 const settleWait = 2 * opTimeout
 
 // awaitSettled waits until settled closes (a pending member settled or
-// left), failing the re-assertion after settleWait.
-func (b *Broker) awaitSettled(ctx context.Context, settled chan struct{}) error {
+// left), failing the re-assertion once limit fires.
+func (b *Broker) awaitSettled(ctx context.Context, settled chan struct{}, limit <-chan time.Time) error {
 	b.hook(hookWait)
-	t := time.NewTimer(settleWait)
-	defer t.Stop()
 	select {
 	case <-settled:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
+	case <-limit:
 		return fmt.Errorf("re-assert the node's members: a join still on its way after %v", settleWait)
 	}
 }
@@ -226,13 +242,14 @@ func (b *Broker) assertAll(ctx context.Context, all []asserted, held map[memberR
 }
 
 // applyChanges writes the members changed since the last round as the
-// node has them now: present ones again, gone ones removed.
-func (b *Broker) applyChanges(ctx context.Context, changed map[memberRef]struct{}) error {
+// node has them now: present ones again, gone ones removed; it reports
+// whether it wrote any.
+func (b *Broker) applyChanges(ctx context.Context, changed map[memberRef]struct{}) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	present, gone := b.sortChanges(changed)
 	if len(present)+len(gone) == 0 {
-		return nil // only pending joins: each marks itself again when it settles
+		return false, nil // only pending joins: each marks itself again when it settles
 	}
 	pipe := b.rdb.Pipeline()
 	for _, r := range gone {
@@ -246,12 +263,12 @@ func (b *Broker) applyChanges(ctx context.Context, changed map[memberRef]struct{
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return err
+		return true, err
 	}
 	if len(codes) == 0 {
-		return nil
+		return true, nil
 	}
-	return b.subscribe(ctx, codes)
+	return true, b.subscribe(ctx, codes)
 }
 
 // sortChanges splits changed into the members the node has (but those
