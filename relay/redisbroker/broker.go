@@ -65,17 +65,41 @@ type Broker struct {
 	peer relay.ClusterPeer // set by Bind before any session exists
 	m    *metrics
 	pub  *publisher
+	// psSubscribe is ps.Subscribe, called by a re-assertion without
+	// subMu; a test replaces it with one that blocks, as a slow Redis.
+	psSubscribe func(ctx context.Context, channels ...string) error
 
 	up     atomic.Bool // Redis answered the last heartbeat and the node re-asserted
 	outage atomic.Bool // an outage was logged and not yet its end
 	// epoch counts the re-assertions: the publisher dials again when it
 	// changed, as its connection may be to a Redis that went away.
 	epoch atomic.Uint64
+	// hooks, when set (tests only, export_test.go), run at the points
+	// named by hookPoint, holding that goroutine until they return.
+	hooks [numHooks]atomic.Pointer[func()]
 
 	subMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE with sessions' births and deaths
 
-	mu       sync.Mutex // guards sessions; a leaf but for subMu above it
+	mu       sync.Mutex // guards sessions, changed, settled and lost; a leaf but for subMu above it
 	sessions map[string]*session
+	// changed holds, while a re-assertion runs (nil otherwise), the
+	// members that joined, left or whose join settled since its last
+	// round (reassert.go). Bounded by the members and leaves of the
+	// node's sessions within one round trip to Redis; a re-assertion
+	// that cannot keep up fails after maxReassertRounds.
+	changed map[memberRef]struct{}
+	// settled, while a re-assertion waits for pending members (nil
+	// otherwise), is closed when one of them settles or leaves.
+	settled chan struct{}
+	// lost holds the leaves that may not be in Redis: dropped or failed
+	// by the publisher, or marked for a re-assertion that failed. The
+	// next re-assertion applies them (idempotent) unless the node holds
+	// the member there again (lost.go). Bounded by maxLost.
+	lost map[memberRef]struct{}
+
+	// receiveTimeout bounds a read of the subscriptions (opTimeout; the
+	// tests lengthen it): a read that times out is quiet, not an error.
+	receiveTimeout time.Duration
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup // the publisher, receiver and heartbeat goroutines
@@ -88,7 +112,11 @@ type session struct {
 	addrs  map[string]string   // member id -> its address's hash, re-asserted
 	remote map[string]string   // member id -> node, other nodes' members
 	left   map[string]struct{} // remote members gone: a stale snapshot must not bring them back
-	ready  chan struct{}       // closed once Redis confirmed the subscription
+	// pending holds the local members whose Create or Join found Redis
+	// up and has not returned: a re-assertion does not write them, and
+	// waits for them to settle before it counts up (reassert.go).
+	pending map[string]struct{}
+	ready   chan struct{} // closed once Redis confirmed the subscription
 }
 
 // maxLeft bounds a session's remembered leavers; past it they are
@@ -122,10 +150,13 @@ func New(opt Options) (*Broker, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Broker{opt: opt, node: opt.Node, log: opt.Logger.With("node", opt.Node), m: newMetrics(), sessions: make(map[string]*session)}
+	b := &Broker{opt: opt, node: opt.Node, log: opt.Logger.With("node", opt.Node), m: newMetrics(), sessions: make(map[string]*session),
+		lost: make(map[memberRef]struct{})}
 	b.ro = ro
+	b.receiveTimeout = opTimeout
 	b.rdb = redis.NewClient(ro)
 	b.ps = b.rdb.Subscribe(context.Background())
+	b.psSubscribe = b.ps.Subscribe
 	b.pub = newPublisher(b)
 	return b, nil
 }
@@ -154,17 +185,21 @@ func (b *Broker) Bind(peer relay.ClusterPeer) {
 // the relay has closed its connections), stops the broker's goroutines,
 // waiting for them, and deletes the node's heartbeat: the next sweep of
 // another node then removes what the leaves did not (nothing, unless
-// Redis was out of reach) and the node's keys.
+// Redis was out of reach) and the node's keys. Closing the PubSub, after
+// the goroutines' context ended, ends the receiver's blocking read at
+// once: Close does not wait for it to time out.
 func (b *Broker) Close() error {
-	if b.stop != nil {
-		b.pub.drain()
-		b.stop()
-		b.wg.Wait()
-		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-		b.rdb.Del(ctx, b.key("hb:", b.node))
-		cancel()
+	if b.stop == nil {
+		b.ps.Close()
+		return b.rdb.Close()
 	}
+	b.pub.drain()
+	b.stop()
 	b.ps.Close()
+	b.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	b.rdb.Del(ctx, b.key("hb:", b.node))
+	cancel()
 	return b.rdb.Close()
 }
 
@@ -172,6 +207,7 @@ func (b *Broker) key(kind, name string) string { return b.opt.Prefix + kind + na
 
 // Create implements relay.Cluster.
 func (b *Broker) Create(ctx context.Context, code string, p relay.Participant, e relay.Entry) error {
+	defer b.settle(code, p.ID)
 	j := joining{code: code, p: p, mode: "create", key: keyOf(e.Key), addr: addrHash(e.Addr)}
 	_, err := b.add(ctx, &j)
 	return err
@@ -181,6 +217,7 @@ func (b *Broker) Create(ctx context.Context, code string, p relay.Participant, e
 // a first try of the script, which then refuses before writing anything;
 // the second try carries the proof.
 func (b *Broker) Join(ctx context.Context, code string, p relay.Participant, e relay.Entry, maxMembers int) ([]relay.Participant, relay.SessionKey, error) {
+	defer b.settle(code, p.ID)
 	j := joining{code: code, p: p, mode: "join", max: maxMembers, addr: addrHash(e.Addr), limited: e.Limited}
 	if salt := b.salt(code); salt != "" && e.Proof != nil {
 		j.key = proved(salt, e.Proof) // a session the node has members in: one round trip
@@ -231,8 +268,9 @@ var errSalt = errors.New("the session's salt is needed")
 func (b *Broker) add(ctx context.Context, j *joining) ([]string, error) {
 	pj, _ := json.Marshal(j.p)
 	stored := storedMember(b.node, pj)
-	ready := b.addLocal(ctx, j, stored)
-	if !b.up.Load() {
+	ready, up := b.addLocal(ctx, j, stored)
+	if !up {
+		b.hook(hookJoinDown)
 		return nil, errUnavailable
 	}
 	select {
@@ -283,8 +321,11 @@ func (b *Broker) sessionKeys(code string) []string {
 }
 
 // addLocal records j's member as local, subscribing to its session when
-// it is the node's first there; the channel closes once subscribed.
-func (b *Broker) addLocal(ctx context.Context, j *joining, stored string) chan struct{} {
+// it is the node's first there; the channel closes once subscribed. It
+// reports whether Redis counted up as it recorded the member: then the
+// member is pending until its Create or Join settles; else it is served
+// locally, and a re-assertion writes it (doc.go, Concurrency).
+func (b *Broker) addLocal(ctx context.Context, j *joining, stored string) (ready chan struct{}, up bool) {
 	code, id := j.code, j.p.ID
 	b.subMu.Lock()
 	defer b.subMu.Unlock()
@@ -292,7 +333,8 @@ func (b *Broker) addLocal(ctx context.Context, j *joining, stored string) chan s
 	s := b.sessions[code]
 	fresh := s == nil
 	if fresh {
-		s = &session{local: map[string]string{}, addrs: map[string]string{}, remote: map[string]string{}, left: map[string]struct{}{}, ready: make(chan struct{})}
+		s = &session{local: map[string]string{}, addrs: map[string]string{}, remote: map[string]string{}, left: map[string]struct{}{},
+			pending: map[string]struct{}{}, ready: make(chan struct{})}
 		b.sessions[code] = s
 	}
 	if fresh && j.mode == "create" {
@@ -300,14 +342,21 @@ func (b *Broker) addLocal(ctx context.Context, j *joining, stored string) chan s
 	}
 	s.local[id] = stored
 	s.addrs[id] = j.addr
+	up = b.up.Load() // under mu, as a re-assertion counts the node up
+	if up {
+		s.pending[id] = struct{}{} // until settle
+	} else {
+		b.unpend(s, id) // a Join's second try may find Redis gone
+		b.noteChange(code, id)
+	}
 	b.mu.Unlock()
-	if fresh && b.up.Load() {
+	if fresh && up {
 		// An error leaves the channel to the PubSub's reconnection,
 		// which subscribes to every channel asked for; while Redis is
 		// down the re-assertion subscribes.
 		_ = b.ps.Subscribe(ctx, b.key("ev:", code))
 	}
-	return s.ready
+	return s.ready, up
 }
 
 // snapshot turns the stored members into participants, in joining
@@ -356,13 +405,46 @@ func (b *Broker) drop(code, id string, quiet bool) {
 	if s != nil {
 		delete(s.local, id)
 		delete(s.addrs, id)
+		b.unpend(s, id)
 		if len(s.local) == 0 {
 			delete(b.sessions, code)
 			last = true
 		}
 	}
+	if !quiet { // a member forgotten was never written
+		b.noteChange(code, id)
+	}
 	b.mu.Unlock()
 	b.pub.pushLeave(code, id, last, quiet)
+}
+
+// settle ends the pending state of member id of code, once its Create
+// or Join returns: a running re-assertion then writes it, if the node
+// still has it (its join met Redis down, or was written before a
+// restart the re-assertion is for).
+func (b *Broker) settle(code, id string) {
+	b.hook(hookSettle)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s := b.sessions[code]; s != nil {
+		if _, ok := s.local[id]; ok {
+			b.unpend(s, id)
+			b.noteChange(code, id)
+		}
+	}
+}
+
+// unpend ends the pending state of member id of s, telling a
+// re-assertion that waits for it (settled); b.mu is held.
+func (b *Broker) unpend(s *session, id string) {
+	if _, ok := s.pending[id]; !ok {
+		return
+	}
+	delete(s.pending, id)
+	if b.settled != nil {
+		close(b.settled)
+		b.settled = nil
+	}
 }
 
 // salt returns the salt of session code as the node knows it, "" when

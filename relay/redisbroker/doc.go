@@ -58,7 +58,10 @@
 // the node re-asserts
 // every member it holds (codes, private sessions' keys, address hashes
 // and presence), removes those it no longer
-// holds, and subscribes again, before it counts as up; the publisher then
+// holds, and subscribes again; then it applies the joins and leaves made
+// on it meanwhile (while it re-asserts the node counts as down, so they
+// were served locally), round after round, and counts as up only once a
+// round found nothing new (reassert.go). The publisher then
 // dials again, as its connection, which hears no replies, may be to a
 // Redis that went away. The outage is logged once when it starts and
 // once when it ends. Presence messages are
@@ -89,5 +92,85 @@
 // Locks: subMu serialises subscription changes with sessions' births and
 // deaths; mu guards sessions and is taken under subMu, never the reverse.
 // Neither is held while calling the relay. up, outage and epoch are
-// atomics.
+// atomics. A re-assertion subscribes without subMu (Redis may take
+// opTimeout to answer, and joins take subMu), then, under subMu,
+// unsubscribes the sessions that died meanwhile, as their own
+// unsubscription may have gone before its subscription.
+//
+// A re-assertion races with the joins and leaves of the node's
+// connections; mu orders them. Under mu it takes its snapshot of the
+// local members and starts a set of changes (Broker.changed), where a
+// leave, a join served locally and the end of a Create or Join (settle)
+// mark their member, under mu too. After writing the snapshot it takes
+// the changes, writes them as the node has those members now (joined:
+// asserted again; gone: leaveScript, idempotent), and looks again; in
+// the critical section where it finds no change and no pending member
+// it stops marking and stores up. A Create or Join reads up under mu as
+// it records its member: found down, the member is served locally and
+// marked at once, so a round, or the snapshot of the next re-assertion,
+// writes it; found up, the member is pending until its Create or Join
+// returns: while it is pending only its own script writes it (or
+// refuses it), no round does (a re-assertion checks neither secret nor
+// limit). A re-assertion sets up false before its snapshot, so the
+// members pending during it are those that found Redis up before (none
+// becomes pending during it): before each round it waits until none is
+// pending (Broker.settled, closed by settle or a leave), at most
+// settleWait for all its waits together, else it fails and the
+// heartbeat tries again after its backoff; a wait costs no round (only
+// rounds that wrote count towards maxReassertRounds). A settle ends the
+// pending state and marks the member, so the round after the waits
+// writes the settled members together, as the node then has them:
+// asserted again (idempotent, after its script wrote it) if still
+// local, removed if gone (its script refused it, or it left). So a join
+// either finds the node down and is applied by a round, or finds it up
+// and writes itself;
+// a leave either falls before the last look and is applied by a round,
+// or after it and goes out through the publisher. A leave applied by a
+// round publishes the leave, which the other nodes record in the
+// session's left set (so a stale snapshot does not bring it back) and
+// announce only for a member they knew. The members a re-assertion
+// holds are known by session and id, and it reads the node's index in
+// Redis before writing its snapshot: a member (a socket's id) that left
+// one session and joined another while Redis was down, so that the
+// index still names the first, is removed from the first (leaveScript
+// keeps the index entry that names the second). The index misses a
+// move whose join was written while up (it then names the new session)
+// and whose leave the publisher then dropped (the node down) or failed
+// to write: the publisher keeps such leaves as lost (Broker.lost,
+// lost.go), and so does a re-assertion that fails, for the members it
+// marked gone and had not applied (a round may already have repointed
+// the index). The next re-assertion applies the lost leaves first, but
+// those of a member it holds again in the same session (leaveScript is
+// idempotent and keeps an index entry that names another session), and
+// forgets them once it counts up. The set is bounded (maxLost): past it
+// a leave is forgotten and logged, and its member may stay a ghost.
+// The rounds are bounded (maxReassertRounds; then the re-assertion fails
+// and the heartbeat tries again after its backoff), and so is the set:
+// the members of the node's sessions and the leaves of one round trip.
+//
+// Known limits, each narrow or harmless:
+//   - A join served locally is written by a round as soon as it is
+//     marked; the relay may then refuse it locally (its room full, or
+//     the secret wrong): the other nodes hear it join, then leave.
+//   - A leave made during a re-assertion is applied by a round and also
+//     queued to the publisher, which sends it again when it runs after
+//     the node counts up: the other nodes skip a leave of a member they
+//     no longer know.
+//   - A re-assertion stores up over an outage noticed while it ran (a
+//     publish, a join or the receiver failing): the node counts up until
+//     its next beat fails (heartbeatEvery), or finds the heartbeat gone
+//     and re-asserts; a connection of the subscriptions killed alone
+//     comes back by itself (the PubSub dials and subscribes again), and
+//     what it missed meanwhile is lost.
+//   - Under constant churn (a change in every round) the re-assertion
+//     fails after maxReassertRounds and tries again after its backoff,
+//     meanwhile the node serves locally.
+//   - A leave the publisher wrote is counted gone, though its replies
+//     are off: if Redis then fails before running it (a restart that
+//     keeps its data), the member stays in its old session; and past
+//     maxLost lost leaves, a new one is forgotten (logged).
+//   - A join that makes a session and the publisher's unsubscription of
+//     a dead one still hold subMu while Redis answers (the PubSub holds
+//     its own lock there too): another join waits on them, at most
+//     opTimeout, a dial.
 package redisbroker

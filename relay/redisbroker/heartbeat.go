@@ -3,8 +3,6 @@ package redisbroker
 import (
 	"context"
 	"time"
-
-	"github.com/jambridge/jambridge/relay"
 )
 
 // heartbeat keeps the node alive in Redis and sweeps dead nodes, until
@@ -21,6 +19,9 @@ func (b *Broker) heartbeat(ctx context.Context) {
 		if now := time.Now(); !now.Before(next) {
 			wasUp := b.up.Load()
 			if err := b.beat(ctx); err != nil {
+				if ctx.Err() != nil {
+					return // Close: not an outage
+				}
 				b.markDown(err)
 				sleep(ctx, wait)
 				wait = nextBackoff(wait)
@@ -42,12 +43,12 @@ func (b *Broker) heartbeat(ctx context.Context) {
 	}
 }
 
-// beat refreshes the heartbeat, re-asserting when needed.
+// beat refreshes the heartbeat, re-asserting when needed (reassert.go).
 func (b *Broker) beat(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	alive, err := heartbeatScript.Run(ctx, b.rdb, []string{b.key("hb:", b.node), b.key("nodes", "")},
+	hctx, cancel := context.WithTimeout(ctx, opTimeout)
+	alive, err := heartbeatScript.Run(hctx, b.rdb, []string{b.key("hb:", b.node), b.key("nodes", "")},
 		b.node, heartbeatTTL.Milliseconds()).Int()
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -57,67 +58,10 @@ func (b *Broker) beat(ctx context.Context) error {
 	if err := b.reassert(ctx); err != nil {
 		return err
 	}
-	b.epoch.Add(1)
-	b.up.Store(true)
-	b.m.up.Set(1)
 	if b.outage.Swap(false) {
 		b.log.Info("redis reachable again: the node's sessions are re-asserted")
 	}
 	return nil
-}
-
-// reassert puts every local member back in Redis (codes, private
-// sessions' keys, members' address hashes, presence, the node's index;
-// the other nodes hear their joins and skip those they know), subscribes
-// to their sessions, and removes the members the node no longer has
-// (leaves that could not go out).
-func (b *Broker) reassert(ctx context.Context) error {
-	b.mu.Lock()
-	type member struct {
-		code, id, stored, addr string
-		key                    storedKey
-	}
-	var all []member
-	held := map[string]bool{}
-	for code, s := range b.sessions {
-		for id, stored := range s.local {
-			all = append(all, member{code, id, stored, s.addrs[id], s.key})
-			held[id] = true
-		}
-	}
-	b.mu.Unlock()
-	pipe := b.rdb.Pipeline()
-	for _, m := range all {
-		j := joining{code: m.code, p: relay.Participant{ID: m.id}, mode: "assert", key: m.key, addr: m.addr}
-		b.runJoin(ctx, pipe, &j, m.stored)
-	}
-	index := pipe.HGetAll(ctx, b.key("nm:", b.node))
-	if _, err := pipe.Exec(ctx); err != nil {
-		return err
-	}
-	for id, code := range index.Val() {
-		if !held[id] {
-			b.rdb.Eval(ctx, leaveScript, b.sessionKeys(code), id, b.key("ev:", code), presence(kindLeave, b.node, id), code)
-		}
-	}
-	return b.resubscribe(ctx)
-}
-
-// resubscribe subscribes to the channel of every session the node has
-// members in.
-func (b *Broker) resubscribe(ctx context.Context) error {
-	b.subMu.Lock()
-	defer b.subMu.Unlock()
-	b.mu.Lock()
-	chans := make([]string, 0, len(b.sessions))
-	for code := range b.sessions {
-		chans = append(chans, b.key("ev:", code))
-	}
-	b.mu.Unlock()
-	if len(chans) == 0 {
-		return nil
-	}
-	return b.ps.Subscribe(ctx, chans...)
 }
 
 // sweep removes the nodes whose heartbeat expired: their members leave

@@ -30,7 +30,13 @@ type node struct {
 
 func startNode(t *testing.T, redis *redistest.Server, cfg relay.Config) *node {
 	t.Helper()
-	b, err := redisbroker.New(redisbroker.Options{URL: redis.URL()})
+	return startNodeWith(t, redisbroker.Options{URL: redis.URL()}, cfg)
+}
+
+// startNodeWith starts a node whose broker has the options opt.
+func startNodeWith(t *testing.T, opt redisbroker.Options, cfg relay.Config) *node {
+	t.Helper()
+	b, err := redisbroker.New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}

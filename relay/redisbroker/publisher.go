@@ -37,9 +37,10 @@ type publisher struct {
 
 // batch is what waits for the publisher, in push order.
 type batch struct {
-	cmds   []byte // RESP commands: PUBLISH for events, EVAL for leaves
-	events int    // PUBLISHes in cmds
-	after  []step // done once cmds are written (or dropped), in order
+	cmds   []byte      // RESP commands: PUBLISH for events, EVAL for leaves
+	events int         // PUBLISHes in cmds
+	leaves []memberRef // the leaves in cmds, kept as lost when cmds do not go
+	after  []step      // done once cmds are written (or dropped), in order
 }
 
 // step is something the publisher does after a batch: unsubscribe from
@@ -52,7 +53,7 @@ type step struct {
 func (q *batch) empty() bool { return len(q.cmds) == 0 && len(q.after) == 0 }
 
 func (q *batch) reset() {
-	q.cmds, q.events, q.after = q.cmds[:0], 0, q.after[:0]
+	q.cmds, q.events, q.after, q.leaves = q.cmds[:0], 0, q.after[:0], q.leaves[:0]
 	if cap(q.cmds) > maxKeptBuffer {
 		q.cmds = nil // a burst's buffer is not kept
 	}
@@ -96,6 +97,7 @@ func (p *publisher) pushLeave(code, id string, last, quiet bool) {
 		keys := b.sessionKeys(code)
 		p.q.cmds = appendCommand(p.q.cmds, "EVAL", leaveScript, "4", keys[0], keys[1], keys[2], keys[3],
 			id, ch, presence(kindLeave, b.node, id), code)
+		p.q.leaves = append(p.q.leaves, memberRef{code, id})
 	}
 	if last {
 		p.q.after = append(p.q.after, step{code: code})
@@ -154,17 +156,18 @@ func (p *publisher) run(ctx context.Context) {
 }
 
 // send writes one batch. Events that cannot go are dropped and counted;
-// leaves that cannot go are left to the re-assertion, which removes
-// members the node no longer has.
+// leaves that cannot go are kept as lost, for the next re-assertion.
 func (p *publisher) send(ctx context.Context, q *batch) {
 	b := p.b
 	switch {
 	case len(q.cmds) == 0:
 	case !b.up.Load():
 		b.m.dropped.WithLabelValues(dropRedisDown).Add(float64(q.events))
+		b.keepLost(q.leaves)
 	default:
 		if err := p.write(ctx, q.cmds); err != nil {
 			b.m.dropped.WithLabelValues(dropRedisError).Add(float64(q.events))
+			b.keepLost(q.leaves) // some may have gone: a leave is idempotent
 			b.markDown(err)
 		} else {
 			b.m.published.Add(float64(q.events))

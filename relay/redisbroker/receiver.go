@@ -20,7 +20,8 @@ import (
 // reconnects the PubSub and what arrives then must be read at once.
 const receiveBackoffMax = 500 * time.Millisecond
 
-// receive reads the node's subscriptions until ctx ends: the one
+// receive reads the node's subscriptions until ctx ends (Close then
+// closes the PubSub, which ends a read under way): the one
 // goroutine that calls the relay's ClusterPeer, in the order Redis
 // delivered. The PubSub reconnects and resubscribes by itself on the
 // next read after an error; receive waits with backoff between tries.
@@ -35,7 +36,7 @@ const receiveBackoffMax = 500 * time.Millisecond
 func (b *Broker) receive(ctx context.Context) {
 	wait := backoffMin
 	for ctx.Err() == nil {
-		v, err := b.ps.ReceiveTimeout(ctx, opTimeout)
+		v, err := b.ps.ReceiveTimeout(ctx, b.receiveTimeout)
 		var ne net.Error
 		switch {
 		case err != nil && errors.As(err, &ne) && ne.Timeout():

@@ -1,0 +1,75 @@
+package redisbroker
+
+// maxLost bounds the lost leaves a node keeps (Broker.lost). Past it a
+// new one is forgotten and logged: its member may then stay in its old
+// session in Redis (a ghost the other nodes list) when the node's index
+// names another session, until that session is gone from Redis.
+const maxLost = 4096
+
+// keepLost records leaves that may not be in Redis, for the next
+// re-assertion.
+func (b *Broker) keepLost(refs []memberRef) {
+	if len(refs) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.keepLostLocked(refs)
+}
+
+// keepLostLocked is keepLost with b.mu held.
+func (b *Broker) keepLostLocked(refs []memberRef) {
+	for _, r := range refs {
+		if _, ok := b.lost[r]; ok {
+			continue
+		}
+		if len(b.lost) >= maxLost {
+			b.log.Warn("cluster leave forgotten: too many leaves wait for a re-assertion",
+				"session", r.code, "member", r.id, "max", maxLost)
+			continue
+		}
+		b.lost[r] = struct{}{}
+	}
+}
+
+// takeLost returns the lost leaves of members the node does not hold
+// again in the same session; b.mu is held. They stay in b.lost until a
+// re-assertion that applied them counts up (forgetLost).
+func (b *Broker) takeLost(held map[memberRef]bool) []memberRef {
+	var out []memberRef
+	for r := range b.lost {
+		if !held[r] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// forgetLost drops the lost leaves a re-assertion applied; b.mu is held.
+func (b *Broker) forgetLost(applied []memberRef) {
+	for _, r := range applied {
+		delete(b.lost, r)
+	}
+}
+
+// keepGone keeps as lost the leaves of a failed re-assertion: those
+// marked and not yet applied, and those of the round that failed
+// (inflight), for members the node no longer has there.
+func (b *Broker) keepGone(inflight map[memberRef]struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var gone []memberRef
+	for _, set := range []map[memberRef]struct{}{b.changed, inflight} {
+		for r := range set {
+			if s := b.sessions[r.code]; s == nil || !hasLocal(s, r.id) {
+				gone = append(gone, r)
+			}
+		}
+	}
+	b.keepLostLocked(gone)
+}
+
+func hasLocal(s *session, id string) bool {
+	_, ok := s.local[id]
+	return ok
+}
