@@ -34,11 +34,7 @@ func TestMoveDuringOutageLeavesNoGhost(t *testing.T) {
 	before := b.Reassertions()
 	b.markDown(errUnavailable) // as the receiver does when its connection breaks
 	awaitReasserted(t, b, before)
-	wantMembers(t, b, "XXXX")
-	wantMembers(t, b, "YYYY", "c", "m")
-	if got := b.rdb.HGet(ctx, b.key("nm:", b.node), "m").Val(); got != "YYYY" {
-		t.Errorf("the node's index has m in %q, want YYYY", got)
-	}
+	wantMovedToYYYY(t, b)
 }
 
 // A member written by its Create, whose Create has not returned when

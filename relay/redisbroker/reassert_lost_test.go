@@ -34,11 +34,7 @@ func TestDroppedLeaveOfWrittenMoveLeavesNoGhost(t *testing.T) {
 	before := b.Reassertions()
 	b.markDown(errUnavailable)
 	awaitReasserted(t, b, before)
-	wantMembers(t, b, "XXXX")
-	wantMembers(t, b, "YYYY", "c", "m")
-	if got := b.rdb.HGet(ctx, b.key("nm:", b.node), "m").Val(); got != "YYYY" {
-		t.Errorf("the node's index has m in %q, want YYYY", got)
-	}
+	wantMovedToYYYY(t, b)
 }
 
 // A re-assertion whose round wrote a member's join of YYYY (repointing
@@ -76,4 +72,15 @@ func TestFailedReassertionKeepsItsLeaves(t *testing.T) {
 	}
 	wantMembers(t, b, "XXXX")
 	wantMembers(t, b, "YYYY", "c", "m")
+}
+
+// wantMovedToYYYY checks that m moved from XXXX to YYYY (beside c) in
+// Redis, the node's index included.
+func wantMovedToYYYY(t *testing.T, b *Broker) {
+	t.Helper()
+	wantMembers(t, b, "XXXX")
+	wantMembers(t, b, "YYYY", "c", "m")
+	if got := b.rdb.HGet(t.Context(), b.key("nm:", b.node), "m").Val(); got != "YYYY" {
+		t.Errorf("the node's index has m in %q, want YYYY", got)
+	}
 }
