@@ -119,6 +119,22 @@ type session struct {
 	ready   chan struct{} // closed once Redis confirmed the subscription
 }
 
+// has reports whether id is a local member of s (nil: none is).
+func (s *session) has(id string) bool {
+	if s == nil {
+		return false
+	}
+	_, ok := s.local[id]
+	return ok
+}
+
+// isPending reports whether local member id's Create or Join is on its
+// way.
+func (s *session) isPending(id string) bool {
+	_, p := s.pending[id]
+	return p
+}
+
 // maxLeft bounds a session's remembered leavers; past it they are
 // forgotten (ids are random, so forgetting risks only a stale snapshot).
 const maxLeft = 4096
@@ -426,11 +442,9 @@ func (b *Broker) settle(code, id string) {
 	b.hook(hookSettle)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if s := b.sessions[code]; s != nil {
-		if _, ok := s.local[id]; ok {
-			b.unpend(s, id)
-			b.noteChange(code, id)
-		}
+	if s := b.sessions[code]; s.has(id) {
+		b.unpend(s, id)
+		b.noteChange(code, id)
 	}
 }
 

@@ -61,15 +61,10 @@ func (b *Broker) keepGone(inflight map[memberRef]struct{}) {
 	var gone []memberRef
 	for _, set := range []map[memberRef]struct{}{b.changed, inflight} {
 		for r := range set {
-			if s := b.sessions[r.code]; s == nil || !hasLocal(s, r.id) {
+			if !b.sessions[r.code].has(r.id) {
 				gone = append(gone, r)
 			}
 		}
 	}
 	b.keepLostLocked(gone)
-}
-
-func hasLocal(s *session, id string) bool {
-	_, ok := s.local[id]
-	return ok
 }

@@ -286,16 +286,11 @@ func (b *Broker) sortChanges(changed map[memberRef]struct{}) (present []asserted
 		switch {
 		case !ok:
 			gone = append(gone, r)
-		case !isPending(s, r.id):
+		case !s.isPending(r.id):
 			present = append(present, asserted{r, stored, s.addrs[r.id], s.key})
 		}
 	}
 	return present, gone
-}
-
-func isPending(s *session, id string) bool {
-	_, p := s.pending[id]
-	return p
 }
 
 // assertOne queues joinScript in "assert" mode for m on pipe.
