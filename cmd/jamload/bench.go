@@ -248,7 +248,7 @@ func raiseFileLimit(o options, log io.Writer) {
 		fmt.Fprintln(log, "jamload: raise the open file limit:", err)
 	}
 	need := uint64(o.idleConns + fdSpare)
-	if hasIdle(o.scenarios) && lim.Cur < need {
+	if hasIdle(o.scenarios) && uint64(lim.Cur) < need { // int64 on some systems
 		fmt.Fprintf(log, "jamload: the open file limit is %d, too low for %d idle connections (each side needs about %d): raise ulimit -Hn or lower --idle-conns\n",
 			lim.Cur, o.idleConns, need)
 	}

@@ -14,7 +14,14 @@
 // piano_note (120 to 135 bytes of payload, sent with seq) whose payload
 // also carries the sender's index, a per-sender counter and the send
 // time in unix nanoseconds. Receivers run on the same machine and clock:
-// latency is receive time minus send time. After a warmup, a measurement
+// a delivery's latency is the time the kernel queued it on the
+// receiver's socket (SO_TIMESTAMPNS; on loopback usually inside the
+// relay's send) minus its send time, so the generator's wait to run its
+// reader is not charged to the relay, except that a read stamps all it
+// takes with its last segment's time (a backlog at the reader still
+// shows); "p99 at reader" is the same to the generator's read. A
+// delivery without a stamp, or with one outside send..read, is charged
+// up to the read, and counted. After a warmup, a measurement
 // window of --duration opens; latency percentiles cover every event sent
 // inside the window, deliveries/s counts events received inside it.
 // When the window closes the senders stop and the generator waits for
@@ -41,9 +48,12 @@
 // 160k deliveries/s, each step a --capacity-window, until p99 passes
 // 10 ms, an event is lost or less is delivered than offered; then it
 // bisects between the last step that passed and the first that failed
-// (a few more steps) until the two are within 10 %. A relay's capacity
-// is its highest step within all three limits, printed with the lowest
-// step that failed (capacity.go).
+// (a few more steps) until the two are within 10 %. Each step is a vote
+// of up to three windows: it passes when most of them kept within the
+// limits, and fails at once on any loss; a single window's p99 on a
+// shared host swings with scheduling hiccups. A relay's capacity is its
+// highest step that passed, printed with the lowest step that failed and
+// every window's p99 (capacity.go).
 //
 // # Idle scenario
 //

@@ -57,7 +57,9 @@ type recvStats struct {
 	reordered int64    // a sender's counter went backwards or repeated
 	foreign   int64    // load events from an unknown sender index
 	inWindow  int64    // events received inside the window
-	samples   []uint32 // latencies (µs) of events sent inside the window
+	samples   []uint32 // latencies (µs) of events sent inside the window, charged to the relay (record)
+	atReader  []uint32 // the same events' latencies to the generator's read
+	unstamped int64    // sampled events charged up to the read: no kernel stamp, or one outside send..read
 }
 
 func newMember(c *eioConn, idx, size int, p plan, offset time.Duration) *member {
@@ -68,24 +70,26 @@ func newMember(c *eioConn, idx, size int, p plan, offset time.Duration) *member 
 		m.rx.last[i] = -1
 	}
 	perSec := float64(size-1) * float64(time.Second) / float64(p.period)
-	m.rx.samples = make([]uint32, 0, int(perSec*p.winEnd.Sub(p.winStart).Seconds()*1.1)+16)
+	room := int(perSec*p.winEnd.Sub(p.winStart).Seconds()*1.1) + 16
+	m.rx.samples = make([]uint32, 0, room)
+	m.rx.atReader = make([]uint32, 0, room)
 	m.payload = make([]byte, 0, 256)
 	m.frame = make([]byte, 0, 256)
 	return m
 }
 
 // readLoop reads until the connection closes. Events are parsed in
-// place in the connection's buffer, stamped with the time of the read
-// that brought them; pings are flagged for the sender to answer.
+// place in the connection's buffer, stamped with the times of the read
+// that brought them (rxTime); pings are flagged for the sender to answer.
 func (m *member) readLoop(p plan) {
 	winStart, winEnd := p.winStart.UnixNano(), p.winEnd.UnixNano()
-	_ = m.c.ws.readLoop(func(op byte, msg []byte, now int64) bool {
+	_ = m.c.ws.readLoop(func(op byte, msg []byte, at rxTime) bool {
 		switch op {
 		case opText:
 			if isPing(msg) {
 				m.eioPong.Store(true)
 			} else if f, ok := parseLoadEvent(msg); ok {
-				m.record(f, now, winStart, winEnd)
+				m.record(f, at, winStart, winEnd)
 			}
 		case opPing:
 			pl := append([]byte(nil), msg...)
@@ -97,8 +101,8 @@ func (m *member) readLoop(p plan) {
 	})
 }
 
-// record counts one received event at now (unix ns).
-func (m *member) record(f loadFields, now, winStart, winEnd int64) {
+// record counts one event received at at.
+func (m *member) record(f loadFields, at rxTime, winStart, winEnd int64) {
 	rx := &m.rx
 	m.received.Add(1)
 	if f.src < 0 || f.src >= len(rx.count) {
@@ -110,12 +114,26 @@ func (m *member) record(f loadFields, now, winStart, winEnd int64) {
 		rx.reordered++
 	}
 	rx.last[f.src] = max(rx.last[f.src], f.n)
-	if now >= winStart && now < winEnd {
+	if at.read >= winStart && at.read < winEnd {
 		rx.inWindow++
 	}
 	if f.t >= winStart && f.t < winEnd {
-		rx.samples = append(rx.samples, micros(time.Duration(now-f.t)))
+		rx.samples = append(rx.samples, micros(time.Duration(relayedAt(f.t, at, &rx.unstamped)-f.t)))
+		rx.atReader = append(rx.atReader, micros(time.Duration(at.read-f.t)))
 	}
+}
+
+// relayedAt is the time an event sent at sent is charged to the relay
+// up to: the kernel's stamp of its queueing on the receiver's socket,
+// or, counted in unstamped, the read's time when there is no stamp or
+// the stamp lies outside sent..read (a clock step): a stamp never makes
+// a relay look faster than the send and the read allow.
+func relayedAt(sent int64, at rxTime, unstamped *int64) int64 {
+	if at.queued != 0 && at.queued >= sent && at.queued <= at.read {
+		return at.queued
+	}
+	*unstamped++
+	return at.read
 }
 
 // due is when the member's next tick is, after plan.start.

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -99,5 +100,35 @@ func TestTickCountsMissedTicks(t *testing.T) {
 	m.tick(p)
 	if m.sent != 1 || m.stalls != 10 || m.next != 11 {
 		t.Errorf("sent %d, stalls %d, next tick %d; want 1, 10, 11", m.sent, m.stalls, m.next)
+	}
+}
+
+// An event inside the window is charged to the relay up to the kernel's
+// queueing stamp, and to the reader up to its read; without a stamp, or
+// with one before the send or after the read, both take the read and
+// the event counts as unstamped. An event sent before the window is
+// counted but not sampled.
+func TestRecordChargesTheRelayUpToTheKernelsStamp(t *testing.T) {
+	p := plan{start: time.Unix(100, 0), winStart: time.Unix(101, 0), winEnd: time.Unix(102, 0), period: 10 * time.Millisecond}
+	c, _ := tcpPair(t, false)
+	m := newMember(&eioConn{ws: c}, 0, 2, p, 0)
+	ws, we := p.winStart.UnixNano(), p.winEnd.UnixNano()
+	sent := ws + int64(100*time.Millisecond)
+	m.record(loadFields{src: 1, n: 0, t: sent}, rxTime{read: sent + 3000_000, queued: sent + 1000_000}, ws, we)
+	m.record(loadFields{src: 1, n: 1, t: sent}, rxTime{read: sent + 2000_000}, ws, we)
+	m.record(loadFields{src: 1, n: 2, t: sent}, rxTime{read: sent + 4000_000, queued: sent - 1000_000}, ws, we)
+	m.record(loadFields{src: 1, n: 3, t: sent}, rxTime{read: sent + 5000_000, queued: sent + 6000_000}, ws, we)
+	m.record(loadFields{src: 1, n: 4, t: ws - 1}, rxTime{read: sent, queued: sent}, ws, we)
+	if want := []uint32{1000, 2000, 4000, 5000}; !slices.Equal(m.rx.samples, want) {
+		t.Errorf("relay's latencies %v µs, want %v", m.rx.samples, want)
+	}
+	if want := []uint32{3000, 2000, 4000, 5000}; !slices.Equal(m.rx.atReader, want) {
+		t.Errorf("latencies at the reader %v µs, want %v", m.rx.atReader, want)
+	}
+	if m.rx.unstamped != 3 {
+		t.Errorf("%d unstamped, want 3", m.rx.unstamped)
+	}
+	if m.rx.count[1] != 5 || m.rx.inWindow != 5 {
+		t.Errorf("counted %d, %d in the window; want 5, 5", m.rx.count[1], m.rx.inWindow)
 	}
 }

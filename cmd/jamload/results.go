@@ -17,10 +17,12 @@ type throughputResult struct {
 	Received    int64          `json:"received"`
 	Lost        int64          `json:"lost"` // expected - received, after the drain
 	Reordered   int64          `json:"reordered"`
-	Foreign     int64          `json:"foreign,omitempty"` // events with a bad sender index
-	Stalls      int64          `json:"generatorStalls"`   // ticks the generator skipped
-	WriteErrors int            `json:"writeErrors"`       // connections that failed to send
-	Latency     latencySummary `json:"latency"`
+	Foreign     int64          `json:"foreign,omitempty"`  // events with a bad sender index
+	Stalls      int64          `json:"generatorStalls"`    // ticks the generator skipped
+	WriteErrors int            `json:"writeErrors"`        // connections that failed to send
+	Latency     latencySummary `json:"latency"`            // send to the kernel queueing the delivery on the receiver's socket
+	AtReader    latencySummary `json:"atReader"`           // send to the generator's read
+	Unstamped   int64          `json:"unstamped"`          // of Latency's samples, those charged up to the read (member.relayedAt)
 	RelayCPU    float64        `json:"relayCpuPct"`        // % of one core, in the window
 	CPUPer100k  float64        `json:"relayCpuMsPer100k"`  // relay CPU ms per 100k deliveries
 	UserPer100k float64        `json:"relayUserMsPer100k"` // the user part of it
@@ -72,7 +74,7 @@ func medianRun(rs []throughputResult) throughputResult {
 func collect(sc scenario, relay string, members []*member, w window, dur time.Duration) throughputResult {
 	r := throughputResult{Scenario: sc.name, Relay: relay, Offered: sc.offered(), WindowSec: w.cpu.wall.Seconds()}
 	var inWindow int64
-	var samples []uint32
+	var samples, atReader []uint32
 	for _, m := range members {
 		r.Sent += m.sent
 		r.Stalls += m.stalls
@@ -86,10 +88,13 @@ func collect(sc scenario, relay string, members []*member, w window, dur time.Du
 		r.Foreign += m.rx.foreign
 		inWindow += m.rx.inWindow
 		samples = append(samples, m.rx.samples...)
+		atReader = append(atReader, m.rx.atReader...)
+		r.Unstamped += m.rx.unstamped
 	}
 	r.Expected = expectedReceipts(members, sc.members)
 	r.Lost = r.Expected - r.Received
 	r.Latency = summarize(samples)
+	r.AtReader = summarize(atReader)
 	r.Delivered = float64(inWindow) / dur.Seconds()
 	r.RelayCPU, r.GenCPU, r.OtherCPU, r.OtherPeak = w.cpu.relay, w.cpu.gen, w.cpu.other, w.otherPeak
 	r.CPUPer100k = perHundredK(w.cpu.relayCPU, inWindow)

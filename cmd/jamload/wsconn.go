@@ -24,8 +24,9 @@ const (
 // wsConn is a client websocket on a TCP connection, with the two read
 // paths the generator needs: readMessage, blocking, for setup and idle
 // connections; readLoop, for load, which reads the socket itself through
-// syscall.RawConn: one read(2) per batch of waiting frames and no read
-// that only finds the socket empty.
+// syscall.RawConn: one recvmsg(2) per batch of waiting frames, no read
+// that only finds the socket empty, and the kernel's stamp of when the
+// relay's data reached the socket (rxTime).
 //
 // Concurrency: one reader and one writer at a time, as for any
 // websocket. The reader owns buf, off and the fragment fields; the
@@ -190,8 +191,18 @@ func (c *wsConn) readMessage() ([]byte, error) {
 	}
 }
 
+// rxTime is when a read brought a message, in unix ns: read when the
+// read returned, queued when the kernel queued the last segment the read
+// took on the socket (on loopback usually inside the relay's send, else
+// in the kernel's deferred work soon after), 0 where the kernel gave no
+// stamp. member.record charges the relay up to queued: a message that
+// came in an earlier segment of the same read is charged up to the last
+// one, so a backlog at the reader still shows, never a message charged
+// less than its own wait.
+type rxTime struct{ read, queued int64 }
+
 // readLoop hands every message and control frame to handle, with the
-// time (unix ns) of the read(2) that brought it, until handle returns
+// time of the read that brought it (rxTime), until handle returns
 // false, the connection fails or it is closed. It owns the reading side
 // for good: it stays in one RawConn.Read, whose poller wake-ups are not
 // reset between reads, so after a read that left the socket empty it
@@ -203,20 +214,31 @@ func (c *wsConn) readMessage() ([]byte, error) {
 // relay that drops a member mid-run shows as that member's lost events,
 // which is what the bench counts; the relay's own reader, which must
 // notice a member leaving, reads on until EAGAIN.
-func (c *wsConn) readLoop(handle func(op byte, msg []byte, now int64) bool) error {
+//
+// A message that spans reads is stamped by the read that completes it,
+// and the kernel's stamp is that of the last segment the read took: a
+// message is never stamped earlier than it arrived.
+func (c *wsConn) readLoop(handle func(op byte, msg []byte, at rxTime) bool) error {
 	if cap(c.buf) < loadBuffer {
 		c.buf = append(make([]byte, 0, loadBuffer), c.buf[c.off:]...)
 		c.off = 0
 	}
 	var rerr error
-	if !c.dispatch(handle, time.Now().UnixNano(), &rerr) { // left over from setup
+	if err := c.rc.Control(func(fd uintptr) { rerr = enableRxStamps(int(fd)) }); err != nil {
+		return err
+	}
+	if rerr != nil {
+		return fmt.Errorf("kernel receive stamps: %w", rerr)
+	}
+	if !c.dispatch(handle, rxTime{read: time.Now().UnixNano()}, &rerr) { // left over from setup
 		return rerr
 	}
+	var oob rxStamps
 	err := c.rc.Read(func(fd uintptr) bool {
 		for {
 			c.makeRoom()
 			space := cap(c.buf) - len(c.buf)
-			n, err := syscall.Read(int(fd), c.buf[len(c.buf):cap(c.buf)])
+			n, queued, err := readStamped(int(fd), c.buf[len(c.buf):cap(c.buf)], &oob)
 			switch {
 			case err == syscall.EINTR:
 				continue
@@ -230,7 +252,7 @@ func (c *wsConn) readLoop(handle func(op byte, msg []byte, now int64) bool) erro
 				return true
 			}
 			c.buf = c.buf[:len(c.buf)+n]
-			if !c.dispatch(handle, time.Now().UnixNano(), &rerr) {
+			if !c.dispatch(handle, rxTime{read: time.Now().UnixNano(), queued: queued}, &rerr) {
 				return true
 			}
 			if n < space {
@@ -246,7 +268,7 @@ func (c *wsConn) readLoop(handle func(op byte, msg []byte, now int64) bool) erro
 
 // dispatch hands the whole messages in buf to handle; false means stop,
 // with *err set unless handle asked for it.
-func (c *wsConn) dispatch(handle func(op byte, msg []byte, now int64) bool, now int64, err *error) bool {
+func (c *wsConn) dispatch(handle func(op byte, msg []byte, at rxTime) bool, at rxTime, err *error) bool {
 	for {
 		op, msg, ok, perr := c.next()
 		if perr != nil {
@@ -256,7 +278,7 @@ func (c *wsConn) dispatch(handle func(op byte, msg []byte, now int64) bool, now 
 		if !ok {
 			return true
 		}
-		if !handle(op, msg, now) {
+		if !handle(op, msg, at) {
 			return false
 		}
 	}

@@ -73,7 +73,7 @@ func TestReadLoopAgainstGorilla(t *testing.T) {
 	defer c.close()
 	var got [][]byte
 	pings := 0
-	err = c.readLoop(func(op byte, msg []byte, now int64) bool {
+	err = c.readLoop(func(op byte, msg []byte, at rxTime) bool {
 		switch op {
 		case opText:
 			got = append(got, bytes.Clone(msg))
@@ -139,7 +139,7 @@ func TestReadLoopEndsOnClose(t *testing.T) {
 	first := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- c.readLoop(func(op byte, msg []byte, now int64) bool { close(first); return true })
+		done <- c.readLoop(func(op byte, msg []byte, at rxTime) bool { close(first); return true })
 	}()
 	<-first
 	c.close()
