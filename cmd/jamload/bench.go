@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -76,50 +77,58 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 // scenario measures sc on every relay, prints its table and returns the
 // errors of the relays it could not measure.
 func (b *bench) scenario(ctx context.Context, sc scenario) []error {
-	if !sc.idle && !sc.capacity {
-		tp, errs := b.throughputRounds(ctx, sc)
-		b.tp = append(b.tp, tp...)
-		b.report(sc, tp, nil)
-		return errs
+	switch {
+	case sc.capacity:
+		return b.capacityScenario(ctx, sc)
+	case sc.idle:
+		return b.idleScenario(ctx, sc)
 	}
+	tp, errs := b.throughputRounds(ctx, sc)
+	b.tp = append(b.tp, tp...)
+	b.report(sc, tp, nil)
+	return errs
+}
+
+// capacityScenario measures every relay's capacity, the relays taking
+// turns (capacityTurns), and prints the table.
+func (b *bench) capacityScenario(ctx context.Context, sc scenario) []error {
+	fmt.Fprintf(b.log, "jamload: %s on %s, taking turns...\n", sc.name, relayNames(b.relays))
+	cp, errs := b.capacityTurns(ctx)
+	for _, err := range errs {
+		fmt.Fprintln(b.log, "jamload:", err)
+	}
+	b.capacity = append(b.capacity, cp...)
+	printCapacity(b.out, cp)
+	if b.o.json {
+		printJSON(b.out, "capacity", anySlice(cp)...)
+	}
+	return errs
+}
+
+// idleScenario measures the idle scenario on every single-process relay
+// in turn and prints the table.
+func (b *bench) idleScenario(ctx context.Context, sc scenario) []error {
 	var (
 		errs []error
 		idle []idleResult
-		cp   []capacityResult
 	)
 	for _, spec := range b.relays {
-		if sc.idle && spec.cluster != nil {
+		if spec.cluster != nil {
 			continue // idle connections measure one process's memory
 		}
 		fmt.Fprintf(b.log, "jamload: %s on %s...\n", sc.name, spec.name)
-		var err error
-		if sc.idle {
-			var r idleResult
-			if r, err = b.measureIdle(ctx, spec); err == nil {
-				idle = append(idle, r)
-			}
-		} else {
-			var r capacityResult
-			if r, err = b.measureCapacity(ctx, spec); err == nil {
-				cp = append(cp, r)
-			}
+		r, err := b.measureIdle(ctx, spec)
+		if err == nil {
+			idle = append(idle, r)
+			continue
 		}
-		if err != nil {
-			err = fmt.Errorf("%s on %s: %w", sc.name, spec.name, err)
-			fmt.Fprintln(b.log, "jamload:", err)
-			if errs = append(errs, err); ctx.Err() != nil {
-				return errs
-			}
+		err = fmt.Errorf("%s on %s: %w", sc.name, spec.name, err)
+		fmt.Fprintln(b.log, "jamload:", err)
+		if errs = append(errs, err); ctx.Err() != nil {
+			return errs
 		}
 	}
-	b.idle, b.capacity = append(b.idle, idle...), append(b.capacity, cp...)
-	if sc.capacity {
-		printCapacity(b.out, cp)
-		if b.o.json {
-			printJSON(b.out, "capacity", anySlice(cp)...)
-		}
-		return errs
-	}
+	b.idle = append(b.idle, idle...)
 	b.report(sc, nil, idle)
 	return errs
 }
@@ -306,4 +315,13 @@ func printNotes(out io.Writer, tp []throughputResult) {
 				r.Scenario, r.Relay, busy, r.RelayCPU, r.GenCPU, r.OtherCPU)
 		}
 	}
+}
+
+// relayNames lists the relays' names: "jamrelay, node".
+func relayNames(specs []relaySpec) string {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.name
+	}
+	return strings.Join(names, ", ")
 }

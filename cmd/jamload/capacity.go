@@ -22,7 +22,8 @@ import (
 // about 10 % instead of one coarse step. A relay's capacity is the
 // deliveries per second of its highest step inside all three limits.
 // Each step is a window of --capacity-window after a warmup of a quarter
-// of it, on one relay process per relay.
+// of it, on one relay process per relay; the relays' searches take
+// turns window by window (capacity_turns.go).
 //
 // A step is a vote of up to capacityVotes windows at the same rate
 // (stepVote): it passes when most of them keep within the limits, and
@@ -148,37 +149,6 @@ func stepVote(ws []throughputResult) (r capacityStepResult, done bool) {
 // limits: p99, nothing lost, and the load delivered.
 func withinLimits(r throughputResult) bool {
 	return r.Latency.P99 <= capacityP99Ms && r.Lost <= 0 && r.WriteErrors == 0 && r.Delivered >= fastRateSlack*r.Offered
-}
-
-// measureCapacity runs the steps on one fresh relay from spec.
-func (b *bench) measureCapacity(ctx context.Context, spec relaySpec) (capacityResult, error) {
-	o := b.o
-	o.duration, o.warmup = o.capacityWindow, o.capacityWindow/4
-	return withRelay(ctx, spec, func(rp *relayProc) (capacityResult, error) {
-		res := capacityResult{Relay: spec.name}
-		var tried []stepOutcome
-		for {
-			rate, more := nextCapacityRate(capacityRates, tried)
-			if !more {
-				break
-			}
-			var ws []throughputResult
-			for {
-				w, err := b.capacityWindow(ctx, rp, capacityStep(rate), o)
-				if err != nil {
-					return res, err
-				}
-				ws = append(ws, w)
-				if r, done := stepVote(ws); done {
-					res.Steps = append(res.Steps, r)
-					tried = append(tried, stepOutcome{rate, r.Pass})
-					res.addStep(r)
-					break
-				}
-			}
-		}
-		return res, nil
-	})
 }
 
 // capacityWindow runs one window of a step, and again (up to --retries

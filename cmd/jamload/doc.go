@@ -51,9 +51,12 @@
 // (a few more steps) until the two are within 10 %. Each step is a vote
 // of up to three windows: it passes when most of them kept within the
 // limits, and fails at once on any loss; a single window's p99 on a
-// shared host swings with scheduling hiccups. A relay's capacity is its
+// shared host swings with scheduling hiccups. The relays' searches take
+// turns window by window, each on its own process started for the whole
+// scenario (the others wait idle meanwhile), so that the host's drift
+// over those minutes reaches them alike. A relay's capacity is its
 // highest step that passed, printed with the lowest step that failed and
-// every window's p99 (capacity.go).
+// every window's p99 (capacity.go, capacity_turns.go).
 //
 // # Idle scenario
 //
