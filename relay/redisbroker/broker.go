@@ -80,7 +80,7 @@ type Broker struct {
 
 	subMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE with sessions' births and deaths
 
-	mu       sync.Mutex // guards sessions, changed, settled and lost; a leaf but for subMu above it
+	mu       sync.Mutex // guards sessions, changed, settled, lost and lostFull; a leaf but for subMu above it
 	sessions map[string]*session
 	// changed holds, while a re-assertion runs (nil otherwise), the
 	// members that joined, left or whose join settled since its last
@@ -96,6 +96,9 @@ type Broker struct {
 	// next re-assertion applies them (idempotent) unless the node holds
 	// the member there again (lost.go). Bounded by maxLost.
 	lost map[memberRef]struct{}
+	// lostFull: a leave was forgotten since lost last had room, and
+	// warned of (lost.go forgetOne).
+	lostFull bool
 
 	// receiveTimeout bounds a read of the subscriptions (opTimeout; the
 	// tests lengthen it): a read that times out is quiet, not an error.

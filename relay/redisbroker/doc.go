@@ -70,9 +70,10 @@
 //
 // Metrics (Broker is a prometheus.Collector): jamrelay_redis_up,
 // jamrelay_redis_published_total, jamrelay_redis_received_total,
-// jamrelay_redis_dropped_total{reason} and
+// jamrelay_redis_dropped_total{reason},
 // jamrelay_redis_latency_seconds (send to receive across nodes, which
-// needs the nodes' clocks in step, as NTP keeps them).
+// needs the nodes' clocks in step, as NTP keeps them),
+// jamrelay_redis_lost_leaves and jamrelay_redis_leaves_forgotten_total.
 //
 // # Concurrency
 //
@@ -143,7 +144,8 @@
 // those of a member it holds again in the same session (leaveScript is
 // idempotent and keeps an index entry that names another session), and
 // forgets them once it counts up. The set is bounded (maxLost): past it
-// a leave is forgotten and logged, and its member may stay a ghost.
+// a leave is forgotten and counted, with one warning per overflow, and
+// its member may stay a ghost.
 // The rounds are bounded (maxReassertRounds; then the re-assertion fails
 // and the heartbeat tries again after its backoff), and so is the set:
 // the members of the node's sessions and the leaves of one round trip.
@@ -168,7 +170,8 @@
 //   - A leave the publisher wrote is counted gone, though its replies
 //     are off: if Redis then fails before running it (a restart that
 //     keeps its data), the member stays in its old session; and past
-//     maxLost lost leaves, a new one is forgotten (logged).
+//     maxLost lost leaves, a new one is forgotten (counted in
+//     jamrelay_redis_leaves_forgotten_total, one warning per overflow).
 //   - A join that makes a session and the publisher's unsubscription of
 //     a dead one still hold subMu while Redis answers (the PubSub holds
 //     its own lock there too): another join waits on them, at most

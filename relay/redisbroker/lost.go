@@ -1,9 +1,11 @@
 package redisbroker
 
 // maxLost bounds the lost leaves a node keeps (Broker.lost). Past it a
-// new one is forgotten and logged: its member may then stay in its old
-// session in Redis (a ghost the other nodes list) when the node's index
-// names another session, until that session is gone from Redis.
+// new one is forgotten, counted (jamrelay_redis_leaves_forgotten_total)
+// and logged once until the set has room again: its member may then
+// stay in its old session in Redis (a ghost the other nodes list) when
+// the node's index names another session, until that session is gone
+// from Redis.
 const maxLost = 4096
 
 // keepLost records leaves that may not be in Redis, for the next
@@ -24,12 +26,25 @@ func (b *Broker) keepLostLocked(refs []memberRef) {
 			continue
 		}
 		if len(b.lost) >= maxLost {
-			b.log.Warn("cluster leave forgotten: too many leaves wait for a re-assertion",
-				"session", r.code, "member", r.id, "max", maxLost)
+			b.forgetOne(r)
 			continue
 		}
 		b.lost[r] = struct{}{}
 	}
+	b.m.lostLeaves.Set(float64(len(b.lost)))
+}
+
+// forgetOne counts a lost leave the full set cannot keep, and warns at the
+// first of each overflow: a storm of leaves past maxLost would otherwise
+// write one line each. b.mu is held.
+func (b *Broker) forgetOne(r memberRef) {
+	b.m.forgotten.Inc()
+	if b.lostFull {
+		return
+	}
+	b.lostFull = true
+	b.log.Warn("cluster leaves forgotten: too many wait for a re-assertion; counting the rest in jamrelay_redis_leaves_forgotten_total",
+		"session", r.code, "member", r.id, "max", maxLost)
 }
 
 // takeLost returns the lost leaves of members the node does not hold
@@ -46,10 +61,15 @@ func (b *Broker) takeLost(held map[memberRef]bool) []memberRef {
 }
 
 // forgetLost drops the lost leaves a re-assertion applied; b.mu is held.
+// Once the set has room again, the next overflow warns anew.
 func (b *Broker) forgetLost(applied []memberRef) {
 	for _, r := range applied {
 		delete(b.lost, r)
 	}
+	if len(b.lost) < maxLost {
+		b.lostFull = false
+	}
+	b.m.lostLeaves.Set(float64(len(b.lost)))
 }
 
 // keepGone keeps as lost the leaves of a failed re-assertion: those

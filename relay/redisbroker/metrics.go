@@ -16,6 +16,10 @@ type metrics struct {
 	received  prometheus.Counter
 	dropped   *prometheus.CounterVec
 	latency   prometheus.Histogram
+	// lostLeaves and forgotten: the leaves waiting for a re-assertion
+	// (Broker.lost), and those its bound made the node forget.
+	lostLeaves prometheus.Gauge
+	forgotten  prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -31,6 +35,10 @@ func newMetrics() *metrics {
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "jamrelay_redis_latency_seconds",
 			Help:    "From an event leaving its node to its arrival at another (node clocks must agree).",
 			Buckets: prometheus.ExponentialBuckets(50e-6, 2, 16)}),
+		lostLeaves: prometheus.NewGauge(prometheus.GaugeOpts{Name: "jamrelay_redis_lost_leaves",
+			Help: "Leaves that may not be in Redis (dropped or failed while it was out of reach), waiting for the next re-assertion."}),
+		forgotten: prometheus.NewCounter(prometheus.CounterOpts{Name: "jamrelay_redis_leaves_forgotten_total",
+			Help: "Lost leaves forgotten because 4096 already waited: each may leave a ghost member in Redis."}),
 	}
 	for _, r := range []string{dropRedisDown, dropRedisError, dropQueueFull, dropMalformed} {
 		m.dropped.WithLabelValues(r)
@@ -45,6 +53,8 @@ func (b *Broker) Describe(ch chan<- *prometheus.Desc) {
 	b.m.received.Describe(ch)
 	b.m.dropped.Describe(ch)
 	b.m.latency.Describe(ch)
+	b.m.lostLeaves.Describe(ch)
+	b.m.forgotten.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -54,4 +64,6 @@ func (b *Broker) Collect(ch chan<- prometheus.Metric) {
 	b.m.received.Collect(ch)
 	b.m.dropped.Collect(ch)
 	b.m.latency.Collect(ch)
+	b.m.lostLeaves.Collect(ch)
+	b.m.forgotten.Collect(ch)
 }
