@@ -93,9 +93,9 @@ func (b *bench) scenario(ctx context.Context, sc scenario) []error {
 // turns (capacityTurns), and prints the table.
 func (b *bench) capacityScenario(ctx context.Context, sc scenario) []error {
 	fmt.Fprintf(b.log, "jamload: %s on %s, taking turns...\n", sc.name, relayNames(b.relays))
-	cp, errs := b.capacityTurns(ctx)
-	for _, err := range errs {
-		fmt.Fprintln(b.log, "jamload:", err)
+	cp, errs := b.capacityTurns(ctx) // each error logged as it came
+	if ctx.Err() != nil {
+		return errs
 	}
 	b.capacity = append(b.capacity, cp...)
 	printCapacity(b.out, cp)

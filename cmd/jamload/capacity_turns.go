@@ -77,7 +77,8 @@ func runTurns(ctx context.Context, searches []*capacitySearch, window func(*capa
 // capacityTurns measures every relay's capacity, each on one fresh
 // process started for the whole scenario, the relays taking turns
 // window by window (runTurns). It returns the results of the relays
-// measured to the end and the errors of the others.
+// measured to the end and the errors of the others (capacityOutcome);
+// an error that stops a search is logged when it happens.
 func (b *bench) capacityTurns(ctx context.Context) ([]capacityResult, []error) {
 	o := b.o
 	o.duration, o.warmup = o.capacityWindow, o.capacityWindow/4
@@ -91,7 +92,9 @@ func (b *bench) capacityTurns(ctx context.Context) ([]capacityResult, []error) {
 	for _, spec := range b.relays {
 		rp, err := startRelay(ctx, spec)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("capacity on %s: %w", spec.name, err))
+			err = fmt.Errorf("capacity on %s: %w", spec.name, err)
+			fmt.Fprintln(b.log, "jamload:", err)
+			errs = append(errs, err)
 			continue
 		}
 		searches = append(searches, &capacitySearch{rp: rp, res: capacityResult{Relay: spec.name}})
@@ -101,19 +104,34 @@ func (b *bench) capacityTurns(ctx context.Context) ([]capacityResult, []error) {
 		if err == nil && s.rp.exited() {
 			err = fmt.Errorf("%s exited during the run: %v", s.rp.name, s.rp.cmd.ProcessState)
 		}
+		if err != nil {
+			// Said now, not after the others' searches; and stopped, so
+			// that what is left of it does not weigh on their windows.
+			fmt.Fprintf(b.log, "jamload: capacity on %s: %v\n", s.rp.name, err)
+			s.rp.stop()
+		}
 		return w, err
 	})
+	out, failed := capacityOutcome(searches, ctx.Err())
+	return out, append(errs, failed...)
+}
+
+// capacityOutcome returns the results of the searches that ran to their
+// end, and an error for each of the others: the error that stopped it,
+// or cause (the run was cancelled) when it was still going.
+func capacityOutcome(searches []*capacitySearch, cause error) ([]capacityResult, []error) {
 	var out []capacityResult
+	var errs []error
 	for _, s := range searches {
-		if s.err == nil && ctx.Err() == nil {
+		_, going := s.next()
+		switch {
+		case s.err != nil:
+			errs = append(errs, fmt.Errorf("capacity on %s: %w", s.res.Relay, s.err))
+		case going && cause != nil:
+			errs = append(errs, fmt.Errorf("capacity on %s: %w", s.res.Relay, cause))
+		default:
 			out = append(out, s.res)
-			continue
 		}
-		err := s.err
-		if err == nil {
-			err = ctx.Err()
-		}
-		errs = append(errs, fmt.Errorf("capacity on %s: %w", s.rp.name, err))
 	}
 	return out, errs
 }

@@ -88,3 +88,26 @@ func TestRunTurnsEndsWithTheContext(t *testing.T) {
 		t.Errorf("%d windows ran, want 1: none after the cancel", n)
 	}
 }
+
+// A search that ran to its end keeps its result even when the run is
+// cancelled after it; one still going reports the cancellation, and one
+// that failed its own error.
+func TestCapacityOutcomeKeepsFinishedSearches(t *testing.T) {
+	finished := &capacitySearch{res: capacityResult{Relay: "done"}}
+	runTurns(context.Background(), []*capacitySearch{finished}, func(s *capacitySearch, rate int) (throughputResult, error) {
+		return fakeWindow(rate, 30), nil
+	})
+	going := &capacitySearch{res: capacityResult{Relay: "going"}}
+	broken := errors.New("relay exited")
+	failed := &capacitySearch{res: capacityResult{Relay: "failed"}, err: broken}
+	out, errs := capacityOutcome([]*capacitySearch{finished, going, failed}, context.Canceled)
+	if len(out) != 1 || out[0].Relay != "done" || out[0].Capacity != capacityStep(30).offered() {
+		t.Errorf("results %+v, want the finished search's only", out)
+	}
+	if len(errs) != 2 || !errors.Is(errs[0], context.Canceled) || !errors.Is(errs[1], broken) {
+		t.Errorf("errors %v, want the cancellation for going and the failure for failed", errs)
+	}
+	if out, errs := capacityOutcome([]*capacitySearch{finished}, nil); len(out) != 1 || len(errs) != 0 {
+		t.Errorf("not cancelled: %d results, errors %v; want 1, none", len(out), errs)
+	}
+}

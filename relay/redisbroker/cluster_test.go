@@ -62,10 +62,12 @@ func TestSessionAcrossThreeNodes(t *testing.T) {
 		return nodes[0].metric(t, "jamrelay_redis_published_total", "") == 1
 	})
 	for name, want := range map[string][2]float64{
-		"jamrelay_redis_up":              {nodes[0].metric(t, "jamrelay_redis_up", ""), 1},
-		"jamrelay_redis_received_total":  {nodes[2].metric(t, "jamrelay_redis_received_total", ""), 2},
-		"jamrelay_redis_latency_seconds": {nodes[2].metric(t, "jamrelay_redis_latency_seconds", ""), 2},
-		"jamrelay_redis_dropped_total":   {nodes[0].metric(t, "jamrelay_redis_dropped_total", "redis_down"), 0},
+		"jamrelay_redis_up":                     {nodes[0].metric(t, "jamrelay_redis_up", ""), 1},
+		"jamrelay_redis_received_total":         {nodes[2].metric(t, "jamrelay_redis_received_total", ""), 2},
+		"jamrelay_redis_latency_seconds":        {nodes[2].metric(t, "jamrelay_redis_latency_seconds", ""), 2},
+		"jamrelay_redis_dropped_total":          {nodes[0].metric(t, "jamrelay_redis_dropped_total", "redis_down"), 0},
+		"jamrelay_redis_lost_leaves":            {nodes[0].metric(t, "jamrelay_redis_lost_leaves", ""), 0},
+		"jamrelay_redis_leaves_forgotten_total": {nodes[0].metric(t, "jamrelay_redis_leaves_forgotten_total", ""), 0},
 	} {
 		if want[0] != want[1] {
 			t.Errorf("%s = %v, want %v", name, want[0], want[1])

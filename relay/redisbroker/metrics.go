@@ -1,6 +1,10 @@
 package redisbroker
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Drop reasons, the values of jamrelay_redis_dropped_total's label.
 const (
@@ -38,7 +42,7 @@ func newMetrics() *metrics {
 		lostLeaves: prometheus.NewGauge(prometheus.GaugeOpts{Name: "jamrelay_redis_lost_leaves",
 			Help: "Leaves that may not be in Redis (dropped or failed while it was out of reach), waiting for the next re-assertion."}),
 		forgotten: prometheus.NewCounter(prometheus.CounterOpts{Name: "jamrelay_redis_leaves_forgotten_total",
-			Help: "Lost leaves forgotten because 4096 already waited: each may leave a ghost member in Redis."}),
+			Help: fmt.Sprintf("Lost leaves forgotten because %d already waited: each may leave a ghost member in Redis.", maxLost)}),
 	}
 	for _, r := range []string{dropRedisDown, dropRedisError, dropQueueFull, dropMalformed} {
 		m.dropped.WithLabelValues(r)
