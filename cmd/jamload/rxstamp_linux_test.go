@@ -131,3 +131,42 @@ func TestReadLoopHandsOnKernelStamps(t *testing.T) {
 		t.Errorf("stamp %d ns after the write began, read %d ns after it; want the stamp between the two", got.queued-sent, got.read-sent)
 	}
 }
+
+// appendCmsg writes one control message (level SOL_SOCKET, type typ,
+// payload data) into oob at off, as the kernel lays them out, and
+// returns the offset of the next.
+func appendCmsg(oob []byte, off int, typ int32, data []byte) int {
+	h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[off]))
+	h.Level, h.Type = syscall.SOL_SOCKET, typ
+	h.SetLen(syscall.CmsgLen(len(data)))
+	copy(oob[off+syscall.CmsgLen(0):], data)
+	return off + syscall.CmsgSpace(len(data))
+}
+
+// queuedAt reads both layouts of the stamp, the 64-bit one of
+// SO_TIMESTAMPNS_NEW and the native timespec of the old option, and
+// finds it behind another control message.
+func TestQueuedAtReadsBothStampsBehindOtherMessages(t *testing.T) {
+	const want = int64(1_795_000_000_123_456_789)
+	newTS := kernelTimespec{sec: want / 1e9, nsec: want % 1e9}
+	oldTS := syscall.NsecToTimespec(want)
+	tests := []struct {
+		name string
+		typ  int32
+		data []byte
+	}{
+		{"SO_TIMESTAMPNS_NEW", soTimestampNSNew, unsafe.Slice((*byte)(unsafe.Pointer(&newTS)), unsafe.Sizeof(newTS))},
+		{"SO_TIMESTAMPNS", syscall.SCM_TIMESTAMPNS, unsafe.Slice((*byte)(unsafe.Pointer(&oldTS)), unsafe.Sizeof(oldTS))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var oob rxStamps
+			b := oob.bytes()
+			n := appendCmsg(b, 0, syscall.SCM_RIGHTS, make([]byte, 4)) // another message first
+			n = appendCmsg(b, n, tt.typ, tt.data)
+			if got := queuedAt(b[:n]); got != want {
+				t.Errorf("stamp %d, want %d", got, want)
+			}
+		})
+	}
+}
