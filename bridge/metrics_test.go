@@ -34,6 +34,8 @@ func TestMetricsCountLocalEvents(t *testing.T) {
 	eventually(t, "keyboard opened", kb.Listening)
 	kb.Play(midi.NoteOn(0, 60, 100))
 	h.next()
+	// The session has the event before the send returns and counts it.
+	eventually(t, "the send counted", func() bool { return h.b.Stats().Sent == 1 })
 	err := testutil.GatherAndCompare(reg, strings.NewReader(`
 # HELP jambridge_inputs MIDI input ports open now.
 # TYPE jambridge_inputs gauge
