@@ -31,7 +31,9 @@ func TestMetricsCountLocalEvents(t *testing.T) {
 	kb := f.PlugIn("Launchkey Mini MIDI 1")
 	h := start(t, bridge.Config{}, f)
 	reg := registry(t, h.b)
-	eventually(t, "keyboard opened", kb.Listening)
+	// The port listens before the input loop counts it, and a note may
+	// be handled before the count: wait for both.
+	eventually(t, "keyboard opened and counted", func() bool { return kb.Listening() && h.b.Stats().Inputs == 1 })
 	kb.Play(midi.NoteOn(0, 60, 100))
 	h.next()
 	// The session has the event before the send returns and counts it.

@@ -59,9 +59,11 @@ func TestMetricsListenServesBridgeAndHostedRelay(t *testing.T) {
 	})
 	keys.Play(midi.NoteOn(0, 60, 100))
 	var body string
-	eventually(t, "jambridge_events_sent_total 1", func() bool {
+	eventually(t, "jambridge_events_sent_total 1 and jambridge_inputs 1", func() bool {
+		// Both are counted after what the test waits on (the session's
+		// event, the port listening): wait for the counts themselves.
 		body = scrapeMetrics(t, "http://"+addr+"/metrics")
-		return strings.Contains(body, "\njambridge_events_sent_total 1\n")
+		return strings.Contains(body, "\njambridge_events_sent_total 1\n") && strings.Contains(body, "\njambridge_inputs 1\n")
 	})
 	for _, name := range []string{"jambridge_inputs 1", "jamrelay_connections 1", "jamrelay_sessions 1",
 		"jamrelay_send_queue_wait_seconds_count", "go_goroutines", "process_"} {

@@ -40,9 +40,10 @@ func TestRedisRestartedEmpty(t *testing.T) {
 	if got := nodes[0].metric(t, "jamrelay_redis_dropped_total", "redis_down"); got != 1 {
 		t.Errorf("events dropped for Redis down = %v, want 1 (the kick, for Ben's node)", got)
 	}
-	if got := nodes[0].metric(t, "jamrelay_redis_up", ""); got != 0 {
-		t.Errorf("jamrelay_redis_up = %v during the outage, want 0", got)
-	}
+	// The gauge is set just after the flag waitUntil saw above.
+	waitUntil(t, "jamrelay_redis_up 0 during the outage", func() bool {
+		return nodes[0].metric(t, "jamrelay_redis_up", "") == 0
+	})
 
 	redis.Start()
 	waitReasserted(t, nodes, before)
