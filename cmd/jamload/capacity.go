@@ -117,24 +117,21 @@ type capacityStepResult struct {
 // capacityVotes windows went one way, or any window lost an event or
 // failed to send (a relay that loses is over its capacity whatever its
 // latency). The result is the window of median p99 (of two, the higher),
-// with every window's counts (sent, owed, received, lost, stalls, write
-// errors) added up, and noisy if any window was.
+// with every window's counts (sent, owed, received, and addFaults')
+// added up, and noisy if any window was.
 func stepVote(ws []throughputResult) (r capacityStepResult, done bool) {
 	passes, broken := 0, false
 	byP99 := slices.Clone(ws)
 	slices.SortStableFunc(byP99, func(a, b throughputResult) int { return cmp.Compare(a.Latency.P99, b.Latency.P99) })
 	r.throughputResult = byP99[len(byP99)/2]
-	r.Sent, r.Expected, r.Received, r.Lost, r.Stalls, r.WriteErrors, r.Reordered = 0, 0, 0, 0, 0, 0, 0
+	r.Sent, r.Expected, r.Received = 0, 0, 0
+	r.clearFaults()
 	for _, w := range ws {
 		r.WindowsP99 = append(r.WindowsP99, w.Latency.P99)
 		r.Sent += w.Sent
 		r.Expected += w.Expected
 		r.Received += w.Received
-		r.Noisy = r.Noisy || w.Noisy
-		r.Lost += w.Lost
-		r.Stalls += w.Stalls
-		r.WriteErrors += w.WriteErrors
-		r.Reordered += w.Reordered
+		r.addFaults(w)
 		if withinLimits(w) {
 			passes++
 		}

@@ -55,19 +55,32 @@ func medianRun(rs []throughputResult) throughputResult {
 		return m
 	}
 	m.Rounds = len(rs)
-	m.Lost, m.Reordered, m.Stalls, m.Foreign, m.WriteErrors = 0, 0, 0, 0, 0
+	m.clearFaults()
 	m.CPURange = [2]float64{byCPU[0].CPUPer100k, byCPU[len(byCPU)-1].CPUPer100k}
 	m.P99Range = [2]float64{rs[0].Latency.P99, rs[0].Latency.P99}
 	for _, r := range rs {
-		m.Lost += r.Lost
-		m.Reordered += r.Reordered
-		m.Stalls += r.Stalls
-		m.Foreign += r.Foreign
-		m.WriteErrors += r.WriteErrors
-		m.Noisy = m.Noisy || r.Noisy // a disturbed round is not hidden behind a quiet median
+		m.addFaults(r)
 		m.P99Range = [2]float64{min(m.P99Range[0], r.Latency.P99), max(m.P99Range[1], r.Latency.P99)}
 	}
 	return m
+}
+
+// clearFaults zeroes what addFaults adds up, before a run stands for
+// several (medianRun, stepVote).
+func (r *throughputResult) clearFaults() {
+	r.Lost, r.Reordered, r.Stalls, r.Foreign, r.WriteErrors, r.Noisy = 0, 0, 0, 0, 0, false
+}
+
+// addFaults adds what went wrong in o to r: what was lost, reordered or
+// stalled, events from unknown senders, failed connections, and
+// disturbance (a disturbed run is not hidden behind a quiet one).
+func (r *throughputResult) addFaults(o throughputResult) {
+	r.Lost += o.Lost
+	r.Reordered += o.Reordered
+	r.Stalls += o.Stalls
+	r.Foreign += o.Foreign
+	r.WriteErrors += o.WriteErrors
+	r.Noisy = r.Noisy || o.Noisy
 }
 
 // collect adds up the members' counters once every goroutine is done.

@@ -1,6 +1,9 @@
 package redisbroker
 
-import "time"
+import (
+	"testing"
+	"time"
+)
 
 // Reassertions counts the node's re-assertions (Broker.epoch): the tests
 // wait on it to know a node handled an outage, as Up alone may still be
@@ -26,3 +29,20 @@ func (b *Broker) Flush() { b.pub.drain() }
 // SetReceiveTimeout sets how long a read of the subscriptions waits
 // before it counts as quiet; call it before Bind.
 func (b *Broker) SetReceiveTimeout(d time.Duration) { b.receiveTimeout = d }
+
+// WaitBound bounds every wait of the tests, inside the package and out:
+// a bound on a broken node, not a speed assertion.
+const WaitBound = 15 * time.Second
+
+// WaitUntil polls cond until it holds, failing the test after WaitBound.
+// The tests of both packages (this one's and redisbroker_test) use it.
+func WaitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(WaitBound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", WaitBound, what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition that must become true
+	}
+}

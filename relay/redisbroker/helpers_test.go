@@ -18,7 +18,7 @@ import (
 
 // wait bounds every wait for something that must happen, so a broken
 // cluster fails instead of hanging; it is not a speed assertion.
-const wait = 15 * time.Second
+const wait = redisbroker.WaitBound
 
 // node is one relay of the cluster, in process.
 type node struct {
@@ -90,13 +90,7 @@ func waitUp(t *testing.T, n *node) {
 
 func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", wait, what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition that must become true
-	}
+	redisbroker.WaitUntil(t, what, cond)
 }
 
 // member is one musician connected with relay.Client (relaytest.Peer).

@@ -58,7 +58,7 @@ func TestCreateSettlingDuringReassertionIsWritten(t *testing.T) {
 	if err := b.rdb.FlushAll(t.Context()).Err(); err != nil { // as a restart of Redis, empty, would
 		t.Fatal(err)
 	}
-	waitFor(t, "the re-assertion to wait for m, or to end", func() bool {
+	WaitUntil(t, "the re-assertion to wait for m, or to end", func() bool {
 		select {
 		case <-waiting:
 			return true
@@ -92,7 +92,7 @@ func startBroker(t *testing.T, redis *redistest.Server) *Broker {
 	}
 	b.Bind(nobody{})
 	t.Cleanup(func() { b.Close() })
-	waitFor(t, "the node to be up", b.Up)
+	WaitUntil(t, "the node to be up", b.Up)
 	return b
 }
 
@@ -107,7 +107,7 @@ func create(t *testing.T, b *Broker, code, id string) {
 // awaitReasserted waits until b re-asserted since before and is up.
 func awaitReasserted(t *testing.T, b *Broker, before uint64) {
 	t.Helper()
-	waitFor(t, "the node to re-assert", func() bool { return b.Reassertions() > before && b.Up() })
+	WaitUntil(t, "the node to re-assert", func() bool { return b.Reassertions() > before && b.Up() })
 }
 
 // wantMembers checks that Redis holds exactly ids in session code.
@@ -138,21 +138,6 @@ func sameSet(a, b []string) bool {
 	return true
 }
 
-// waitFor polls cond until it holds, failing the test after
-// internalWait (a bound on a broken node, not a speed assertion).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(internalWait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", internalWait, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-const internalWait = 15 * time.Second
-
 // While a re-assertion subscribes, a join into a session goes on, and a
 // session whose last member leaves meanwhile ends unsubscribed.
 func TestJoinsGoOnWhileReassertionSubscribes(t *testing.T) {
@@ -175,8 +160,8 @@ func TestJoinsGoOnWhileReassertionSubscribes(t *testing.T) {
 			for _, done := range []<-chan struct{}{chanOf(joined), left} {
 				select {
 				case <-done:
-				case <-time.After(internalWait): // a bound on a blocked join, not a speed assertion
-					t.Errorf("a join or a leave waited %v on the re-assertion's subscription", internalWait)
+				case <-time.After(WaitBound): // a bound on a blocked join, not a speed assertion
+					t.Errorf("a join or a leave waited %v on the re-assertion's subscription", WaitBound)
 					return
 				}
 			}
