@@ -144,8 +144,15 @@ func duo(t *testing.T, r *testRelay) (*miditest.In, *miditest.Out, *player, *pla
 	synth := bSys.PlugOut("Bob Synth")
 	alice := startJam(t, r, "alice", bridge.Config{}, aSys)
 	bob := startJam(t, r, "bob", bridge.Config{Output: bridge.MustMatch("synth"), DrumGate: time.Hour}, bSys)
-	eventually(t, "ports open", func() bool { return keys.Listening() && synth.IsOpen() })
+	eventually(t, "ports open", func() bool { return keys.Listening() && synth.IsOpen() && playing(bob) })
 	return keys, synth, alice, bob
+}
+
+// playing reports whether p's player has taken an output: the port is
+// open a moment before the scanner hands it over, and a remote note in
+// between finds no output to play on.
+func playing(p *player) bool {
+	return strings.Contains(p.logs.String(), `msg="playing remote events on output"`)
 }
 
 func TestNotesFlowFromBridgeToBridgeThroughARelay(t *testing.T) {

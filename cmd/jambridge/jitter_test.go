@@ -160,8 +160,8 @@ func TestPlayoutPlaysEveryNoteThroughJitter(t *testing.T) {
 			rec := newOnsets(notes)
 			synth.OnSend = rec.onSend
 			startJam(t, r, "alice", bridge.Config{}, aSys)
-			startJam(t, px.relay(), "bob", bridge.Config{Output: bridge.MustMatch("synth"), Playout: playout}, bSys)
-			eventually(t, "ports open", func() bool { return keys.Listening() && synth.IsOpen() })
+			bob := startJam(t, px.relay(), "bob", bridge.Config{Output: bridge.MustMatch("synth"), Playout: playout}, bSys)
+			eventually(t, "ports open", func() bool { return keys.Listening() && synth.IsOpen() && playing(bob) })
 			sent := playGaps(keys, gaps)
 			got := rec.wait(wait)
 			tm := measureTiming(sent, got)
