@@ -27,6 +27,7 @@ type options struct {
 	profile        string // generator CPU profile file; empty: none
 	clockHz        int64  // clock ticks per second of /proc CPU times
 	genProcs       int    // the generator's GOMAXPROCS; 0: the runtime's choice
+	genCPUs        string // --gen-cpus: "auto", a CPU list, or "" (nothing pinned)
 }
 
 func newApp() *cli.App {
@@ -47,6 +48,7 @@ func newApp() *cli.App {
 			&cli.DurationFlag{Name: "noise-wait", Value: time.Minute, Usage: "most extra time, over the whole run, spent waiting for a quiet host and re-running disturbed windows"},
 			&cli.BoolFlag{Name: "json", Usage: "also print the results as JSON lines"},
 			&cli.IntFlag{Name: "gen-procs", Value: 1, Usage: "threads running the generator's Go code at once (GOMAXPROCS): 1 leaves the relay the other cores and spares the generator the wake-ups between its own threads; 0: the Go runtime's choice"},
+			&cli.StringFlag{Name: "gen-cpus", Value: "auto", Usage: "CPUs the generator is confined to, e.g. 1 or 2-3; the relays may use every CPU. auto: the last CPU, on a host with two or more; empty: nothing pinned"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write the generator's CPU profile to this file (to check it is not the bottleneck)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -74,6 +76,7 @@ func optionsFrom(c *cli.Context) (options, error) {
 		json:           c.Bool("json"),
 		profile:        c.String("cpuprofile"),
 		genProcs:       c.Int("gen-procs"),
+		genCPUs:        c.String("gen-cpus"),
 	}
 	var err error
 	if o.scenarios, err = parseScenarios(c.String("scenarios")); err != nil {

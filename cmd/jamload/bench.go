@@ -41,6 +41,10 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 	if o.genProcs > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.genProcs))
 	}
+	cpus, err := setupCPUs(o.genCPUs, log)
+	if err != nil {
+		return err
+	}
 	raiseFileLimit(o, log)
 	if o.profile != "" {
 		stop, err := startProfile(o.profile)
@@ -58,6 +62,9 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 	}
 	if o.nodeRelay != "" && o.redis != "" {
 		b.relays = append(b.relays, nodeClusterSpec(o.nodeRelay, o.redis))
+	}
+	for i := range b.relays {
+		b.relays[i].cpus = cpus
 	}
 	var failed []error
 	for _, sc := range o.scenarios {

@@ -48,8 +48,8 @@ func nodeClusterSpec(serverJS, redis string) relaySpec {
 // startCluster starts a redis-server (no persistence) then the nodes,
 // and returns the first node with the others and Redis attached: its
 // bases are every node's, its pids every process's.
-func startCluster(ctx context.Context, name string, cs clusterSpec) (*relayProc, error) {
-	redis, err := startProc(ctx, "redis-server", func(port int) *exec.Cmd {
+func startCluster(ctx context.Context, name string, cpus cpuPlan, cs clusterSpec) (*relayProc, error) {
+	redis, err := startProc(ctx, "redis-server", cpus, func(port int) *exec.Cmd {
 		cmd := exec.Command(cs.redis, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
 		cmd.Dir = os.TempDir() // without persistence it writes nothing there
 		return cmd
@@ -60,7 +60,7 @@ func startCluster(ctx context.Context, name string, cs clusterSpec) (*relayProc,
 	url := fmt.Sprintf("redis://%s/0", redis.base[len("http://"):])
 	var nodes []*relayProc
 	for range cs.nodes {
-		n, err := startProc(ctx, name, func(port int) *exec.Cmd { return cs.node(port, url) })
+		n, err := startProc(ctx, name, cpus, func(port int) *exec.Cmd { return cs.node(port, url) })
 		if err != nil {
 			for _, o := range nodes {
 				o.stop()

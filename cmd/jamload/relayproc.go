@@ -27,6 +27,8 @@ type relaySpec struct {
 	// cluster, when set, runs the relay as several nodes on one Redis
 	// (cluster.go); command is then unused.
 	cluster *clusterSpec
+	// cpus is where its processes may run (cpus_linux.go).
+	cpus cpuPlan
 }
 
 // jamrelaySpec runs the Go relay with a per-connection rate limit far
@@ -68,14 +70,14 @@ type relayProc struct {
 // accepts connections.
 func startRelay(ctx context.Context, spec relaySpec) (*relayProc, error) {
 	if spec.cluster != nil {
-		return startCluster(ctx, spec.name, *spec.cluster)
+		return startCluster(ctx, spec.name, spec.cpus, *spec.cluster)
 	}
-	return startProc(ctx, spec.name, spec.command)
+	return startProc(ctx, spec.name, spec.cpus, spec.command)
 }
 
 // startProc starts one process of a relay on a free loopback port and
 // waits until it accepts connections.
-func startProc(ctx context.Context, name string, command func(port int) *exec.Cmd) (*relayProc, error) {
+func startProc(ctx context.Context, name string, cpus cpuPlan, command func(port int) *exec.Cmd) (*relayProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -83,7 +85,7 @@ func startProc(ctx context.Context, name string, command func(port int) *exec.Cm
 	cmd := command(port)
 	cmd.Stdout = nil // node prints "listening PORT"; the dial below is what counts
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	if err := cpus.start(cmd); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	p := &relayProc{name: name, cmd: cmd, pid: cmd.Process.Pid, base: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
