@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -86,14 +85,10 @@ func endToEnd(b *testing.B, rate, notes int) ([]time.Duration, int, int) {
 		mu.Unlock()
 		arrived <- struct{}{}
 	}
-	quiet := slog.New(slog.DiscardHandler)
+	quiet, playing := playingSignal()
 	defer joinedJam(b, r, "a", bridge.Config{Logger: quiet}, aSys)()
 	defer joinedJam(b, r, "b", bridge.Config{Output: bridge.MustMatch("synth"), Logger: quiet}, bSys)()
-	for deadline := time.Now().Add(wait); !keys.Listening() || !synth.IsOpen(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			b.Fatal("ports not open")
-		}
-	}
+	waitPlaying(b, keys, playing)
 	b.ResetTimer()
 	period := time.Second / time.Duration(rate)
 	start := time.Now()

@@ -225,14 +225,10 @@ func jitterRun(b *testing.B, playout bridge.PlayoutMode, gaps []time.Duration) t
 	synth := bSys.PlugOut("Bench Synth")
 	rec := newOnsets(len(gaps))
 	synth.OnSend = rec.onSend
-	quiet := slog.New(slog.DiscardHandler)
+	quiet, playing := playingSignal()
 	defer joinedJam(b, r, "a", bridge.Config{Logger: quiet}, aSys)()
 	defer joinedJam(b, px.relay(), "b", bridge.Config{Output: bridge.MustMatch("synth"), Playout: playout, Logger: quiet}, bSys)()
-	for deadline := time.Now().Add(wait); !keys.Listening() || !synth.IsOpen(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			b.Fatal("ports not open")
-		}
-	}
+	waitPlaying(b, keys, playing)
 	b.ResetTimer()
 	sent := playGaps(keys, gaps)
 	got := rec.wait(wait)
@@ -258,4 +254,49 @@ func joinedJam(b *testing.B, r *testRelay, name string, cfg bridge.Config, sys *
 		}
 	}
 	return stop
+}
+
+// playingSignal is a quiet logger for a bench's bridges and a channel
+// closed once a player logs that it plays on its output: the synth port
+// opens a moment before the player takes it, and a note in between
+// would count as lost.
+func playingSignal() (*slog.Logger, <-chan struct{}) {
+	h := &msgSignal{msg: "playing remote events on output", seen: make(chan struct{})}
+	return slog.New(h), h.seen
+}
+
+// msgSignal drops every record and closes seen at the first one whose
+// message is msg.
+type msgSignal struct {
+	msg  string
+	once sync.Once
+	seen chan struct{}
+}
+
+func (h *msgSignal) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (h *msgSignal) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h *msgSignal) WithGroup(string) slog.Handler                { return h }
+func (h *msgSignal) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.once.Do(func() { close(h.seen) })
+	}
+	return nil
+}
+
+// waitPlaying waits until keys are listened to and a player plays on
+// its output (playingSignal).
+func waitPlaying(b *testing.B, keys *miditest.In, playing <-chan struct{}) {
+	deadline := time.After(wait)
+	select {
+	case <-playing:
+	case <-deadline:
+		b.Fatal("no player took its output")
+	}
+	for !keys.Listening() {
+		select {
+		case <-deadline:
+			b.Fatal("the keys are not listened to")
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
