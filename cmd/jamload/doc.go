@@ -94,6 +94,17 @@
 // other): about a quarter less CPU per delivery at 40k/s, and the other
 // core is the relay's. A generator short of CPU shows as stalls.
 //
+// --gen-cpus (default auto: the last CPU, on a host with two or more)
+// confines every thread of the generator to those CPUs, and each relay
+// process (and a cluster's Redis) is started allowed on every CPU
+// jamload could use, the generator's included (cpus_linux.go: the fork
+// is made from a thread set to the relays' CPUs for the moment). Left
+// free, the generator's thread lands now on one CPU, now on the other,
+// and takes it from whichever relay thread was there: a relay on one
+// thread (Node) loses the most. Confined, it is closer to load coming
+// from other machines: the relay has a CPU the generator never takes,
+// and the rest of the other. Empty: nothing pinned.
+//
 // # A shared host
 //
 // Other processes can take the CPU in the middle of a window. jamload
