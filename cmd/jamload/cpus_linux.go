@@ -112,6 +112,14 @@ func formatCPUs(s unix.CPUSet) string {
 	return strings.Join(parts, ",")
 }
 
+// cpuWords names s for a log line: "CPU 1", "CPUs 0-1".
+func cpuWords(s unix.CPUSet) string {
+	if s.Count() == 1 {
+		return "CPU " + formatCPUs(s)
+	}
+	return "CPUs " + formatCPUs(s)
+}
+
 // allowedCPUs is the set this process may run on now.
 func allowedCPUs() (unix.CPUSet, error) {
 	var s unix.CPUSet
@@ -174,7 +182,7 @@ func setupCPUs(spec string, log io.Writer) (cpuPlan, error) {
 	if err := pinProcess(plan.gen); err != nil {
 		return cpuPlan{}, err
 	}
-	fmt.Fprintf(log, "jamload: the generator runs on CPU %s, the relays on CPUs %s\n", formatCPUs(*plan.gen), formatCPUs(*plan.relays))
+	fmt.Fprintf(log, "jamload: the generator runs on %s, the relays on %s\n", cpuWords(*plan.gen), cpuWords(*plan.relays))
 	return plan, nil
 }
 
