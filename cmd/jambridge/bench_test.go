@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -85,9 +86,9 @@ func endToEnd(b *testing.B, rate, notes int) ([]time.Duration, int, int) {
 		mu.Unlock()
 		arrived <- struct{}{}
 	}
-	quiet, playing := playingSignal()
-	defer joinedJam(b, r, "a", bridge.Config{Logger: quiet}, aSys)()
-	defer joinedJam(b, r, "b", bridge.Config{Output: bridge.MustMatch("synth"), Logger: quiet}, bSys)()
+	bobLog, playing := playingSignal()
+	defer joinedJam(b, r, "a", bridge.Config{Logger: slog.New(slog.DiscardHandler)}, aSys)()
+	defer joinedJam(b, r, "b", bridge.Config{Output: bridge.MustMatch("synth"), Logger: bobLog}, bSys)()
 	waitPlaying(b, keys, playing)
 	b.ResetTimer()
 	period := time.Second / time.Duration(rate)

@@ -225,9 +225,9 @@ func jitterRun(b *testing.B, playout bridge.PlayoutMode, gaps []time.Duration) t
 	synth := bSys.PlugOut("Bench Synth")
 	rec := newOnsets(len(gaps))
 	synth.OnSend = rec.onSend
-	quiet, playing := playingSignal()
-	defer joinedJam(b, r, "a", bridge.Config{Logger: quiet}, aSys)()
-	defer joinedJam(b, px.relay(), "b", bridge.Config{Output: bridge.MustMatch("synth"), Playout: playout, Logger: quiet}, bSys)()
+	bobLog, playing := playingSignal()
+	defer joinedJam(b, r, "a", bridge.Config{Logger: slog.New(slog.DiscardHandler)}, aSys)()
+	defer joinedJam(b, px.relay(), "b", bridge.Config{Output: bridge.MustMatch("synth"), Playout: playout, Logger: bobLog}, bSys)()
 	waitPlaying(b, keys, playing)
 	b.ResetTimer()
 	sent := playGaps(keys, gaps)
@@ -256,7 +256,7 @@ func joinedJam(b *testing.B, r *testRelay, name string, cfg bridge.Config, sys *
 	return stop
 }
 
-// playingSignal is a quiet logger for a bench's bridges and a channel
+// playingSignal is a quiet logger for the bench bridge that plays, and a channel
 // closed once a player logs that it plays on its output: the synth port
 // opens a moment before the player takes it, and a note in between
 // would count as lost.

@@ -47,7 +47,7 @@ func newApp() *cli.App {
 			&cli.IntFlag{Name: "rounds", Value: 1, Usage: "throughput windows per relay and scenario, the relays taking turns; the table keeps each relay's run of median CPU per delivery and counts what was lost in every round"},
 			&cli.DurationFlag{Name: "noise-wait", Value: time.Minute, Usage: "most extra time, over the whole run, spent waiting for a quiet host and re-running disturbed windows"},
 			&cli.BoolFlag{Name: "json", Usage: "also print the results as JSON lines"},
-			&cli.IntFlag{Name: "gen-procs", Value: 1, Usage: "threads running the generator's Go code at once (GOMAXPROCS): 1 leaves the relay the other cores and spares the generator the wake-ups between its own threads; 0: the Go runtime's choice"},
+			&cli.IntFlag{Name: "gen-procs", Value: 1, Usage: "threads running the generator's Go code at once (GOMAXPROCS): 1 leaves the relay the other cores and spares the generator the wake-ups between its own threads; 0: the Go runtime's choice (1 when --gen-cpus gives it one CPU)"},
 			&cli.StringFlag{Name: "gen-cpus", Value: "auto", Usage: "CPUs the generator is confined to, e.g. 1 or 2-3; the relays may use every CPU. auto: the last CPU, on a host with two or more; empty: nothing pinned"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write the generator's CPU profile to this file (to check it is not the bottleneck)"},
 		},

@@ -65,6 +65,7 @@ func planCPUs(spec string, allowed unix.CPUSet) (cpuPlan, error) {
 func parseCPUList(spec string) (unix.CPUSet, error) {
 	var set unix.CPUSet
 	for part := range strings.SplitSeq(spec, ",") {
+		part = strings.TrimSpace(part)
 		lo, hi, isRange := strings.Cut(part, "-")
 		if !isRange {
 			hi = lo
@@ -129,8 +130,12 @@ func allowedCPUs() (unix.CPUSet, error) {
 
 // pinProcess confines every thread of this process to set. Threads the
 // runtime makes later inherit the mask of the thread that makes them,
-// so once a pass finds every thread pinned, all are for good.
+// so once every thread is pinned, all are for good. It stops after two
+// passes in a row find every thread pinned: a thread being made during
+// a pass (its mask copied from a parent not yet pinned, not yet listed)
+// is listed by the next.
 func pinProcess(set *unix.CPUSet) error {
+	clean := 0
 	for range pinAttempts {
 		tids, err := threadIDs()
 		if err != nil {
@@ -143,15 +148,18 @@ func pinProcess(set *unix.CPUSet) error {
 				continue
 			}
 			if err := unix.SchedSetaffinity(tid, set); err != nil && !errors.Is(err, unix.ESRCH) {
-				return fmt.Errorf("pin thread %d to CPUs %s: %w", tid, formatCPUs(*set), err)
+				return fmt.Errorf("pin thread %d to %s: %w", tid, cpuWords(*set), err)
 			}
 			changed = true
 		}
-		if !changed {
+		if clean = clean + 1; changed {
+			clean = 0
+		}
+		if clean == 2 {
 			return nil
 		}
 	}
-	return fmt.Errorf("pin the generator to CPUs %s: threads kept appearing unpinned after %d passes", formatCPUs(*set), pinAttempts)
+	return fmt.Errorf("pin the generator to %s: threads kept appearing unpinned after %d passes", cpuWords(*set), pinAttempts)
 }
 
 func threadIDs() ([]int, error) {
@@ -171,9 +179,16 @@ func threadIDs() ([]int, error) {
 // setupCPUs pins the generator as --gen-cpus (spec) says and returns
 // the plan the relays are started with; it logs where each runs.
 func setupCPUs(spec string, log io.Writer) (cpuPlan, error) {
+	if spec == "" {
+		return cpuPlan{}, nil
+	}
 	allowed, err := allowedCPUs()
-	if err != nil {
-		return cpuPlan{}, fmt.Errorf("read the CPUs this process may use: %w", err)
+	switch {
+	case err != nil && spec == "auto":
+		fmt.Fprintf(log, "jamload: cannot read the CPUs this process may use (%v); the generator is not pinned\n", err)
+		return cpuPlan{}, nil
+	case err != nil:
+		return cpuPlan{}, fmt.Errorf("--gen-cpus %s: read the CPUs this process may use: %w", spec, err)
 	}
 	plan, err := planCPUs(spec, allowed)
 	if err != nil || plan.gen == nil {
@@ -191,7 +206,8 @@ func setupCPUs(spec string, log io.Writer) (cpuPlan, error) {
 // set to those CPUs for the moment, so the child inherits them; the
 // thread is pinned back before it is unlocked, and when that fails it is
 // never unlocked and ends with its goroutine: no generator code runs
-// off the generator's CPUs.
+// off the generator's CPUs. cmd must not set SysProcAttr.Pdeathsig: it
+// fires when the thread that forked ends, which that error path does.
 func (p cpuPlan) start(cmd *exec.Cmd) error {
 	if p.relays == nil {
 		return cmd.Start()
@@ -200,7 +216,7 @@ func (p cpuPlan) start(cmd *exec.Cmd) error {
 	go func() {
 		runtime.LockOSThread()
 		if err := unix.SchedSetaffinity(0, p.relays); err != nil {
-			errc <- fmt.Errorf("allow CPUs %s to start %s: %w", formatCPUs(*p.relays), cmd.Path, err)
+			errc <- fmt.Errorf("widen a thread to %s: %w", cpuWords(*p.relays), err)
 			return
 		}
 		err := cmd.Start()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,7 +20,11 @@ import (
 const pinHelperEnv = "JAMLOAD_PIN_HELPER"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(pinHelperEnv) != "" {
+	switch os.Getenv(pinHelperEnv) {
+	case "":
+	case "sleep": // the helper's child: it waits to be killed
+		time.Sleep(time.Hour)
+	default:
 		if err := pinHelper(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -54,6 +59,7 @@ func TestPlanCPUs(t *testing.T) {
 		{spec: "x", allowed: "0-1", err: `"x" is not a CPU number`},
 		{spec: "1-0", allowed: "0-1", err: `"1-0" is not a CPU number`},
 		{spec: "0,", allowed: "0-1", err: `"" is not a CPU number`},
+		{spec: "0, 2", allowed: "0-3", gen: "0,2"},
 		{spec: "5000", allowed: "0-1", err: `"5000" is not a CPU number`},
 	} {
 		allowed := cpus(tc.allowed)
@@ -86,9 +92,14 @@ func TestFormatCPUsReadsBackAsParsed(t *testing.T) {
 // TestPinnedGeneratorStartsRelaysOnEveryCPU runs pinHelper in a process
 // of its own: every thread of the generator, those made after the pin
 // included, stays on the generator's CPU, and a relay it starts may use
-// every CPU the generator could before.
+// every CPU the generator could before. On a host of one CPU it checks
+// that auto pins nothing and the child keeps that CPU.
 func TestPinnedGeneratorStartsRelaysOnEveryCPU(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$")
 	cmd.Env = append(os.Environ(), pinHelperEnv+"=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the pinned helper: %v\n%s", err, out)
@@ -116,7 +127,12 @@ func pinHelper() error {
 	if err := threadsOn(gen); err != nil {
 		return fmt.Errorf("pinned: %w", err)
 	}
-	child := exec.Command("sleep", "30")
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	child := exec.Command(self)
+	child.Env = append(os.Environ(), pinHelperEnv+"=sleep")
 	if err := plan.start(child); err != nil {
 		return err
 	}

@@ -103,7 +103,9 @@
 // and takes it from whichever relay thread was there: a relay on one
 // thread (Node) loses the most. Confined, it is closer to load coming
 // from other machines: the relay has a CPU the generator never takes,
-// and the rest of the other. Empty: nothing pinned.
+// and the rest of the other. Empty: nothing pinned. perf stat, which
+// counts a relay's system calls over the warm-up, runs where the
+// generator does.
 //
 // # A shared host
 //
