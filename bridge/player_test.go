@@ -221,6 +221,9 @@ func TestVirtualPortsForADAW(t *testing.T) {
 	f := &miditest.VirtualSystem{System: &miditest.System{}}
 	h := start(t, bridge.Config{Virtual: true}, f)
 	virtualPortsOpen(t, "virtual ports", f)
+	// The virtual output is open a moment before the player takes it: a
+	// remote note in between finds no output (its note-off, later, does).
+	eventually(t, "the player has the virtual output", func() bool { return h.b.Stats().Outputs == 1 })
 	vin, vout := f.Ports()
 	vin.Play(midi.NoteOn(0, 72, 100))
 	name, ev := h.next()
