@@ -12,61 +12,94 @@ import (
 
 // The publisher keeps a leave it cannot send as lost only when it gets
 // to it, which may be late: blocked on subMu, or in an unsubscription
-// that dials a Redis out of reach. Here m, whose join of YYYY was
-// written while the node was up (the node's index names YYYY), leaves
-// XXXX while re-assertion A waits for a pending Create; the publisher
-// is stuck behind an unsubscription (the test holds subMu) until the
-// next re-assertion B has taken its snapshot and lost leaves. A fails
-// (the Create does not settle within settleWait) and keeps the leave it
-// marked as lost (keepGone), so B removes m from XXXX: without that, B
-// finds the leave nowhere (its changes start empty, the publisher kept
-// it too late, the index names YYYY) and m stays a ghost in XXXX.
+// that dials a Redis out of reach. Here re-assertion A writes m's join
+// of YYYY (made during A, so a round repoints the node's index to
+// YYYY); m then leaves XXXX while the publisher is stuck behind an
+// unsubscription (the test holds subMu) until the next re-assertion B
+// has taken its snapshot and lost leaves; and A's next round fails
+// (its pipeline gets an error: w's session key has the wrong type). A
+// keeps the leave it marked as lost (keepGone), so B removes m from
+// XXXX: without that, B finds the leave nowhere (its changes start
+// empty, the publisher keeps it too late, the index names YYYY) and m
+// stays a ghost in XXXX.
 func TestFailedReassertionKeepsLeavesThePublisherKeepsLate(t *testing.T) {
 	b := startBroker(t, redistest.Start(t))
 	ctx := t.Context()
 	create(t, b, "XXXX", "m")
 	create(t, b, "YYYY", "c")
 	create(t, b, "QQQQ", "q")
-	if _, _, err := b.Join(ctx, "YYYY", relay.Participant{ID: "m"}, relay.Entry{}, 10); err != nil {
-		t.Fatalf("m joins YYYY: %v", err)
-	}
+	create(t, b, "EEEE", "w")
 	g := newGate(t)
-	b.setHook(hookSettle, func() { g.once(0, func() { g.signal(0); g.wait(0) }) })
-	created := make(chan error, 1)
-	go func() { created <- b.Create(ctx, "WWWW", relay.Participant{ID: "p"}, relay.Entry{}) }()
-	g.await(0, "p's Create to be written") // pending: A waits for it, in vain
-	var starts atomic.Int32
+	var starts, hooks atomic.Int32
 	b.setHook(hookReassert, func() { starts.Add(1) })
-	b.setHook(hookWait, func() {
-		if starts.Load() == 1 {
-			g.once(1, func() { g.signal(1); g.wait(1) })
-		}
-	})
 	b.setHook(hookRound, func() {
-		if starts.Load() == 2 { // B took its snapshot and lost leaves
-			g.once(2, func() { g.signal(2); g.wait(2) })
+		switch starts.Load() {
+		case 1: // A
+			switch hooks.Add(1) {
+			case 1: // before the snapshot: m's join, served locally
+				joinWhileDown(t, b, "YYYY", "m")
+			case 2: // the round that writes m in YYYY
+				b.Leave("EEEE", "w")
+				if err := b.rdb.Set(ctx, b.key("s:", "EEEE"), "not a hash", 0).Err(); err != nil {
+					t.Errorf("break session EEEE: %v", err)
+				}
+			case 3: // the round that fails on w's leave: the test leaves m
+				g.once(0, func() { g.signal(0); g.wait(0) })
+			}
+		case 2: // B took its snapshot and lost leaves
+			g.once(1, func() { g.signal(1); g.wait(1) })
 		}
 	})
 	before := b.Reassertions()
 	b.markDown(errUnavailable)
-	g.await(1, "re-assertion A to wait for p")
-	g.lockSub(b)
-	b.Leave("QQQQ", "q") // its unsubscription blocks the publisher on subMu
-	WaitUntil(t, "the publisher to keep q's leave", func() bool { return b.isLost("QQQQ", "q") })
-	b.Leave("XXXX", "m") // queued behind it
-	g.release(1)
-	g.await(2, "re-assertion B's first round, after A failed")
-	g.unlockSub(b) // the publisher now keeps m's leave: too late for B
-	g.release(0)   // p settles: B counts up
-	g.release(2)
-	if err := <-created; err != nil {
-		t.Fatalf("create p: %v", err)
+	g.await(0, "re-assertion A's second round")
+	blockPublisher(t, b, g)
+	b.Leave("XXXX", "m") // queued behind q's unsubscription
+	g.release(0)
+	g.await(1, "re-assertion B's first round, after A failed")
+	if n := hooks.Load(); n != 3 {
+		t.Errorf("re-assertion A ran %d rounds, want 2", n-1)
 	}
+	if err := b.rdb.Del(ctx, b.key("s:", "EEEE")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	g.unlockSub(b)
+	publisherKeeps(t, b, "XXXX", "m") // while B is held, down: too late for B
+	g.release(1)
 	awaitReasserted(t, b, before)
 	wantMembers(t, b, "XXXX")
 	wantMembers(t, b, "YYYY", "c", "m")
 	wantMembers(t, b, "QQQQ")
-	wantMembers(t, b, "WWWW", "p")
+	wantMembers(t, b, "EEEE")
+}
+
+// joinWhileDown joins id to code while the node counts down: served
+// locally, for a re-assertion's round to write.
+func joinWhileDown(t *testing.T, b *Broker, code, id string) {
+	if _, _, err := b.Join(t.Context(), code, relay.Participant{ID: id}, relay.Entry{}, 10); err == nil {
+		t.Errorf("%s joined %s in Redis while the node counted down", id, code)
+	}
+}
+
+// blockPublisher holds subMu and makes q, QQQQ's only member, leave:
+// the publisher keeps q's leave as lost (the node is down), then blocks
+// in the unsubscription from QQQQ until the test frees subMu.
+func blockPublisher(t *testing.T, b *Broker, g *gate) {
+	t.Helper()
+	g.lockSub(b)
+	b.Leave("QQQQ", "q")
+	WaitUntil(t, "the publisher to keep q's leave", func() bool { return b.isLost("QQQQ", "q") })
+}
+
+// publisherKeeps waits until the publisher, freed, tried what was
+// pushed so far, and checks it kept the leave of id from code as lost
+// (the node is down): it does not send it once the node counts up.
+func publisherKeeps(t *testing.T, b *Broker, code, id string) {
+	t.Helper()
+	b.Flush()
+	if !b.isLost(code, id) {
+		t.Fatalf("the leave of %s from %s is not kept as lost after the publisher tried it", id, code)
+	}
 }
 
 // isLost reports whether the leave of id from code is kept as lost.
