@@ -140,7 +140,8 @@
 // to write: the publisher keeps such leaves as lost (Broker.lost,
 // lost.go), and so does a re-assertion that fails, for the members it
 // marked gone and had not applied (a round may already have repointed
-// the index). The next re-assertion applies the lost leaves first, but
+// the index, and the publisher may get to their leaves only after the
+// next re-assertion took the lost ones). The next re-assertion applies the lost leaves first, but
 // those of a member it holds again in the same session (leaveScript is
 // idempotent and keeps an index entry that names another session), and
 // forgets them once it counts up. The set is bounded (maxLost): past it

@@ -1,6 +1,7 @@
 package redisbroker
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,6 +72,64 @@ func TestFailedReassertionKeepsLeavesThePublisherKeepsLate(t *testing.T) {
 	wantMembers(t, b, "YYYY", "c", "m")
 	wantMembers(t, b, "QQQQ")
 	wantMembers(t, b, "EEEE")
+}
+
+// A re-assertion that runs out of rounds fails on the changes it took
+// last, which no round wrote: the leaves among them are kept as lost too.
+// Here A writes m's join of YYYY (made during A, so a round repoints the
+// node's index to YYYY), then members leave during each of its rounds,
+// the last leave being m's of XXXX, while the publisher is stuck behind
+// an unsubscription (the test holds subMu) until the next re-assertion
+// B has taken its snapshot and lost leaves. B removes m from XXXX only
+// if A kept that leave.
+func TestReassertionOutOfRoundsKeepsItsLastLeaves(t *testing.T) {
+	b := startBroker(t, redistest.Start(t))
+	ctx := t.Context()
+	create(t, b, "XXXX", "m")
+	create(t, b, "YYYY", "c")
+	create(t, b, "QQQQ", "q")
+	create(t, b, "ZZZZ", "z0")
+	for i := 1; i <= maxReassertRounds; i++ {
+		if _, _, err := b.Join(ctx, "ZZZZ", relay.Participant{ID: fmt.Sprint("z", i)}, relay.Entry{}, 100); err != nil {
+			t.Fatalf("z%d joins ZZZZ: %v", i, err)
+		}
+	}
+	g := newGate(t)
+	var starts, hooks atomic.Int32
+	b.setHook(hookReassert, func() { starts.Add(1) })
+	b.setHook(hookRound, func() {
+		switch starts.Load() {
+		case 1: // A: a change in each round, m's leave last
+			switch n := int(hooks.Add(1)); {
+			case n == 1: // before the snapshot: m's join, served locally
+				joinWhileDown(t, b, "YYYY", "m")
+			case n == 3: // the test leaves q, blocking the publisher
+				g.once(0, func() { g.signal(0); g.wait(0) })
+			case n <= maxReassertRounds:
+				b.Leave("ZZZZ", fmt.Sprint("z", n))
+			case n == maxReassertRounds+1:
+				b.Leave("XXXX", "m")
+			}
+		case 2: // B took its snapshot and lost leaves
+			g.once(1, func() { g.signal(1); g.wait(1) })
+		}
+	})
+	before := b.Reassertions()
+	b.markDown(errUnavailable)
+	g.await(0, "re-assertion A's second round")
+	blockPublisher(t, b, g)
+	g.release(0)
+	g.await(1, "re-assertion B's first round, after A failed")
+	if n := hooks.Load(); n != maxReassertRounds+1 {
+		t.Errorf("re-assertion A ran %d rounds, want %d", n-1, maxReassertRounds)
+	}
+	g.unlockSub(b)
+	publisherKeeps(t, b, "XXXX", "m") // while B is held, down: too late for B
+	g.release(1)
+	awaitReasserted(t, b, before)
+	wantMembers(t, b, "XXXX")
+	wantMembers(t, b, "YYYY", "c", "m")
+	wantMembers(t, b, "ZZZZ", "z0", "z1", "z3") // z1: m joined instead; z3: the test left q
 }
 
 // joinWhileDown joins id to code while the node counts down: served
