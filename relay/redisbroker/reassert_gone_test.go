@@ -19,10 +19,10 @@ import (
 // unsubscription (the test holds subMu) until the next re-assertion B
 // has taken its snapshot and lost leaves; and A's next round fails
 // (its pipeline gets an error: w's session key has the wrong type). A
-// keeps the leave it marked as lost (keepGone), so B removes m from
-// XXXX: without that, B finds the leave nowhere (its changes start
-// empty, the publisher keeps it too late, the index names YYYY) and m
-// stays a ghost in XXXX.
+// keeps the leave it marked as lost (keepGone; drop kept it already, as
+// the node counted down), so B removes m from XXXX: with neither, B
+// finds the leave nowhere (its changes start empty, the publisher keeps
+// it too late, the index names YYYY) and m stays a ghost in XXXX.
 func TestFailedReassertionKeepsLeavesThePublisherKeepsLate(t *testing.T) {
 	b := startBroker(t, redistest.Start(t))
 	ctx := t.Context()
@@ -81,7 +81,7 @@ func TestFailedReassertionKeepsLeavesThePublisherKeepsLate(t *testing.T) {
 // the last leave being m's of XXXX, while the publisher is stuck behind
 // an unsubscription (the test holds subMu) until the next re-assertion
 // B has taken its snapshot and lost leaves. B removes m from XXXX only
-// if A kept that leave.
+// if that leave was kept (by A's keepGone, or by drop).
 func TestReassertionOutOfRoundsKeepsItsLastLeaves(t *testing.T) {
 	b := startBroker(t, redistest.Start(t))
 	ctx := t.Context()
@@ -132,6 +132,40 @@ func TestReassertionOutOfRoundsKeepsItsLastLeaves(t *testing.T) {
 	wantMembers(t, b, "ZZZZ", "z0", "z1", "z3") // z1: m joined instead; z3: the test left q
 }
 
+// A leave made while the node is down, before a re-assertion takes its
+// snapshot, is applied by that re-assertion though the publisher gets
+// to it only later (stuck behind an unsubscription: the test holds
+// subMu): m's join of YYYY was written while up (the node's index names
+// YYYY), so neither the snapshot nor the index removes m from XXXX:
+// drop keeps the leave as lost at once, the node counting down.
+func TestLeaveWhileDownThePublisherKeepsLateLeavesNoGhost(t *testing.T) {
+	b := startBroker(t, redistest.Start(t))
+	ctx := t.Context()
+	create(t, b, "XXXX", "m")
+	create(t, b, "YYYY", "c")
+	create(t, b, "QQQQ", "q")
+	if _, _, err := b.Join(ctx, "YYYY", relay.Participant{ID: "m"}, relay.Entry{}, 10); err != nil {
+		t.Fatalf("m joins YYYY: %v", err)
+	}
+	g := newGate(t)
+	b.setHook(hookReassert, func() { g.once(0, func() { g.signal(0); g.wait(0) }) })
+	b.setHook(hookRound, func() { g.once(1, func() { g.signal(1); g.wait(1) }) })
+	before := b.Reassertions()
+	b.markDown(errUnavailable)
+	g.await(0, "the re-assertion to start")
+	blockPublisher(t, b, g)
+	b.Leave("XXXX", "m") // queued behind q's unsubscription
+	g.release(0)
+	g.await(1, "the re-assertion's first round")
+	g.unlockSub(b)
+	publisherKeeps(t, b, "XXXX", "m") // after the snapshot, while down
+	g.release(1)
+	awaitReasserted(t, b, before)
+	wantMembers(t, b, "XXXX")
+	wantMembers(t, b, "YYYY", "c", "m")
+	wantMembers(t, b, "QQQQ")
+}
+
 // joinWhileDown joins id to code while the node counts down: served
 // locally, for a re-assertion's round to write.
 func joinWhileDown(t *testing.T, b *Broker, code, id string) {
@@ -141,13 +175,17 @@ func joinWhileDown(t *testing.T, b *Broker, code, id string) {
 }
 
 // blockPublisher holds subMu and makes q, QQQQ's only member, leave:
-// the publisher keeps q's leave as lost (the node is down), then blocks
-// in the unsubscription from QQQQ until the test frees subMu.
+// the publisher takes q's leave, then blocks in the unsubscription from
+// QQQQ until the test frees subMu; what is pushed meanwhile waits.
 func blockPublisher(t *testing.T, b *Broker, g *gate) {
 	t.Helper()
 	g.lockSub(b)
 	b.Leave("QQQQ", "q")
-	WaitUntil(t, "the publisher to keep q's leave", func() bool { return b.isLost("QQQQ", "q") })
+	WaitUntil(t, "the publisher to take q's leave", func() bool {
+		b.pub.mu.Lock()
+		defer b.pub.mu.Unlock()
+		return b.pub.q.empty()
+	})
 }
 
 // publisherKeeps waits until the publisher, freed, tried what was
