@@ -91,8 +91,9 @@ type Broker struct {
 	// settled, while a re-assertion waits for pending members (nil
 	// otherwise), is closed when one of them settles or leaves.
 	settled chan struct{}
-	// lost holds the leaves that may not be in Redis: dropped or failed
-	// by the publisher, or marked for a re-assertion that failed. The
+	// lost holds the leaves that may not be in Redis: made while the
+	// node counted down, dropped or failed by the publisher, or marked
+	// for a re-assertion that failed. The
 	// next re-assertion applies them (idempotent) unless the node holds
 	// the member there again (lost.go). Bounded by maxLost.
 	lost map[memberRef]struct{}
@@ -430,11 +431,19 @@ func (b *Broker) drop(code, id string, quiet bool) {
 			last = true
 		}
 	}
+	// A leave made while the node counts down (read under mu, as a
+	// re-assertion takes the lost leaves) is lost now: the publisher
+	// would keep it only when it gets to it, maybe after the next
+	// re-assertion took them.
+	kept := !quiet && !b.up.Load()
+	if kept {
+		b.keepLostLocked([]memberRef{{code, id}})
+	}
 	if !quiet { // a member forgotten was never written
 		b.noteChange(code, id)
 	}
 	b.mu.Unlock()
-	b.pub.pushLeave(code, id, last, quiet)
+	b.pub.pushLeave(code, id, last, quiet, kept)
 }
 
 // settle ends the pending state of member id of code, once its Create

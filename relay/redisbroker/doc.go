@@ -136,16 +136,22 @@
 // index still names the first, is removed from the first (leaveScript
 // keeps the index entry that names the second). The index misses a
 // move whose join was written while up (it then names the new session)
-// and whose leave the publisher then dropped (the node down) or failed
-// to write: the publisher keeps such leaves as lost (Broker.lost,
-// lost.go), and so does a re-assertion that fails, for the members it
-// marked gone and had not applied (a round may already have repointed
-// the index). The next re-assertion applies the lost leaves first, but
-// those of a member it holds again in the same session (leaveScript is
-// idempotent and keeps an index entry that names another session), and
-// forgets them once it counts up. The set is bounded (maxLost): past it
-// a leave is forgotten and counted, with one warning per overflow, and
-// its member may stay a ghost.
+// and whose leave was made while the node counted down, or failed to
+// write: such leaves are kept as lost (Broker.lost, lost.go). A leave
+// made while the node counts down is kept at once, under mu (the
+// publisher may get to it only after the next re-assertion took the
+// lost ones); the publisher keeps those it finds the node down for or
+// fails to write; and a re-assertion that fails keeps those it marked
+// and had not applied (a second guard: each was made while the node
+// counted down). The next re-assertion applies the lost leaves first,
+// but those of a member it holds again in the same session
+// (leaveScript is idempotent and keeps an index entry that names
+// another session), and forgets them once it counts up. The set is
+// bounded (maxLost): past it a leave is forgotten and counted, with
+// one warning per overflow, and its member may stay a ghost. A leave
+// made while up that the publisher gets to only after the node went
+// down and the next re-assertion took the lost ones (the publisher
+// stuck on subMu or a dial meanwhile) is still missed.
 // The rounds are bounded (maxReassertRounds; then the re-assertion fails
 // and the heartbeat tries again after its backoff), and so is the set:
 // the members of the node's sessions and the leaves of one round trip.

@@ -73,8 +73,13 @@ func (b *Broker) forgetLost(applied []memberRef) {
 }
 
 // keepGone keeps as lost the leaves of a failed re-assertion: those
-// marked and not yet applied, and those of the round that failed
-// (inflight), for members the node no longer has there.
+// marked and not yet applied, and those it took last (inflight: the
+// round that failed, or the changes it ran out of rounds on), for
+// members the node no longer has there. A second guard: each was made
+// while the node counted down, so drop kept it already; the publisher
+// alone would keep it only when it gets to it, maybe after the next
+// re-assertion took the lost leaves, which would then miss a leave
+// whose member the node's index no longer names in that session.
 func (b *Broker) keepGone(inflight map[memberRef]struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

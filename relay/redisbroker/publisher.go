@@ -39,7 +39,7 @@ type publisher struct {
 type batch struct {
 	cmds   []byte      // RESP commands: PUBLISH for events, EVAL for leaves
 	events int         // PUBLISHes in cmds
-	leaves []memberRef // the leaves in cmds, kept as lost when cmds do not go
+	leaves []memberRef // the leaves in cmds not kept as lost yet, kept when cmds do not go
 	after  []step      // done once cmds are written (or dropped), in order
 }
 
@@ -88,8 +88,9 @@ func (p *publisher) pushEvent(code string, sentMicros int64, release bool, packe
 
 // pushLeave queues the leave of member id of session code: its EVAL,
 // unless quiet (a member that never got in), then, when it was the
-// node's last member there, the unsubscription.
-func (p *publisher) pushLeave(code, id string, last, quiet bool) {
+// node's last member there, the unsubscription. kept: the leave is
+// kept as lost already (made while the node counted down), not again.
+func (p *publisher) pushLeave(code, id string, last, quiet, kept bool) {
 	b := p.b
 	p.mu.Lock()
 	if !quiet {
@@ -97,7 +98,9 @@ func (p *publisher) pushLeave(code, id string, last, quiet bool) {
 		keys := b.sessionKeys(code)
 		p.q.cmds = appendCommand(p.q.cmds, "EVAL", leaveScript, "4", keys[0], keys[1], keys[2], keys[3],
 			id, ch, presence(kindLeave, b.node, id), code)
-		p.q.leaves = append(p.q.leaves, memberRef{code, id})
+		if !kept {
+			p.q.leaves = append(p.q.leaves, memberRef{code, id})
+		}
 	}
 	if last {
 		p.q.after = append(p.q.after, step{code: code})

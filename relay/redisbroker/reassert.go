@@ -44,7 +44,7 @@ func (b *Broker) reassert(ctx context.Context) (err error) {
 	b.m.up.Set(0)
 	b.hook(hookReassert)
 	all, held, lost := b.startTracking()
-	var inflight map[memberRef]struct{} // the round being written
+	var inflight map[memberRef]struct{} // the changes last taken: the round being written
 	defer func() {
 		if err != nil {
 			b.keepGone(inflight) // the next re-assertion applies them
@@ -72,11 +72,11 @@ func (b *Broker) reassert(ctx context.Context) (err error) {
 		if changed == nil {
 			return nil
 		}
+		inflight = changed // taken from b.changed: kept as lost if this fails
 		if round == maxReassertRounds {
 			return fmt.Errorf("re-assert the node's members: they still changed after %d rounds", round)
 		}
 		b.hook(hookRound)
-		inflight = changed
 		wrote, err := b.applyChanges(ctx, changed)
 		if err != nil {
 			return err
