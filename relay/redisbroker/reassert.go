@@ -72,7 +72,10 @@ func (b *Broker) reassert(ctx context.Context) (err error) {
 		if changed == nil {
 			return nil
 		}
-		inflight = changed // taken from b.changed: kept as lost if this fails
+		// Taken from b.changed: kept as lost if this fails, out of rounds
+		// too (set before the rounds check). A second guard behind drop,
+		// which kept each leave made while the node counted down already.
+		inflight = changed
 		if round == maxReassertRounds {
 			return fmt.Errorf("re-assert the node's members: they still changed after %d rounds", round)
 		}
