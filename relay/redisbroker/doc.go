@@ -146,7 +146,8 @@
 // counted down). The next re-assertion applies the lost leaves first,
 // but those of a member it holds again in the same session
 // (leaveScript is idempotent and keeps an index entry that names
-// another session), and forgets them once it counts up. The set is
+// another session), and forgets them, and the leaves its rounds
+// applied, once it counts up. The set is
 // bounded (maxLost): past it a leave is forgotten and counted, with
 // one warning per overflow, and its member may stay a ghost. A leave
 // made while up that the publisher gets to only after the node went

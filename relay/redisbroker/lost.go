@@ -75,20 +75,27 @@ func (b *Broker) forgetLost(applied []memberRef) {
 // keepGone keeps as lost the leaves of a failed re-assertion: those
 // marked and not yet applied, and those it took last (inflight: the
 // round that failed, or the changes it ran out of rounds on), for
-// members the node no longer has there. A second guard: each was made
-// while the node counted down, so drop kept it already; the publisher
-// alone would keep it only when it gets to it, maybe after the next
-// re-assertion took the lost leaves, which would then miss a leave
-// whose member the node's index no longer names in that session.
+// members the node no longer has there. It is a second guard behind
+// drop: each such leave was made while the node counted down, so drop
+// kept it already, and no test fails without keepGone but its unit test
+// (lost_internal_test.go). It stays for a leave that reaches b.changed
+// some other way later; the publisher alone would keep it only when it
+// gets to it, maybe after the next re-assertion took the lost leaves,
+// which would then miss a leave whose member the node's index no
+// longer names in that session. A ref in both sets is kept (or, the set
+// full, forgotten and counted) once.
 func (b *Broker) keepGone(inflight map[memberRef]struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var gone []memberRef
-	for _, set := range []map[memberRef]struct{}{b.changed, inflight} {
-		for r := range set {
-			if !b.sessions[r.code].has(r.id) {
-				gone = append(gone, r)
-			}
+	for r := range b.changed {
+		if !b.sessions[r.code].has(r.id) {
+			gone = append(gone, r)
+		}
+	}
+	for r := range inflight {
+		if _, dup := b.changed[r]; !dup && !b.sessions[r.code].has(r.id) {
+			gone = append(gone, r)
 		}
 	}
 	b.keepLostLocked(gone)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"testing"
 
@@ -54,5 +55,47 @@ func TestForgottenLeavesAreCountedAndWarnedOncePerOverflow(t *testing.T) {
 	}
 	if n := strings.Count(buf.String(), "cluster leaves forgotten"); n != 2 {
 		t.Errorf("%d warnings for two overflows, want 2:\n%s", n, buf.String())
+	}
+}
+
+// keepGoneBroker is a lostBroker whose node has member "a" of ABCD and
+// is re-asserting (b.changed set).
+func keepGoneBroker(buf *bytes.Buffer) *Broker {
+	b := lostBroker(buf)
+	b.sessions = map[string]*session{"ABCD": {local: map[string]string{"a": "{}"}}}
+	b.changed = map[memberRef]struct{}{}
+	return b
+}
+
+// A failed re-assertion keeps as lost the leaves among the changes it
+// marked (b.changed) and those it took last (inflight), but not the
+// members the node still has there.
+func TestKeepGoneKeepsTheLeavesOfBothSources(t *testing.T) {
+	var buf bytes.Buffer
+	b := keepGoneBroker(&buf)
+	a, gone, moved := memberRef{"ABCD", "a"}, memberRef{"ABCD", "b"}, memberRef{"WXYZ", "a"}
+	b.changed[a] = struct{}{}
+	b.changed[gone] = struct{}{}
+	b.keepGone(map[memberRef]struct{}{a: {}, moved: {}})
+	want := map[memberRef]struct{}{gone: {}, moved: {}}
+	if !maps.Equal(b.lost, want) {
+		t.Errorf("lost %v, want %v", b.lost, want)
+	}
+	if got := testutil.ToFloat64(b.m.lostLeaves); got != 2 {
+		t.Errorf("lost leaves gauge %v, want 2", got)
+	}
+}
+
+// A leave both marked and taken last is one leave: with the set full,
+// it is forgotten and counted once.
+func TestKeepGoneCountsALeaveOfBothSourcesOnce(t *testing.T) {
+	var buf bytes.Buffer
+	b := keepGoneBroker(&buf)
+	b.keepLost(refs(100, maxLost)) // m100.. : none of them is "b"
+	gone := memberRef{"ABCD", "b"}
+	b.changed[gone] = struct{}{}
+	b.keepGone(map[memberRef]struct{}{gone: {}})
+	if got := testutil.ToFloat64(b.m.forgotten); got != 1 {
+		t.Errorf("forgotten %v, want 1", got)
 	}
 }

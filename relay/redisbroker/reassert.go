@@ -55,9 +55,12 @@ func (b *Broker) reassert(ctx context.Context) (err error) {
 	if err := b.assertAll(ctx, all, held, lost); err != nil {
 		return err
 	}
+	// applied: the lost leaves assertAll wrote, then the leaves each
+	// round wrote, forgotten from b.lost once the node counts up.
+	applied := lost
 	var waitLimit <-chan time.Time // one bound for all the waits for settles
 	for round := 0; ; {
-		changed, settled := b.upUnlessChanged(lost)
+		changed, settled := b.upUnlessChanged(applied)
 		if settled != nil {
 			if waitLimit == nil {
 				t := time.NewTimer(settleWait)
@@ -72,15 +75,19 @@ func (b *Broker) reassert(ctx context.Context) (err error) {
 		if changed == nil {
 			return nil
 		}
-		inflight = changed // taken from b.changed: kept as lost if this fails
+		// Taken from b.changed: kept as lost if this fails, out of rounds
+		// too (set before the rounds check). A second guard behind drop,
+		// which kept each leave made while the node counted down already.
+		inflight = changed
 		if round == maxReassertRounds {
 			return fmt.Errorf("re-assert the node's members: they still changed after %d rounds", round)
 		}
 		b.hook(hookRound)
-		wrote, err := b.applyChanges(ctx, changed)
+		wrote, left, err := b.applyChanges(ctx, changed)
 		if err != nil {
 			return err
 		}
+		applied = append(applied, left...)
 		if wrote {
 			round++
 		}
@@ -147,9 +154,10 @@ func (b *Broker) noteChange(code, id string) {
 // once one settles (the changes wait: a round writes the settled ones
 // together); else what changed since the last round; or, when nothing
 // did, counts the node up, forgetting the lost
-// leaves it applied, and returns nils, in one critical section with the
-// marking of changes.
-func (b *Broker) upUnlessChanged(lost []memberRef) (map[memberRef]struct{}, chan struct{}) {
+// leaves it applied (applied: the lost ones it took, and the leaves its
+// rounds wrote, which drop kept as lost too), and returns nils, in one
+// critical section with the marking of changes.
+func (b *Broker) upUnlessChanged(applied []memberRef) (map[memberRef]struct{}, chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.anyPending() {
@@ -164,7 +172,7 @@ func (b *Broker) upUnlessChanged(lost []memberRef) (map[memberRef]struct{}, chan
 		return changed, nil
 	}
 	b.changed = nil
-	b.forgetLost(lost)
+	b.forgetLost(applied)
 	b.epoch.Add(1) // before up: the publisher, seeing up, dials again
 	b.up.Store(true)
 	b.m.up.Set(1)
@@ -243,13 +251,14 @@ func (b *Broker) assertAll(ctx context.Context, all []asserted, held map[memberR
 
 // applyChanges writes the members changed since the last round as the
 // node has them now: present ones again, gone ones removed; it reports
-// whether it wrote any.
-func (b *Broker) applyChanges(ctx context.Context, changed map[memberRef]struct{}) (bool, error) {
+// whether it wrote any, and the leaves it wrote (left, once it did
+// without error).
+func (b *Broker) applyChanges(ctx context.Context, changed map[memberRef]struct{}) (wrote bool, left []memberRef, err error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	present, gone := b.sortChanges(changed)
 	if len(present)+len(gone) == 0 {
-		return false, nil // only pending joins: each marks itself again when it settles
+		return false, nil, nil // only pending joins: each marks itself again when it settles
 	}
 	pipe := b.rdb.Pipeline()
 	for _, r := range gone {
@@ -263,12 +272,15 @@ func (b *Broker) applyChanges(ctx context.Context, changed map[memberRef]struct{
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return true, err
+		return true, nil, err
 	}
 	if len(codes) == 0 {
-		return true, nil
+		return true, gone, nil
 	}
-	return true, b.subscribe(ctx, codes)
+	if err := b.subscribe(ctx, codes); err != nil {
+		return true, nil, err
+	}
+	return true, gone, nil
 }
 
 // sortChanges splits changed into the members the node has (but those

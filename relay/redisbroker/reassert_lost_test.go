@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/jambridge/jambridge/internal/redistest"
 	"github.com/jambridge/jambridge/relay"
 )
@@ -82,5 +84,37 @@ func wantMovedToYYYY(t *testing.T, b *Broker) {
 	wantMembers(t, b, "YYYY", "c", "m")
 	if got := b.rdb.HGet(t.Context(), b.key("nm:", b.node), "m").Val(); got != "YYYY" {
 		t.Errorf("the node's index has m in %q, want YYYY", got)
+	}
+}
+
+// A leave made during a re-assertion, which drop keeps as lost (the node
+// counts down), is applied by one of its rounds; once the node counts
+// up it is no longer kept: the gauge reads 0 and it takes no room in
+// the lost set.
+func TestReassertionForgetsTheLeavesItsRoundsApplied(t *testing.T) {
+	b := startBroker(t, redistest.Start(t))
+	create(t, b, "XXXX", "c")
+	if _, _, err := b.Join(t.Context(), "XXXX", relay.Participant{ID: "m"}, relay.Entry{}, 10); err != nil {
+		t.Fatalf("m joins XXXX: %v", err)
+	}
+	var once sync.Once
+	b.setHook(hookRound, func() { // first: after the snapshot and lost leaves were taken
+		once.Do(func() {
+			b.Leave("XXXX", "m")
+			if !b.isLost("XXXX", "m") {
+				t.Errorf("the leave of m made while down is not kept as lost")
+			}
+		})
+	})
+	before := b.Reassertions()
+	b.markDown(errUnavailable)
+	awaitReasserted(t, b, before)
+	b.Flush() // the publisher sends the leave again, up: it keeps nothing
+	wantMembers(t, b, "XXXX", "c")
+	if b.isLost("XXXX", "m") {
+		t.Errorf("the leave of m is still kept as lost after the round that applied it, up")
+	}
+	if got := testutil.ToFloat64(b.m.lostLeaves); got != 0 {
+		t.Errorf("lost leaves gauge %v once up, want 0", got)
 	}
 }
