@@ -137,7 +137,7 @@ func allowedCPUs() (unix.CPUSet, error) {
 func pinProcess(set *unix.CPUSet) error {
 	clean := 0
 	for range pinAttempts {
-		tids, err := threadIDs()
+		tids, err := threadIDs(os.Getpid())
 		if err != nil {
 			return err
 		}
@@ -160,20 +160,6 @@ func pinProcess(set *unix.CPUSet) error {
 		}
 	}
 	return fmt.Errorf("pin the generator to %s: threads kept appearing unpinned after %d passes", cpuWords(*set), pinAttempts)
-}
-
-func threadIDs() ([]int, error) {
-	ents, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return nil, fmt.Errorf("list this process's threads: %w", err)
-	}
-	tids := make([]int, 0, len(ents))
-	for _, e := range ents {
-		if tid, err := strconv.Atoi(e.Name()); err == nil {
-			tids = append(tids, tid)
-		}
-	}
-	return tids, nil
 }
 
 // setupCPUs pins the generator as --gen-cpus (spec) says and returns

@@ -153,7 +153,7 @@ func pinHelper() error {
 // threadsOn checks every thread there is, and new ones the runtime makes
 // for goroutines locked to threads of their own, against want.
 func threadsOn(want unix.CPUSet) error {
-	tids, err := threadIDs()
+	tids, err := threadIDs(os.Getpid())
 	if err != nil {
 		return err
 	}

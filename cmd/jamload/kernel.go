@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -51,11 +50,15 @@ type kernelSample struct {
 func takeKernelSample(pids ...int) (kernelSample, error) {
 	var s kernelSample
 	for _, pid := range pids {
-		tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
-		if err != nil || len(tasks) == 0 {
-			return s, fmt.Errorf("list the threads of pid %d: %v", pid, err)
+		tids, err := threadIDs(pid)
+		if err == nil && len(tids) == 0 {
+			err = fmt.Errorf("list the threads of pid %d: none", pid)
 		}
-		for _, t := range tasks {
+		if err != nil {
+			return s, err
+		}
+		for _, tid := range tids {
+			t := fmt.Sprintf("/proc/%d/task/%d", pid, tid)
 			st, err1 := os.ReadFile(t + "/status")
 			io, err2 := os.ReadFile(t + "/io")
 			if err1 != nil || err2 != nil {
@@ -67,6 +70,21 @@ func takeKernelSample(pids ...int) (kernelSample, error) {
 		}
 	}
 	return s, nil
+}
+
+// threadIDs lists the threads of process pid (/proc/PID/task).
+func threadIDs(pid int) ([]int, error) {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return nil, fmt.Errorf("list the threads of pid %d: %w", pid, err)
+	}
+	tids := make([]int, 0, len(ents))
+	for _, e := range ents {
+		if tid, err := strconv.Atoi(e.Name()); err == nil {
+			tids = append(tids, tid)
+		}
+	}
+	return tids, nil
 }
 
 // procField returns the number after name at the start of a line of b,
