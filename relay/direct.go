@@ -38,6 +38,11 @@ type directConn struct {
 	n   int              // what the kernel took of it
 	err error            // and the system call's error
 	try func(fd uintptr) // rc.Control's callback, made once
+
+	// Within a batch (direct_batch.go), set by its claimer.
+	batch *directBatch
+	pos   int              // its index in batch
+	hold  func(fd uintptr) // holdOne, made once
 }
 
 // keptFrameBuffer is the largest frame buffer framePool keeps; musical
@@ -54,7 +59,7 @@ var framePool = sync.Pool{New: func() any { return new([]byte) }}
 // tail for the writer); false means queue it. The caller holds w.mu.
 func (w *connWriter) writeDirect(b []byte) bool {
 	dc := w.direct
-	if dc == nil || w.running || w.broken || w.partial != nil || len(w.control) > 0 || !w.q.empty() {
+	if !w.idleLocked() {
 		return false
 	}
 	bp := framePool.Get().(*[]byte)
@@ -75,6 +80,13 @@ func (w *connWriter) writeDirect(b []byte) bool {
 	}
 	w.srv.stats.direct.Add(1) // and a wait of 0 s in the queue-wait histogram: see collectQueueWait
 	return true
+}
+
+// idleLocked reports whether a packet may be written to the connection at
+// once: a websocket with a raw descriptor, no writer goroutine, no
+// claimed write (direct_batch.go), nothing waiting. The caller holds mu.
+func (w *connWriter) idleLocked() bool {
+	return w.direct != nil && !w.running && !w.claimed && !w.broken && w.partial == nil && len(w.control) == 0 && w.q.empty()
 }
 
 // collectQueueWait exports jamrelay_send_queue_wait_seconds: the batches

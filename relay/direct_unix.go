@@ -19,7 +19,7 @@ func newDirectConn(conn net.Conn) *directConn {
 		return nil
 	}
 	dc := &directConn{rc: rc}
-	dc.try = dc.tryWrite
+	dc.try, dc.hold = dc.tryWrite, dc.holdOne
 	return dc
 }
 

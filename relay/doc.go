@@ -116,7 +116,16 @@
 // and a reader parked inside RawConn.Read gives its read buffer back
 // to a pool, so an idle member holds neither. Any
 // goroutine may send: it writes at once with one non-blocking write when
-// the connection is idle, or queues, never waiting on a slow member. The queue is bounded in packets and in bytes;
+// the connection is idle, or queues, never waiting on a slow member. A
+// relayed event's writes to a session's idle members are made together
+// (direct_batch.go): under each member's connWriter.mu the sender claims
+// the connection and builds its frame, then writes every claimed frame
+// holding no lock, in one io_uring submission on Linux
+// (internal/rawsys.Ring, from a pool of a few; else send(2) each), and
+// settles each claim under its mu. A claimed connection is not idle:
+// what is sent meanwhile queues, no writer starts, and the claim counts
+// as a writer for the goodbye; a frame the kernel took part or none of
+// becomes the writer's tail, ahead of the queue. The queue is bounded in packets and in bytes;
 // on overflow the oldest relayed event is dropped and counted, except
 // events that end a sound (endsASound: a note-off, a pedal up), which are
 // kept like presence; a connection that had to drop while undrained for

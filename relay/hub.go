@@ -297,12 +297,15 @@ func (m *member) relay(p *relayedPacket, release bool) int {
 		return 0
 	}
 	n := 0
+	b := batchPool.Get().(*directBatch)
 	for _, o := range r.members {
 		if o != m {
-			o.s.w.relay(p, !release)
+			b.relay(o.s.w, p, !release)
 			n++
 		}
 	}
+	b.flush()
+	batchPool.Put(b)
 	if c := m.s.srv.hub.cluster; c != nil {
 		c.Publish(r.code, p.b, release) // under the lock: ahead of m's leave
 	}

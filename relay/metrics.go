@@ -68,6 +68,9 @@ var (
 	descDirect = prometheus.NewDesc("jamrelay_direct_writes_total",
 		"Packets written at once by the goroutine that sent them, the member's connection being idle; "+
 			"the others went through its send queue and writer.", nil, nil)
+	descRingWrites = prometheus.NewDesc("jamrelay_ring_writes_total",
+		"Direct writes made several in one system call (an io_uring submission, Linux): "+
+			"a relayed event's writes to the session's idle members. 0 where the system gives no io_uring.", nil, nil)
 	descStuck = prometheus.NewDesc("jamrelay_stuck_disconnects_total",
 		"Connections closed for not taking their data within the write timeout.", nil, nil)
 	descConnectTimeouts = prometheus.NewDesc("jamrelay_connect_timeouts_total",
@@ -99,7 +102,7 @@ type collector struct {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descConnections, descSessions, descConnects, descEventsIn, descDeliveries,
-		descDirect, descDropped, descStuck, descConnectTimeouts, descMalformed, descErrorsSent, descUnknown,
+		descDirect, descRingWrites, descDropped, descStuck, descConnectTimeouts, descMalformed, descErrorsSent, descUnknown,
 		descFailedJoins, descConnectsRefused, descRefused,
 	} {
 		ch <- d
@@ -121,6 +124,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descEventsIn, st.EventsIn)
 	counter(descDeliveries, st.Deliveries)
 	counter(descDirect, st.DirectWrites)
+	counter(descRingWrites, st.RingWrites)
 	counter(descDropped, st.Dropped, dropQueueFull)
 	counter(descDropped, st.RateLimited, dropRateLimited)
 	counter(descDropped, st.TooLarge, dropPayloadTooLarge)

@@ -10,8 +10,8 @@ import (
 // the event is handled: the relay makes no garbage per event.
 //
 // What the packet's bytes may be used for, and by whom:
-//   - a direct write (writeDirect) copies them into its frame, and the
-//     tail of a partial write is a copy;
+//   - a batch's direct write (directBatch.relay) copies them into its
+//     frame, and the tail of a partial write is a copy;
 //   - a receiver that queues the packet (a slow member, a long-polling
 //     one) queues keep(): one copy, made by the first such receiver and
 //     shared by the others (queued packets are never written to);

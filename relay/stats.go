@@ -10,6 +10,7 @@ type counters struct {
 	deliveries      atomic.Uint64 // relayed events queued to members
 	direct          atomic.Uint64 // packets written at once, without the queue
 	partial         atomic.Uint64 // direct writes the kernel took only part of
+	ringWrites      atomic.Uint64 // direct writes made in an io_uring submission of several (direct_batch.go)
 	queued          atomic.Uint64 // packets that went through a send queue
 	dropped         atomic.Uint64 // queued packets dropped on overflow
 	stuck           atomic.Uint64 // connections closed for not taking their data
@@ -38,6 +39,10 @@ type Stats struct {
 	// (those the kernel took only part of included: the writer sent the
 	// rest); the others went through the connection's send queue.
 	DirectWrites uint64 `json:"directWrites"`
+	// RingWrites counts the direct writes made several in one system
+	// call (an io_uring submission, Linux): those of one relayed event to
+	// a session's idle members.
+	RingWrites uint64 `json:"ringWrites"`
 	Dropped      uint64 `json:"dropped"`
 	Stuck        uint64 `json:"stuck"`
 	// ConnectTimeouts counts connections closed for not sending the
@@ -68,6 +73,7 @@ func (s *Server) Stats() Stats {
 		EventsIn:        c.eventsIn.Load(),
 		Deliveries:      c.deliveries.Load(),
 		DirectWrites:    c.direct.Load(),
+		RingWrites:      c.ringWrites.Load(),
 		Dropped:         c.dropped.Load(),
 		Stuck:           c.stuck.Load(),
 		ConnectTimeouts: c.connectTimeouts.Load(),

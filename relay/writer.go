@@ -54,6 +54,7 @@ type connWriter struct {
 	conn        net.Conn       // the raw websocket connection once attached; nil while long-polling
 	direct      *directConn    // non-blocking writes to conn; nil where the system has none
 	running     bool           // a writer goroutine is alive: direct writes wait for it to finish
+	claimed     bool           // a batch's direct write is in flight outside mu (direct_batch.go): no writer starts until it settles
 	busy        bool           // the writer goroutine is writing a batch outside mu
 	broken      bool           // a write failed, maybe mid-frame: nothing more may be written
 	closed      bool           // close was called: the writer says goodbye and stops
@@ -85,7 +86,7 @@ func (w *connWriter) kickLocked() {
 		w.wake()
 		return
 	}
-	if w.running || w.stopped {
+	if w.running || w.stopped || w.claimed {
 		return
 	}
 	w.running = true
@@ -98,16 +99,9 @@ func (w *connWriter) wait() { w.writers.Wait() }
 
 // send writes one encoded Engine.IO packet at once when the websocket is
 // idle, or queues it; it never blocks. droppable marks relayed musical
-// events, which overflow may drop (see sendQueue).
-func (w *connWriter) send(b []byte, droppable bool) { w.sendPacket(b, nil, droppable) }
-
-// relay is send for a relayed packet, whose bytes are borrowed for the
-// call: a direct write copies them into its frame, and the queue takes
-// p.keep(), one copy for every receiver of the event.
-func (w *connWriter) relay(p *relayedPacket, droppable bool) { w.sendPacket(p.b, p, droppable) }
-
-// sendPacket is send, and relay when p is not nil: b is then p's bytes.
-func (w *connWriter) sendPacket(b []byte, p *relayedPacket, droppable bool) {
+// events, which overflow may drop (see sendQueue). A relayed event goes
+// to its receivers in a batch instead (directBatch.relay).
+func (w *connWriter) send(b []byte, droppable bool) {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -120,9 +114,12 @@ func (w *connWriter) sendPacket(b []byte, p *relayedPacket, droppable bool) {
 		w.mu.Unlock()
 		return
 	}
-	if p != nil {
-		b = p.keep()
-	}
+	w.pushUnlock(b, droppable)
+}
+
+// pushUnlock queues b, starts the writer, and unlocks mu, which the
+// caller holds.
+func (w *connWriter) pushUnlock(b []byte, droppable bool) {
 	dropped, stuck := w.q.push(b, droppable, w.srv.cfg.Now(), w.srv.cfg.WriteTimeout)
 	stuck = stuck && !w.stuck
 	w.stuck = w.stuck || stuck

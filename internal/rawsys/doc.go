@@ -20,9 +20,17 @@
 // reader parked on Go's edge-triggered poller must not park while it
 // does, and with it needs no last read that says EAGAIN.
 //
+// Ring (Linux 5.19) makes several sends, each on its own socket, in one
+// io_uring_enter: one IORING_OP_SEND per socket, MSG_DONTWAIT, so each
+// completes inside the call and says what send(2) would. Hand-written
+// rather than a library's: the relay needs one opcode and no event loop,
+// and a library's enter (iouring-go's is syscall.Syscall6) pays the
+// scheduler's bookkeeping that the raw calls above exist to avoid.
+//
 // # Concurrency
 //
 // The functions hold no state: each call is its caller's, on a
 // descriptor the caller owns for that read or write (the RawConn's
-// read or write lock).
+// read or write lock, or its Control for a Ring's sends). A Ring is
+// used by one goroutine at a time; its caller pools them.
 package rawsys

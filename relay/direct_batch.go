@@ -1,0 +1,190 @@
+package relay
+
+import (
+	"sync"
+	"syscall"
+)
+
+// Batched direct writes. An event relayed to a session's other members is
+// one direct write per idle member (direct.go); member.relay makes them
+// together instead, in one system call where the system has one for it
+// (Linux: an io_uring submission carrying a send(2) per member,
+// sendFrames). On a virtual machine, where entering the kernel is a trip
+// through the hypervisor, that is a quarter of a member's write
+// (README, Benchmarks).
+//
+// The write happens outside every connWriter's mu, so that no sender
+// ever holds two writers' locks: under mu, relayTo claims an idle
+// connection (claimed) and builds its frame; flush writes the claimed
+// frames and then settles each writer under its mu. While a connection is
+// claimed it is not idle to anyone else: other packets queue behind the
+// claimed frame, and the writer goroutine does not start (kickLocked)
+// until settle, which starts it when anything is pending. A frame the
+// kernel took part of, or none of, stays as the writer's tail (partial),
+// ahead of whatever queued meanwhile: order is kept. A claim counts as a
+// writer (writers), so the connection's owner, waiting for its writers
+// after close, waits for the claim to settle too, and the goodbye comes
+// after the claimed frame.
+
+// maxBatch is the most frames one flush writes; a larger session's
+// members are written in several.
+const maxBatch = 16
+
+// directBatch is the direct writes of one relayed event, claimed and not
+// yet written. Owned by the goroutine relaying the event, from
+// batchPool.
+type directBatch struct {
+	ws   []*connWriter   // the claimed writers
+	bps  []*[]byte       // their frames' buffers, from framePool
+	bufs [][]byte        // their frames
+	fds  []uintptr       // their descriptors while held (hold)
+	held []bool          // whether fds[i] is held: false, the connection is closed
+	n    []int           // what the kernel took of each frame
+	errs []syscall.Errno // and its error
+
+	// the frames sendFrames writes: the held ones, in order
+	sendFds  []uintptr
+	sendBufs [][]byte
+	sendN    []int
+	sendErrs []syscall.Errno
+}
+
+var batchPool = sync.Pool{New: func() any { return new(directBatch) }}
+
+// relay relays packet p to w within the batch: its frame is claimed into
+// b when the connection is idle (written by the next flush, at the
+// latest b's own), else the packet is queued (p.keep(), one copy for
+// every receiver that queues it). A full batch is flushed first.
+func (b *directBatch) relay(w *connWriter, p *relayedPacket, droppable bool) {
+	if len(b.ws) == maxBatch {
+		b.flush()
+	}
+	w.relayTo(b, p, droppable)
+}
+
+// relayTo is b.relay once b has room.
+func (w *connWriter) relayTo(b *directBatch, p *relayedPacket, droppable bool) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	if w.idleLocked() {
+		w.claimed = true
+		w.writers.Add(1) // not stopped: that comes after closed
+		bp := framePool.Get().(*[]byte)
+		b.ws = append(b.ws, w)
+		b.bps = append(b.bps, bp)
+		b.bufs = append(b.bufs, append(appendFrameHeader((*bp)[:0], opText, len(p.b)), p.b...))
+		w.mu.Unlock()
+		return
+	}
+	w.pushUnlock(p.keep(), droppable)
+}
+
+// flush writes the claimed frames and settles their writers; b is empty
+// after it.
+func (b *directBatch) flush() {
+	k := len(b.ws)
+	if k == 0 {
+		return
+	}
+	b.fds, b.held = grow(b.fds, k), grow(b.held, k)
+	b.n, b.errs = grow(b.n, k), grow(b.errs, k)
+	b.holdFrom(0)
+	for i, w := range b.ws {
+		w.settle(b.bufs[i], b.n[i], b.errs[i])
+		if cap(b.bufs[i]) <= keptFrameBuffer {
+			*b.bps[i] = b.bufs[i]
+			framePool.Put(b.bps[i])
+		}
+		b.ws[i], b.bps[i], b.bufs[i] = nil, nil, nil
+	}
+	b.ws, b.bps, b.bufs = b.ws[:0], b.bps[:0], b.bufs[:0]
+}
+
+// holdFrom holds the descriptors of the claimed writers from i on, each
+// inside its RawConn.Control (a Close waits for it), and writes the
+// frames once all are held: nested calls, as deep as the batch.
+func (b *directBatch) holdFrom(i int) {
+	if i == len(b.ws) {
+		b.write()
+		return
+	}
+	dc := b.ws[i].direct
+	b.held[i] = false
+	dc.batch, dc.pos = b, i
+	if err := dc.rc.Control(dc.hold); err != nil || !b.held[i] {
+		// closed: nothing is written to it, and the rest go on
+		b.held[i] = false
+		b.holdFrom(i + 1)
+	}
+	dc.batch = nil
+}
+
+// holdOne is a directConn's Control callback within a batch: it records
+// the descriptor and goes on to hold the next one.
+func (dc *directConn) holdOne(fd uintptr) {
+	b := dc.batch
+	b.fds[dc.pos], b.held[dc.pos] = fd, true
+	b.holdFrom(dc.pos + 1)
+}
+
+// write writes the frames of the held descriptors, every descriptor
+// held.
+func (b *directBatch) write() {
+	b.sendFds, b.sendBufs = b.sendFds[:0], b.sendBufs[:0]
+	for i := range b.ws {
+		b.n[i], b.errs[i] = 0, syscall.EBADF
+		if b.held[i] {
+			b.sendFds = append(b.sendFds, b.fds[i])
+			b.sendBufs = append(b.sendBufs, b.bufs[i])
+		}
+	}
+	k := len(b.sendFds)
+	b.sendN, b.sendErrs = grow(b.sendN, k), grow(b.sendErrs, k)
+	if sendFrames(b.sendFds, b.sendBufs, b.sendN, b.sendErrs) {
+		b.ws[0].srv.stats.ringWrites.Add(uint64(k))
+	}
+	j := 0
+	for i := range b.ws {
+		if b.held[i] {
+			b.n[i], b.errs[i] = b.sendN[j], b.sendErrs[j]
+			j++
+		}
+	}
+	clear(b.sendBufs)
+}
+
+// settle ends w's claim: what the kernel took of frame is written, the
+// rest (all of it, when it took nothing) is the writer's tail, and the
+// writer starts if anything is pending.
+func (w *connWriter) settle(frame []byte, n int, errno syscall.Errno) {
+	w.mu.Lock()
+	w.claimed = false
+	switch {
+	case n <= 0: // it would block, or failed: the writer writes it, or finds out
+		w.partial = append([]byte(nil), frame...)
+		w.srv.stats.queued.Add(1)
+	case n < len(frame):
+		w.partial = append([]byte(nil), frame[n:]...)
+		w.srv.stats.partial.Add(1)
+	}
+	if n > 0 {
+		w.srv.stats.direct.Add(1)
+	}
+	if w.pendingLocked() {
+		w.kickLocked()
+	}
+	w.mu.Unlock()
+	w.writers.Done()
+	_ = errno // the writer meets the same error on its own write
+}
+
+// grow returns s with length k, reusing its array.
+func grow[T any](s []T, k int) []T {
+	if cap(s) < k {
+		return make([]T, k)
+	}
+	return s[:k]
+}
