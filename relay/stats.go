@@ -43,8 +43,8 @@ type Stats struct {
 	// call (an io_uring submission, Linux): those of one relayed event to
 	// a session's idle members.
 	RingWrites uint64 `json:"ringWrites"`
-	Dropped      uint64 `json:"dropped"`
-	Stuck        uint64 `json:"stuck"`
+	Dropped    uint64 `json:"dropped"`
+	Stuck      uint64 `json:"stuck"`
 	// ConnectTimeouts counts connections closed for not sending the
 	// Socket.IO CONNECT within ConnectTimeout.
 	ConnectTimeouts uint64 `json:"connectTimeouts"`
