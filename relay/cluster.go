@@ -111,11 +111,10 @@ func (c clusterPeer) RemoteEvent(code string, packet []byte, release bool) {
 	if r == nil {
 		return
 	}
+	p := relayedPacket{b: packet, kept: packet} // the broker's to give: queues keep it as is
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for _, o := range r.members {
-		o.s.send(packet, !release)
-	}
+	relayEach(r.members, nil, &p, !release)
 }
 
 func (c clusterPeer) RemoteJoined(code string, p Participant) {

@@ -51,6 +51,22 @@ type directBatch struct {
 
 var batchPool = sync.Pool{New: func() any { return new(directBatch) }}
 
+// relayEach relays p to every member of ms but skip, in batches, and
+// returns how many it relayed to. The caller holds their room's lock.
+func relayEach(ms []*member, skip *member, p *relayedPacket, droppable bool) int {
+	b := batchPool.Get().(*directBatch)
+	n := 0
+	for _, o := range ms {
+		if o != skip {
+			b.relay(o.s.w, p, droppable)
+			n++
+		}
+	}
+	b.flush()
+	batchPool.Put(b)
+	return n
+}
+
 // relay relays packet p to w within the batch: its frame is claimed into
 // b when the connection is idle (written by the next flush, at the
 // latest b's own), else the packet is queued (p.keep(), one copy for

@@ -296,16 +296,7 @@ func (m *member) relay(p *relayedPacket, release bool) int {
 	if m.gone {
 		return 0
 	}
-	n := 0
-	b := batchPool.Get().(*directBatch)
-	for _, o := range r.members {
-		if o != m {
-			b.relay(o.s.w, p, !release)
-			n++
-		}
-	}
-	b.flush()
-	batchPool.Put(b)
+	n := relayEach(r.members, m, p, !release)
 	if c := m.s.srv.hub.cluster; c != nil {
 		c.Publish(r.code, p.b, release) // under the lock: ahead of m's leave
 	}
