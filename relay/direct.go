@@ -15,10 +15,12 @@ import (
 // goroutine: no goroutine wakes up, which at tens of thousands of
 // deliveries a second is most of a delivery's cost besides the kernel's.
 //
-// Order and the slow-member rule are kept, all under connWriter.mu:
-//   - a sender writes directly only when no writer goroutine runs and
-//     nothing is waiting (queue, control frames, a tail), so nothing
-//     queued earlier is overtaken;
+// Order and the slow-member rule are kept, under connWriter.mu (and for
+// a relayed event, by the claim a batch holds until it settles:
+// direct_batch.go):
+//   - a sender writes directly only when no writer goroutine runs, no
+//     batch holds a claim and nothing is waiting (queue, control frames,
+//     a tail), so nothing queued earlier is overtaken;
 //   - the write never blocks: when the kernel takes nothing, the packet is
 //     queued as before; when it takes part of the frame, the rest is kept
 //     in partial and the writer sends it before anything else;
@@ -31,7 +33,8 @@ import (
 
 // directConn is the raw descriptor of a websocket's TCP connection, and
 // what a write needs, kept so that a write allocates nothing. Guarded by
-// its connWriter's mu.
+// its connWriter's mu, but for batch and pos: the claimer's, while its
+// claim is out.
 type directConn struct {
 	rc  syscall.RawConn
 	buf []byte           // the frame being written, borrowed from framePool

@@ -19,9 +19,11 @@ import (
 // frames and then settles each writer under its mu. While a connection is
 // claimed it is not idle to anyone else: other packets queue behind the
 // claimed frame, and the writer goroutine does not start (kickLocked)
-// until settle, which starts it when anything is pending. A frame the
-// kernel took part of, or none of, stays as the writer's tail (partial),
-// ahead of whatever queued meanwhile: order is kept. A claim counts as a
+// until settle, which starts it when anything is pending. The tail of a
+// frame the kernel took part of is the writer's (partial); a packet it
+// took none of goes to the front of the queue, ahead of whatever queued
+// meanwhile, under the queue's bounds and overflow policy as any queued
+// packet: order is kept. A claim counts as a
 // writer (writers), so the connection's owner, waiting for its writers
 // after close, waits for the claim to settle too, and the goodbye comes
 // after the claimed frame.
@@ -34,13 +36,15 @@ const maxBatch = 16
 // yet written. Owned by the goroutine relaying the event, from
 // batchPool.
 type directBatch struct {
-	ws   []*connWriter   // the claimed writers
-	bps  []*[]byte       // their frames' buffers, from framePool
-	bufs [][]byte        // their frames
-	fds  []uintptr       // their descriptors while held (hold)
-	held []bool          // whether fds[i] is held: false, the connection is closed
-	n    []int           // what the kernel took of each frame
-	errs []syscall.Errno // and its error
+	ws   []*connWriter    // the claimed writers
+	ps   []*relayedPacket // their packets
+	drop []bool           // and whether the queue may drop them
+	bps  []*[]byte        // their frames' buffers, from framePool
+	bufs [][]byte         // their frames
+	fds  []uintptr        // their descriptors while held (hold)
+	held []bool           // whether fds[i] is held: false, the connection is closed
+	n    []int            // what the kernel took of each frame
+	errs []syscall.Errno  // and its error
 
 	// the frames sendFrames writes: the held ones, in order
 	sendFds  []uintptr
@@ -90,12 +94,13 @@ func (w *connWriter) relayTo(b *directBatch, p *relayedPacket, droppable bool) {
 		w.writers.Add(1) // not stopped: that comes after closed
 		bp := framePool.Get().(*[]byte)
 		b.ws = append(b.ws, w)
+		b.ps, b.drop = append(b.ps, p), append(b.drop, droppable)
 		b.bps = append(b.bps, bp)
 		b.bufs = append(b.bufs, append(appendFrameHeader((*bp)[:0], opText, len(p.b)), p.b...))
 		w.mu.Unlock()
 		return
 	}
-	w.pushUnlock(p.keep(), droppable)
+	w.pushUnlock(p.keep(), droppable, false)
 }
 
 // flush writes the claimed frames and settles their writers; b is empty
@@ -109,14 +114,14 @@ func (b *directBatch) flush() {
 	b.n, b.errs = grow(b.n, k), grow(b.errs, k)
 	b.holdFrom(0)
 	for i, w := range b.ws {
-		w.settle(b.bufs[i], b.n[i], b.errs[i])
+		w.settle(b.ps[i], b.drop[i], b.bufs[i], b.n[i])
 		if cap(b.bufs[i]) <= keptFrameBuffer {
 			*b.bps[i] = b.bufs[i]
 			framePool.Put(b.bps[i])
 		}
-		b.ws[i], b.bps[i], b.bufs[i] = nil, nil, nil
+		b.ws[i], b.ps[i], b.bps[i], b.bufs[i] = nil, nil, nil, nil
 	}
-	b.ws, b.bps, b.bufs = b.ws[:0], b.bps[:0], b.bufs[:0]
+	b.ws, b.ps, b.drop, b.bps, b.bufs = b.ws[:0], b.ps[:0], b.drop[:0], b.bps[:0], b.bufs[:0]
 }
 
 // holdFrom holds the descriptors of the claimed writers from i on, each
@@ -159,8 +164,8 @@ func (b *directBatch) write() {
 	}
 	k := len(b.sendFds)
 	b.sendN, b.sendErrs = grow(b.sendN, k), grow(b.sendErrs, k)
-	if sendFrames(b.sendFds, b.sendBufs, b.sendN, b.sendErrs) {
-		b.ws[0].srv.stats.ringWrites.Add(uint64(k))
+	if byRing := sendFrames(b.sendFds, b.sendBufs, b.sendN, b.sendErrs); byRing > 0 {
+		b.ws[0].srv.stats.ringWrites.Add(uint64(byRing))
 	}
 	j := 0
 	for i := range b.ws {
@@ -172,29 +177,29 @@ func (b *directBatch) write() {
 	clear(b.sendBufs)
 }
 
-// settle ends w's claim: what the kernel took of frame is written, the
-// rest (all of it, when it took nothing) is the writer's tail, and the
-// writer starts if anything is pending.
-func (w *connWriter) settle(frame []byte, n int, errno syscall.Errno) {
+// settle ends w's claim on the frame of packet p: what the kernel took
+// of it (n) is written; the tail of a frame cut short is the writer's,
+// and a packet the kernel took none of (its socket full, or a failure the
+// writer will meet) is queued ahead of everything. The writer starts if
+// anything is pending.
+func (w *connWriter) settle(p *relayedPacket, droppable bool, frame []byte, n int) {
 	w.mu.Lock()
 	w.claimed = false
 	switch {
-	case n <= 0: // it would block, or failed: the writer writes it, or finds out
-		w.partial = append([]byte(nil), frame...)
-		w.srv.stats.queued.Add(1)
+	case n <= 0:
+		w.pushUnlock(p.keep(), droppable, true)
+		w.writers.Done()
+		return
 	case n < len(frame):
 		w.partial = append([]byte(nil), frame[n:]...)
 		w.srv.stats.partial.Add(1)
 	}
-	if n > 0 {
-		w.srv.stats.direct.Add(1)
-	}
+	w.srv.stats.direct.Add(1)
 	if w.pendingLocked() {
 		w.kickLocked()
 	}
 	w.mu.Unlock()
 	w.writers.Done()
-	_ = errno // the writer meets the same error on its own write
 }
 
 // grow returns s with length k, reusing its array.

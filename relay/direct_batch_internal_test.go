@@ -1,10 +1,11 @@
-//go:build unix
+//go:build linux
 
 package relay
 
 import (
 	"net"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jambridge/jambridge/internal/tcppair"
@@ -224,6 +225,91 @@ func TestBatchSkipsAClosedConnection(t *testing.T) {
 			t.Logf("the closed member's writer: %s", reason)
 		case <-time.After(5 * time.Second):
 			t.Error("the closed member's writer never reported its connection")
+		}
+	})
+}
+
+// The connection's owner, waiting for its writers after close, waits for
+// a claim too: it must not close the connection under a batch's write.
+// In a synctest bubble the wait is seen still blocked once everything
+// else is, and returns after the flush.
+func TestOwnersWaitCoversTheClaim(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, ws, clients, _ := batchWriters(t, 2)
+		b := newBatch(t)
+		p := packet("4last")
+		b.relay(ws[0], p, true)
+		b.relay(ws[1], p, true)
+		ws[0].close()
+		waited := make(chan struct{})
+		go func() {
+			ws[0].wait()
+			close(waited)
+		}()
+		synctest.Wait()
+		select {
+		case <-waited:
+			t.Fatal("the owner's wait returned while the connection was claimed")
+		default:
+		}
+		b.flush()
+		<-waited
+		want := textFrame("4last") + string(appendFrameHeader(nil, opClose, 2)) + "\x03\xe9"
+		if got := readN(t, clients[0], len(want)); got != want {
+			t.Errorf("on the wire %q, want the frame then the goodbye %q", got, want)
+		}
+	})
+}
+
+// A session larger than a batch, with members that cannot take a direct
+// write among idle ones: a long-polling member and one whose writer runs
+// get the event queued, a member whose connection closed before the
+// flush gets nothing written, and every idle member gets its own frame
+// (the closed one's place in the flush shifts the others').
+func TestBatchAmongMembersThatCannotTakeIt(t *testing.T) {
+	forEachWriteMode(t, func(t *testing.T, byRing bool) {
+		k := 2*maxBatch + 2
+		srv, ws, clients, failed := batchWriters(t, k)
+		polling := newConnWriter(srv, func(string) {}) // no websocket attached
+		ws[0] = polling
+		ws[16].mu.Lock()
+		ws[16].running = true // a writer runs
+		ws[16].mu.Unlock()
+		closed := 15
+		b := newBatch(t)
+		p := packet("4e")
+		for i, w := range ws {
+			if i == closed+1 { // ws[closed] is claimed: close it under the batch
+				ws[closed].conn.Close()
+			}
+			b.relay(w, p, true)
+		}
+		b.flush()
+		for i, c := range clients {
+			if i == 0 || i == closed || i == 16 {
+				continue
+			}
+			if got := readN(t, c, len(textFrame("4e"))); got != textFrame("4e") {
+				t.Fatalf("member %d received %q, want %q", i, got, textFrame("4e"))
+			}
+		}
+		for _, i := range []int{0, 16} {
+			if got := queuedStrings(ws[i]); len(got) != 1 || got[0] != "4e" {
+				t.Errorf("member %d queued %q, want 4e", i, got)
+			}
+		}
+		ws[16].mu.Lock()
+		ws[16].running = false // and has exited, without draining
+		ws[16].mu.Unlock()
+		ws[16].send([]byte("4f"), true)
+		if got, want := readN(t, clients[16], 2*len(textFrame("4e"))), textFrame("4e")+textFrame("4f"); got != want {
+			t.Errorf("the busy member received %q, want %q", got, want)
+		}
+		if reason := <-failed; reason == "" {
+			t.Error("the closed member's writer reported nothing")
+		}
+		if st := srv.Stats(); st.DirectWrites != uint64(k-3) { // 4f queued behind 4e
+			t.Errorf("direct writes %d, want the %d idle members'", st.DirectWrites, k-3)
 		}
 	})
 }

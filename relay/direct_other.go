@@ -31,6 +31,6 @@ func (c *wsConn) serveRead([]byte) (int, error) {
 	panic("unreachable: no serving reads on this system")
 }
 
-func sendFrames([]uintptr, [][]byte, []int, []syscall.Errno) bool {
+func sendFrames([]uintptr, [][]byte, []int, []syscall.Errno) int {
 	panic("unreachable: no direct writes on this system")
 }

@@ -31,7 +31,8 @@ func newDirectConn(conn net.Conn) *directConn {
 // is refused), where Write also takes the descriptor's write lock and
 // resets its poller state, for a wait this write never makes. No other
 // write can run meanwhile: a direct write is made under the connWriter's
-// mu and only while no writer goroutine runs (direct.go).
+// mu and only while no writer goroutine runs and no batch holds a claim
+// (direct.go).
 func (dc *directConn) write() (int, error) {
 	dc.n, dc.err = 0, nil
 	if err := dc.rc.Control(dc.try); err != nil {

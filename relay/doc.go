@@ -125,15 +125,17 @@
 // settles each claim under its mu. A claimed connection is not idle:
 // what is sent meanwhile queues, no writer starts, and the claim counts
 // as a writer for the goodbye; a frame the kernel took part or none of
-// becomes the writer's tail, ahead of the queue. The queue is bounded in packets and in bytes;
+// becomes the writer's tail, or the queue's first packet. The queue is bounded in packets and in bytes;
 // on overflow the oldest relayed event is dropped and counted, except
 // events that end a sound (endsASound: a note-off, a pedal up), which are
 // kept like presence; a connection that had to drop while undrained for
 // WriteTimeout is closed.
 // Each relayed event is encoded once, in a reused buffer (relaybuf.go), for every
 // receiver. On Linux a websocket's reads and its direct writes are raw
-// system calls on the non-blocking socket (internal/rawsys): they never
-// block, so the goroutine keeps its P and the scheduler is not told.
+// system calls on the non-blocking socket (internal/rawsys), and so is a
+// batch's io_uring submission (its sends say EAGAIN rather than wait):
+// they never block, so the goroutine keeps its P and the scheduler is
+// not told.
 // A websocket's reader serves inside one RawConn.Read (serve_unix.go):
 // its callback reads, hands every complete buffered message to the read
 // loop's body, and parks on Go's poller when a read finds nothing (never

@@ -83,6 +83,20 @@ func (q *sendQueue) push(b []byte, droppable bool, now time.Time, stuckAfter tim
 	return dropped, stuck
 }
 
+// pushFront is push for a packet due before every queued one (a batch's
+// packet the kernel took none of, while others queued behind its claim):
+// it goes first, and as the oldest it is the first dropped on overflow
+// if droppable.
+func (q *sendQueue) pushFront(b []byte, droppable bool, now time.Time, stuckAfter time.Duration) (dropped int, stuck bool) {
+	dropped, stuck = q.push(b, droppable, now, stuckAfter)
+	last := q.items[(q.head+q.n-1)%len(q.items)]
+	for i := q.n - 1; i > 0; i-- { // shift the others down by one
+		q.items[(q.head+i)%len(q.items)] = q.items[(q.head+i-1)%len(q.items)]
+	}
+	q.items[q.head] = last
+	return dropped, stuck
+}
+
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a

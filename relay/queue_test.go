@@ -157,3 +157,26 @@ func TestQueueKeepsAnOversizedPacketAlone(t *testing.T) {
 		t.Errorf("queue holds %d packets, %d bytes; want the big one alone", q.n, q.bytes)
 	}
 }
+
+// pushFront puts a packet ahead of every queued one (a batch's packet the
+// kernel took none of, while others queued behind its claim); as the
+// oldest, it is the first droppable dropped on overflow.
+func TestQueuePushFrontGoesFirstAndDropsFirst(t *testing.T) {
+	now := time.Now()
+	q := newQ(3, 1<<20, now)
+	q.push([]byte("e2"), true, now, time.Hour)
+	q.push([]byte("e3"), true, now, time.Hour)
+	q.pushFront([]byte("e1"), true, now, time.Hour)
+	if got, want := fmt.Sprint(drainStrings(q)), "[e1 e2 e3]"; got != want {
+		t.Fatalf("queue = %s, want %s", got, want)
+	}
+	q.push([]byte("e2"), true, now, time.Hour)
+	q.push([]byte("e3"), true, now, time.Hour)
+	q.push([]byte("e4"), true, now, time.Hour)
+	if d, _ := q.pushFront([]byte("e1"), true, now, time.Hour); d != 1 {
+		t.Fatalf("dropped = %d, want 1", d)
+	}
+	if got, want := fmt.Sprint(drainStrings(q)), "[e1 e3 e4]"; got != want {
+		t.Errorf("queue = %s, want %s (the oldest queued dropped for room, the new first one ahead)", got, want)
+	}
+}

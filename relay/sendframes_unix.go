@@ -9,9 +9,9 @@ import (
 )
 
 // sendFrames writes bufs[i] to fds[i] with one non-blocking send each.
-func sendFrames(fds []uintptr, bufs [][]byte, n []int, errs []syscall.Errno) (byRing bool) {
+func sendFrames(fds []uintptr, bufs [][]byte, n []int, errs []syscall.Errno) (byRing int) {
 	for i, fd := range fds {
 		n[i], errs[i] = rawsys.Write(fd, bufs[i])
 	}
-	return false
+	return 0
 }

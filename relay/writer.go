@@ -26,8 +26,10 @@ const maxControl = 4
 //
 // Who writes: while long-polling, the pending GET takes the queue
 // (pollBatch). Once a websocket is attached, a sender finding the
-// connection idle (no writer goroutine, nothing queued, no tail) writes
-// its packet at once with one non-blocking write under mu (direct.go).
+// connection idle (no writer goroutine, no claim, nothing queued, no
+// tail) writes its packet at once with one non-blocking write under mu
+// (direct.go); a relayed event's sender claims it instead, and writes
+// the frame with the batch's others outside mu (direct_batch.go).
 // Anything that cannot go that way (a full socket buffer, a tail, a
 // pong, a ping, the goodbye) starts the writer goroutine (run), unless it
 // runs already. The writer is the only one to block in a write, and it
@@ -37,9 +39,10 @@ const maxControl = 4
 // interleave, nothing overtakes what is queued, and no goroutine ever
 // waits on mu for longer than a non-blocking system call.
 //
-// Lifetime: writers are counted in writers, which the connection's owner
-// (runWebsocket) waits on after close. Once close has run, the writer
-// running then (close starts one if none does) writes the goodbye and
+// Lifetime: writers and claims are counted in writers, which the
+// connection's owner (runWebsocket) waits on after close. Once close has
+// run, the writer running then (close starts one if none does and no
+// claim is out; else the claim's settle does) writes the goodbye and
 // stops the connWriter: no writer starts after it.
 type connWriter struct {
 	srv    *Server
@@ -60,7 +63,7 @@ type connWriter struct {
 	closed      bool           // close was called: the writer says goodbye and stops
 	stopped     bool           // the goodbye is taken: no writer starts again
 	stuck       bool           // reported stuck (counted once)
-	writers     sync.WaitGroup // every writer goroutine; Add under mu, before stopped
+	writers     sync.WaitGroup // every writer goroutine and claim; Add under mu, before stopped
 }
 
 func newConnWriter(srv *Server, fail func(string)) *connWriter {
@@ -114,13 +117,18 @@ func (w *connWriter) send(b []byte, droppable bool) {
 		w.mu.Unlock()
 		return
 	}
-	w.pushUnlock(b, droppable)
+	w.pushUnlock(b, droppable, false)
 }
 
-// pushUnlock queues b, starts the writer, and unlocks mu, which the
-// caller holds.
-func (w *connWriter) pushUnlock(b []byte, droppable bool) {
-	dropped, stuck := w.q.push(b, droppable, w.srv.cfg.Now(), w.srv.cfg.WriteTimeout)
+// pushUnlock queues b (ahead of everything queued when front: a packet
+// due before them), starts the writer, and unlocks mu, which the caller
+// holds.
+func (w *connWriter) pushUnlock(b []byte, droppable, front bool) {
+	push := w.q.push
+	if front {
+		push = w.q.pushFront
+	}
+	dropped, stuck := push(b, droppable, w.srv.cfg.Now(), w.srv.cfg.WriteTimeout)
 	stuck = stuck && !w.stuck
 	w.stuck = w.stuck || stuck
 	w.kickLocked()

@@ -2,7 +2,9 @@ package rawsys
 
 import (
 	"errors"
+	"os"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -140,21 +142,33 @@ func (r *Ring) Close() error {
 // Size is how many sends one Send call may carry.
 func (r *Ring) Size() int { return int(r.entries) }
 
-// Send makes one send of bufs[i] on fds[i] for every i (at most Size),
-// MSG_DONTWAIT|MSG_NOSIGNAL, as Write would, all in one io_uring_enter,
-// and stores each one's outcome in n[i] and errs[i] as Write returns it.
+// Send makes one send of bufs[i] on fds[i] for i in order (at most
+// Size), MSG_DONTWAIT|MSG_NOSIGNAL, as Write would, all in one
+// io_uring_enter, and stores each one's outcome in n[i] and errs[i] as
+// Write returns it. made is how many it made, the first ones; err says
+// why it made no more: the ring failed (it cannot enter the kernel, or
+// the kernel took some entries only). A send the kernel refuses as an
+// operation (EINVAL, EOPNOTSUPP: a kernel or sandbox without
+// IORING_OP_SEND) is made and says so in errs[i]: RefusedOp reports it.
+//
 // The descriptors must stay open until it returns (hold each one's
-// RawConn.Control). An error means none was made: a failure of the ring
-// itself.
-func (r *Ring) Send(fds []uintptr, bufs [][]byte, n []int, errs []syscall.Errno) error {
+// RawConn.Control), and the buffers must be on the heap: the kernel reads
+// them during the call, where a goroutine's stack may move. It returns
+// only once every send it made has completed.
+func (r *Ring) Send(fds []uintptr, bufs [][]byte, n []int, errs []syscall.Errno) (made int, err error) {
 	k := uint32(len(fds))
 	if k == 0 {
-		return nil
+		return 0, nil
 	}
 	if k > r.entries {
-		return errors.New("rawsys: more sends than the ring's entries")
+		return 0, errors.New("rawsys: more sends than the ring's entries")
 	}
-	tail := *r.sqTail // only this goroutine moves it
+	// The sends complete inside the call (MSG_DONTWAIT: no wait for
+	// room, and a short send is not retried); were one deferred, its
+	// completion would come to this thread (IORING_SETUP_COOP_TASKRUN).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tail := *r.sqTail // only the Ring's user moves it
 	for i := range k {
 		idx := (tail + i) & *r.sqMask
 		e := (*sqe)(unsafe.Pointer(&r.sqes[idx*sqeSize]))
@@ -171,28 +185,34 @@ func (r *Ring) Send(fds []uintptr, bufs [][]byte, n []int, errs []syscall.Errno)
 		*(*uint32)(unsafe.Add(r.sqArray, 4*idx)) = idx
 	}
 	atomic.StoreUint32(r.sqTail, tail+k)
-	// The sends complete inside the call (MSG_DONTWAIT: no wait for
-	// room); a raw call, as for Write.
-	ret, _, errno := syscall.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(k), uintptr(k), ioringEnterGetevents, 0, 0)
+	// A raw call, as for Write, that waits for nothing (min_complete 0).
+	ret, _, errno := syscall.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(k), 0, 0, 0, 0)
 	submitted := uint32(ret)
 	if errno != 0 || submitted > k {
 		submitted = 0
 	}
 	if submitted < k {
-		// The kernel took entries in order and left the rest (no memory,
-		// a signal): withdraw those, they say EAGAIN (nothing sent).
+		// The kernel takes entries in order; withdraw the ones it left.
 		atomic.StoreUint32(r.sqTail, tail+submitted)
-		for i := submitted; i < k; i++ {
-			n[i], errs[i] = 0, syscall.EAGAIN
+		err = errors.New("rawsys: io_uring took " + strconv.Itoa(int(submitted)) + " of " + strconv.Itoa(int(k)) + " sends")
+		if errno != 0 {
+			err = os.NewSyscallError("io_uring_enter", errno)
 		}
 	}
-	// A completion the kernel deferred nonetheless is waited for: the
-	// buffers must stay ours until then.
+	// Every send made is waited for: the kernel may read its buffer
+	// until it completes. A wait that fails (EINTR) is made again.
 	for got := r.reap(n, errs); got < submitted; got += r.reap(n, errs) {
 		syscall.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 0, uintptr(submitted-got), ioringEnterGetevents, 0, 0)
 	}
 	runtime.KeepAlive(bufs)
-	return nil
+	return int(submitted), err
+}
+
+// RefusedOp reports whether errno is the kernel refusing a ring's send as
+// an operation, rather than the socket's answer: the ring cannot send,
+// and send(2) should.
+func RefusedOp(errno syscall.Errno) bool {
+	return errno == syscall.EINVAL || errno == syscall.EOPNOTSUPP
 }
 
 // reap takes the completions waiting in the ring.

@@ -52,8 +52,8 @@ func TestRingSendsOnEverySocketAndSaysWhatEachTook(t *testing.T) {
 	fds := []uintptr{fdOf(t, free), fdOf(t, full), fdOf(t, shut), fdOf(t, part)}
 	bufs := [][]byte{msg, msg, msg, big}
 	n, errs := make([]int, 4), make([]syscall.Errno, 4)
-	if err := r.Send(fds, bufs, n, errs); err != nil {
-		t.Fatal(err)
+	if made, err := r.Send(fds, bufs, n, errs); made != len(fds) || err != nil {
+		t.Fatalf("made %d of %d: %v", made, len(fds), err)
 	}
 	if n[0] != len(msg) || errs[0] != 0 {
 		t.Errorf("socket with room: took %d, %v; want %d, no error", n[0], errs[0], len(msg))
@@ -90,8 +90,8 @@ func TestRingReusedManyTimes(t *testing.T) {
 	for i := range 1000 {
 		m := []byte{byte(i), byte(i >> 8)}
 		want = append(want, m...)
-		if err := r.Send(fds, [][]byte{m, m[:1]}, n, errs); err != nil {
-			t.Fatal(err)
+		if made, err := r.Send(fds, [][]byte{m, m[:1]}, n, errs); made != 2 || err != nil {
+			t.Fatalf("made %d of 2: %v", made, err)
 		}
 		if n[0] != 2 || n[1] != 1 || errs[0] != 0 || errs[1] != 0 {
 			t.Fatalf("submission %d: took %v, %v; want [2 1], no errors", i, n, errs)
@@ -102,8 +102,8 @@ func TestRingReusedManyTimes(t *testing.T) {
 	if _, err := io.ReadFull(aPeer, got); err != nil || string(got) != string(want) {
 		t.Fatalf("the first socket received %d bytes (%v), not the 2000 sent in order", len(got), err)
 	}
-	if err := r.Send([]uintptr{1, 2, 3}, make([][]byte, 3), make([]int, 3), make([]syscall.Errno, 3)); err == nil {
-		t.Error("three sends on a ring of two: no error")
+	if made, err := r.Send([]uintptr{fds[0], fds[1], fds[0]}, [][]byte{{'x'}, {'x'}, {'x'}}, make([]int, 3), make([]syscall.Errno, 3)); made != 0 || err == nil {
+		t.Errorf("three sends on a ring of two: made %d, error %v; want none and an error", made, err)
 	}
 }
 
@@ -149,7 +149,7 @@ func BenchmarkFourSends(b *testing.B) {
 		n, errs := make([]int, 4), make([]syscall.Errno, 4)
 		c0 := cpuNow()
 		for b.Loop() {
-			if err := r.Send(fds, bufs, n, errs); err != nil {
+			if _, err := r.Send(fds, bufs, n, errs); err != nil {
 				b.Fatal(err)
 			}
 			for _, e := range errs {
