@@ -37,8 +37,6 @@ const maxBatch = 16
 // batchPool.
 type directBatch struct {
 	ws   []*connWriter    // the claimed writers
-	ps   []*relayedPacket // their packets
-	drop []bool           // and whether the queue may drop them
 	bps  []*[]byte        // their frames' buffers, from framePool
 	bufs [][]byte         // their frames
 	fds  []uintptr        // their descriptors while held (hold)
@@ -66,7 +64,7 @@ func relayEach(ms []*member, skip *member, p *relayedPacket, droppable bool) int
 			n++
 		}
 	}
-	b.flush()
+	b.flush(p, droppable)
 	batchPool.Put(b)
 	return n
 }
@@ -74,10 +72,12 @@ func relayEach(ms []*member, skip *member, p *relayedPacket, droppable bool) int
 // relay relays packet p to w within the batch: its frame is claimed into
 // b when the connection is idle (written by the next flush, at the
 // latest b's own), else the packet is queued (p.keep(), one copy for
-// every receiver that queues it). A full batch is flushed first.
+// every receiver that queues it). A full batch is flushed first. A batch
+// carries one event: every frame in it is p's, and its flush is given
+// p (held in no field, p stays on its owner's stack).
 func (b *directBatch) relay(w *connWriter, p *relayedPacket, droppable bool) {
 	if len(b.ws) == maxBatch {
-		b.flush()
+		b.flush(p, droppable)
 	}
 	w.relayTo(b, p, droppable)
 }
@@ -94,7 +94,6 @@ func (w *connWriter) relayTo(b *directBatch, p *relayedPacket, droppable bool) {
 		w.writers.Add(1) // not stopped: that comes after closed
 		bp := framePool.Get().(*[]byte)
 		b.ws = append(b.ws, w)
-		b.ps, b.drop = append(b.ps, p), append(b.drop, droppable)
 		b.bps = append(b.bps, bp)
 		b.bufs = append(b.bufs, append(appendFrameHeader((*bp)[:0], opText, len(p.b)), p.b...))
 		w.mu.Unlock()
@@ -103,9 +102,9 @@ func (w *connWriter) relayTo(b *directBatch, p *relayedPacket, droppable bool) {
 	w.pushUnlock(p.keep(), droppable, false)
 }
 
-// flush writes the claimed frames and settles their writers; b is empty
-// after it.
-func (b *directBatch) flush() {
+// flush writes the claimed frames of packet p and settles their writers;
+// b is empty after it.
+func (b *directBatch) flush(p *relayedPacket, droppable bool) {
 	k := len(b.ws)
 	if k == 0 {
 		return
@@ -114,14 +113,14 @@ func (b *directBatch) flush() {
 	b.n, b.errs = grow(b.n, k), grow(b.errs, k)
 	b.holdFrom(0)
 	for i, w := range b.ws {
-		w.settle(b.ps[i], b.drop[i], b.bufs[i], b.n[i])
+		w.settle(p, droppable, b.bufs[i], b.n[i])
 		if cap(b.bufs[i]) <= keptFrameBuffer {
 			*b.bps[i] = b.bufs[i]
 			framePool.Put(b.bps[i])
 		}
-		b.ws[i], b.ps[i], b.bps[i], b.bufs[i] = nil, nil, nil, nil
+		b.ws[i], b.bps[i], b.bufs[i] = nil, nil, nil
 	}
-	b.ws, b.ps, b.drop, b.bps, b.bufs = b.ws[:0], b.ps[:0], b.drop[:0], b.bps[:0], b.bufs[:0]
+	b.ws, b.bps, b.bufs = b.ws[:0], b.bps[:0], b.bufs[:0]
 }
 
 // holdFrom holds the descriptors of the claimed writers from i on, each

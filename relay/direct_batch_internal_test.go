@@ -44,17 +44,17 @@ func relayAll(ws []*connWriter, p string) {
 	for _, w := range ws {
 		b.relay(w, pk, true)
 	}
-	b.flush()
+	b.flush(pk, true)
 	batchPool.Put(b)
 }
 
-// newBatch returns an empty batch, flushed when the test ends, before
-// its writers are closed and waited for: a test that fails with frames
-// claimed ends instead of waiting for the claims.
-func newBatch(t *testing.T) *directBatch {
+// newBatch returns an empty batch for packet p, flushed when the test
+// ends, before its writers are closed and waited for: a test that fails
+// with frames claimed ends instead of waiting for the claims.
+func newBatch(t *testing.T, p *relayedPacket) *directBatch {
 	b := batchPool.Get().(*directBatch)
 	t.Cleanup(func() {
-		b.flush()
+		b.flush(p, true)
 		batchPool.Put(b)
 	})
 	return b
@@ -105,8 +105,8 @@ func TestClaimedConnectionWaitsForTheFlush(t *testing.T) {
 	forEachWriteMode(t, func(t *testing.T, byRing bool) {
 		_, ws, clients, _ := batchWriters(t, 2)
 		w := ws[0]
-		b := newBatch(t)
 		p := packet("4claimed")
+		b := newBatch(t, p)
 		b.relay(w, p, true)
 		b.relay(ws[1], p, true)
 		w.send([]byte("4later"), true)
@@ -117,7 +117,7 @@ func TestClaimedConnectionWaitsForTheFlush(t *testing.T) {
 		if running(w) {
 			t.Fatal("a writer started while the connection was claimed")
 		}
-		b.flush()
+		b.flush(p, true)
 		want := textFrame("4claimed") + "\x8a\x01P" + textFrame("4later")
 		if got := readN(t, clients[0], len(want)); got != want {
 			t.Errorf("on the wire %q, want %q", got, want)
@@ -131,15 +131,15 @@ func TestClaimedConnectionWaitsForTheFlush(t *testing.T) {
 func TestCloseWhileClaimedSaysGoodbyeAfterTheFrame(t *testing.T) {
 	forEachWriteMode(t, func(t *testing.T, byRing bool) {
 		_, ws, clients, _ := batchWriters(t, 2)
-		b := newBatch(t)
 		p := packet("4last")
+		b := newBatch(t, p)
 		b.relay(ws[0], p, true)
 		b.relay(ws[1], p, true)
 		ws[0].close()
 		if running(ws[0]) {
 			t.Fatal("close started a writer while the connection was claimed")
 		}
-		b.flush()
+		b.flush(p, true)
 		ws[0].wait()
 		want := textFrame("4last") + string(appendFrameHeader(nil, opClose, 2)) + "\x03\xe9"
 		if got := readN(t, clients[0], len(want)); got != want {
@@ -156,13 +156,13 @@ func TestBatchLeavesAFullMembersFrameToItsWriter(t *testing.T) {
 	forEachWriteMode(t, func(t *testing.T, byRing bool) {
 		srv, ws, clients, _ := batchWriters(t, 3)
 		filled := tcppair.Fill(t, ws[0].conn)
-		b := newBatch(t)
 		p := packet("4e1")
+		b := newBatch(t, p)
 		for _, w := range ws {
 			b.relay(w, p, true)
 		}
 		ws[0].send([]byte("4e2"), true) // while claimed: queued
-		b.flush()
+		b.flush(p, true)
 		for _, c := range clients[1:] {
 			if got := readN(t, c, len(textFrame("4e1"))); got != textFrame("4e1") {
 				t.Fatalf("an idle member received %q, want %q", got, textFrame("4e1"))
@@ -208,13 +208,13 @@ func TestBatchPartialWriteIsFinishedFirst(t *testing.T) {
 func TestBatchSkipsAClosedConnection(t *testing.T) {
 	forEachWriteMode(t, func(t *testing.T, byRing bool) {
 		_, ws, clients, failed := batchWriters(t, 3)
-		b := newBatch(t)
 		p := packet("4e")
+		b := newBatch(t, p)
 		for _, w := range ws {
 			b.relay(w, p, true)
 		}
 		ws[1].conn.Close()
-		b.flush()
+		b.flush(p, true)
 		for _, i := range []int{0, 2} {
 			if got := readN(t, clients[i], len(textFrame("4e"))); got != textFrame("4e") {
 				t.Errorf("member %d received %q, want %q", i, got, textFrame("4e"))
@@ -236,8 +236,8 @@ func TestBatchSkipsAClosedConnection(t *testing.T) {
 func TestOwnersWaitCoversTheClaim(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, ws, clients, _ := batchWriters(t, 2)
-		b := newBatch(t)
 		p := packet("4last")
+		b := newBatch(t, p)
 		b.relay(ws[0], p, true)
 		b.relay(ws[1], p, true)
 		ws[0].close()
@@ -252,7 +252,7 @@ func TestOwnersWaitCoversTheClaim(t *testing.T) {
 			t.Fatal("the owner's wait returned while the connection was claimed")
 		default:
 		}
-		b.flush()
+		b.flush(p, true)
 		<-waited
 		want := textFrame("4last") + string(appendFrameHeader(nil, opClose, 2)) + "\x03\xe9"
 		if got := readN(t, clients[0], len(want)); got != want {
@@ -276,15 +276,15 @@ func TestBatchAmongMembersThatCannotTakeIt(t *testing.T) {
 		ws[16].running = true // a writer runs
 		ws[16].mu.Unlock()
 		closed := 15
-		b := newBatch(t)
 		p := packet("4e")
+		b := newBatch(t, p)
 		for i, w := range ws {
 			if i == closed+1 { // ws[closed] is claimed: close it under the batch
 				ws[closed].conn.Close()
 			}
 			b.relay(w, p, true)
 		}
-		b.flush()
+		b.flush(p, true)
 		for i, c := range clients {
 			if i == 0 || i == closed || i == 16 {
 				continue
