@@ -36,13 +36,13 @@ const maxBatch = 16
 // yet written. Owned by the goroutine relaying the event, from
 // batchPool.
 type directBatch struct {
-	ws   []*connWriter    // the claimed writers
-	bps  []*[]byte        // their frames' buffers, from framePool
-	bufs [][]byte         // their frames
-	fds  []uintptr        // their descriptors while held (hold)
-	held []bool           // whether fds[i] is held: false, the connection is closed
-	n    []int            // what the kernel took of each frame
-	errs []syscall.Errno  // and its error
+	ws   []*connWriter   // the claimed writers
+	bps  []*[]byte       // their frames' buffers, from framePool
+	bufs [][]byte        // their frames
+	fds  []uintptr       // their descriptors while held (hold)
+	held []bool          // whether fds[i] is held: false, the connection is closed
+	n    []int           // what the kernel took of each frame
+	errs []syscall.Errno // and its error
 
 	// the frames sendFrames writes: the held ones, in order
 	sendFds  []uintptr
