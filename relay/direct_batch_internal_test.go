@@ -125,29 +125,6 @@ func TestClaimedConnectionWaitsForTheFlush(t *testing.T) {
 	})
 }
 
-// A connection closed while claimed says goodbye after the claimed
-// frame: close starts no writer then, and the owner's wait covers the
-// claim, so the goodbye's writer starts from the flush.
-func TestCloseWhileClaimedSaysGoodbyeAfterTheFrame(t *testing.T) {
-	forEachWriteMode(t, func(t *testing.T, byRing bool) {
-		_, ws, clients, _ := batchWriters(t, 2)
-		p := packet("4last")
-		b := newBatch(t, p)
-		b.relay(ws[0], p, true)
-		b.relay(ws[1], p, true)
-		ws[0].close()
-		if running(ws[0]) {
-			t.Fatal("close started a writer while the connection was claimed")
-		}
-		b.flush(p, true)
-		ws[0].wait()
-		want := textFrame("4last") + string(appendFrameHeader(nil, opClose, 2)) + "\x03\xe9"
-		if got := readN(t, clients[0], len(want)); got != want {
-			t.Errorf("on the wire %q, want the frame then the goodbye %q", got, want)
-		}
-	})
-}
-
 // A member whose socket is full delays no other: the flush does not
 // wait for it, the others have their frame at once, and its frame, which
 // the kernel took none of, is its writer's tail, ahead of what was queued
@@ -185,7 +162,12 @@ func TestBatchLeavesAFullMembersFrameToItsWriter(t *testing.T) {
 func TestBatchPartialWriteIsFinishedFirst(t *testing.T) {
 	forEachWriteMode(t, func(t *testing.T, byRing bool) {
 		srv, ws, clients, _ := batchWriters(t, 2)
-		big := "4" + string(make([]byte, 8<<20)) // more than the socket buffers hold
+		for i, w := range ws { // buffers set, so the kernel does not grow them past the frame
+			if w.conn.(*net.TCPConn).SetWriteBuffer(64<<10) != nil || clients[i].(*net.TCPConn).SetReadBuffer(64<<10) != nil {
+				t.Fatal("setting the socket buffers")
+			}
+		}
+		big := "4" + string(make([]byte, 1<<20)) // more than the socket buffers hold
 		relayAll(ws, big)
 		if PartialWrites(srv) != 2 {
 			t.Fatalf("partial writes %d, want both", PartialWrites(srv))
@@ -229,35 +211,42 @@ func TestBatchSkipsAClosedConnection(t *testing.T) {
 	})
 }
 
-// The connection's owner, waiting for its writers after close, waits for
-// a claim too: it must not close the connection under a batch's write.
-// In a synctest bubble the wait is seen still blocked once everything
-// else is, and returns after the flush.
-func TestOwnersWaitCoversTheClaim(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		_, ws, clients, _ := batchWriters(t, 2)
-		p := packet("4last")
-		b := newBatch(t, p)
-		b.relay(ws[0], p, true)
-		b.relay(ws[1], p, true)
-		ws[0].close()
-		waited := make(chan struct{})
-		go func() {
-			ws[0].wait()
-			close(waited)
-		}()
-		synctest.Wait()
-		select {
-		case <-waited:
-			t.Fatal("the owner's wait returned while the connection was claimed")
-		default:
-		}
-		b.flush(p, true)
-		<-waited
-		want := textFrame("4last") + string(appendFrameHeader(nil, opClose, 2)) + "\x03\xe9"
-		if got := readN(t, clients[0], len(want)); got != want {
-			t.Errorf("on the wire %q, want the frame then the goodbye %q", got, want)
-		}
+// A connection closed while claimed says goodbye after the claimed
+// frame: close starts no writer then, and the connection's owner,
+// waiting for its writers after close, waits for the claim too (it must
+// not close the connection under a batch's write); the goodbye's writer
+// starts from the flush. In a synctest bubble the owner's wait is seen
+// still blocked once everything else is, and returns after the flush.
+func TestCloseWhileClaimedSaysGoodbyeAfterTheFrame(t *testing.T) {
+	forEachWriteMode(t, func(t *testing.T, byRing bool) {
+		synctest.Test(t, func(t *testing.T) {
+			_, ws, clients, _ := batchWriters(t, 2)
+			p := packet("4last")
+			b := newBatch(t, p)
+			b.relay(ws[0], p, true)
+			b.relay(ws[1], p, true)
+			ws[0].close()
+			if running(ws[0]) {
+				t.Fatal("close started a writer while the connection was claimed")
+			}
+			waited := make(chan struct{})
+			go func() {
+				ws[0].wait()
+				close(waited)
+			}()
+			synctest.Wait()
+			select {
+			case <-waited:
+				t.Fatal("the owner's wait returned while the connection was claimed")
+			default:
+			}
+			b.flush(p, true)
+			<-waited
+			want := textFrame("4last") + string(appendFrameHeader(nil, opClose, 2)) + "\x03\xe9"
+			if got := readN(t, clients[0], len(want)); got != want {
+				t.Errorf("on the wire %q, want the frame then the goodbye %q", got, want)
+			}
+		})
 	})
 }
 
