@@ -65,24 +65,42 @@ func (w *connWriter) writeDirect(b []byte) bool {
 	if !w.idleLocked() {
 		return false
 	}
-	bp := framePool.Get().(*[]byte)
-	dc.buf = append(appendFrameHeader((*bp)[:0], opText, len(b)), b...)
+	var bp *[]byte
+	bp, dc.buf = borrowFrame(b)
 	n, err := dc.write()
 	wrote := err == nil || n > 0 // else it would block, or failed: queued, the writer finds out
-	if wrote && n < len(dc.buf) {
-		w.partial = append([]byte(nil), dc.buf[n:]...)
+	if wrote {
+		w.wroteLocked(dc.buf, n)
+	}
+	returnFrame(bp, dc.buf)
+	dc.buf = nil
+	return wrote
+}
+
+// wroteLocked counts a direct write of frame the kernel took n bytes of
+// (n > 0), keeping the rest as the writer's tail. The caller holds mu.
+func (w *connWriter) wroteLocked(frame []byte, n int) {
+	if n < len(frame) {
+		w.partial = append([]byte(nil), frame[n:]...)
 		w.srv.stats.partial.Add(1)
 	}
-	if cap(dc.buf) <= keptFrameBuffer { // a rare big event's buffer is left to the collector
-		*bp = dc.buf
+	w.srv.stats.direct.Add(1) // and a wait of 0 s in the queue-wait histogram: see collectQueueWait
+}
+
+// borrowFrame builds packet b as one websocket text frame, in a buffer
+// borrowed from framePool; returnFrame gives it back.
+func borrowFrame(b []byte) (bp *[]byte, frame []byte) {
+	bp = framePool.Get().(*[]byte)
+	return bp, append(appendFrameHeader((*bp)[:0], opText, len(b)), b...)
+}
+
+// returnFrame gives frame's buffer back to framePool, but a rare big
+// event's, which is left to the collector.
+func returnFrame(bp *[]byte, frame []byte) {
+	if cap(frame) <= keptFrameBuffer {
+		*bp = frame
 		framePool.Put(bp)
 	}
-	dc.buf = nil
-	if !wrote {
-		return false
-	}
-	w.srv.stats.direct.Add(1) // and a wait of 0 s in the queue-wait histogram: see collectQueueWait
-	return true
 }
 
 // idleLocked reports whether a packet may be written to the connection at

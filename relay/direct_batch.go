@@ -92,10 +92,10 @@ func (w *connWriter) relayTo(b *directBatch, p *relayedPacket, droppable bool) {
 	if w.idleLocked() {
 		w.claimed = true
 		w.writers.Add(1) // not stopped: that comes after closed
-		bp := framePool.Get().(*[]byte)
+		bp, frame := borrowFrame(p.b)
 		b.ws = append(b.ws, w)
 		b.bps = append(b.bps, bp)
-		b.bufs = append(b.bufs, append(appendFrameHeader((*bp)[:0], opText, len(p.b)), p.b...))
+		b.bufs = append(b.bufs, frame)
 		w.mu.Unlock()
 		return
 	}
@@ -114,10 +114,7 @@ func (b *directBatch) flush(p *relayedPacket, droppable bool) {
 	b.holdFrom(0)
 	for i, w := range b.ws {
 		w.settle(p, droppable, b.bufs[i], b.n[i])
-		if cap(b.bufs[i]) <= keptFrameBuffer {
-			*b.bps[i] = b.bufs[i]
-			framePool.Put(b.bps[i])
-		}
+		returnFrame(b.bps[i], b.bufs[i])
 		b.ws[i], b.bps[i], b.bufs[i] = nil, nil, nil
 	}
 	b.ws, b.bps, b.bufs = b.ws[:0], b.bps[:0], b.bufs[:0]
@@ -182,23 +179,18 @@ func (b *directBatch) write() {
 // writer will meet) is queued ahead of everything. The writer starts if
 // anything is pending.
 func (w *connWriter) settle(p *relayedPacket, droppable bool, frame []byte, n int) {
+	defer w.writers.Done()
 	w.mu.Lock()
 	w.claimed = false
-	switch {
-	case n <= 0:
+	if n <= 0 {
 		w.pushUnlock(p.keep(), droppable, true)
-		w.writers.Done()
 		return
-	case n < len(frame):
-		w.partial = append([]byte(nil), frame[n:]...)
-		w.srv.stats.partial.Add(1)
 	}
-	w.srv.stats.direct.Add(1)
+	w.wroteLocked(frame, n)
 	if w.pendingLocked() {
 		w.kickLocked()
 	}
 	w.mu.Unlock()
-	w.writers.Done()
 }
 
 // grow returns s with length k, reusing its array.
